@@ -1,0 +1,289 @@
+//! Building images on the engine: up-to-date checks, the parallel schedule over the graph, and
+//! one build (untagged, then size-checked, then tagged).
+//!
+//! An image is built without a tag; its ID comes from the build stream. Only when its size is
+//! within budget is the tag moved to it, so a run killed midway never leaves a tag on a wrong or
+//! half-built image. Over budget, the image is removed and the tag stays where it was.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion, RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::context::write_context_tar;
+use super::graph::Graph;
+use super::report::{ImageError, ImageReport, Layer, Status, human_size};
+use super::spec::{BuildSpec, split_reference};
+
+/// The label every built image carries: its content hash.
+pub const CONTENT_HASH_LABEL: &str = "org.image-dsl.content-hash";
+
+/// How many of the largest layers an over-budget error lists.
+const LAYERS_SHOWN: usize = 5;
+
+/// What an up-to-date check found for one image.
+#[derive(Debug, Clone)]
+pub(crate) enum Current {
+    /// The tag points at an image with this content hash, within budget.
+    UpToDate {
+        /// Its size.
+        size: u64,
+    },
+    /// The image must be built.
+    Stale,
+}
+
+/// Checks whether `reference` already points at an image labelled `hash` within `budget`.
+pub(crate) async fn check_current(docker: &Docker, reference: &str, hash: &str, budget: u64) -> Result<Current, bollard::errors::Error> {
+    match docker.inspect_image(reference).await {
+        Ok(image) => {
+            let labelled = image
+                .config
+                .and_then(|c| c.labels)
+                .is_some_and(|labels| labels.get(CONTENT_HASH_LABEL).map(String::as_str) == Some(hash));
+            let size = image.size.unwrap_or(0).max(0) as u64;
+            Ok(if labelled && size <= budget { Current::UpToDate { size } } else { Current::Stale })
+        }
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(Current::Stale),
+        Err(err) => Err(err),
+    }
+}
+
+/// How the scheduler runs.
+pub(crate) struct Schedule<'a> {
+    pub docker: &'a Docker,
+    pub graph: &'a Graph,
+    pub hashes: &'a [String],
+    /// Per image: `Some(size)` when up to date.
+    pub current: &'a [Option<u64>],
+    /// Verified artifact files by pinned checksum.
+    pub artifacts: &'a BTreeMap<String, PathBuf>,
+    pub jobs: usize,
+    pub no_cache: bool,
+    pub verbose: bool,
+    pub progress: bool,
+    pub log_dir: &'a Path,
+    pub builder_calls: &'a AtomicUsize,
+}
+
+impl Schedule<'_> {
+    /// Runs every stale image once its parents are done, `jobs` at a time; returns one report per
+    /// image in graph order.
+    pub(crate) async fn run(&self) -> Vec<ImageReport> {
+        let n = self.graph.specs.len();
+        let multi = MultiProgress::with_draw_target(if self.progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let mut reports: Vec<Option<ImageReport>> = (0..n).map(|_| None).collect();
+        for (i, size) in self.current.iter().enumerate() {
+            if let Some(size) = size {
+                reports[i] = Some(self.report(i, Status::UpToDate, Some(*size), Duration::ZERO, None));
+            }
+        }
+        let mut running = FuturesUnordered::new();
+        let mut started = vec![false; n];
+        loop {
+            self.skip_orphans(&mut reports);
+            for i in 0..n {
+                if running.len() >= self.jobs.max(1) {
+                    break;
+                }
+                let parents_done = self.graph.parents[i].iter().all(|&p| {
+                    matches!(reports[p].as_ref().map(|r| &r.status), Some(Status::Built | Status::UpToDate))
+                });
+                if !started[i] && reports[i].is_none() && parents_done {
+                    started[i] = true;
+                    let bar = multi.add(progress_bar(&self.graph.specs[i].reference));
+                    running.push(Box::pin(async move { (i, self.build(i, bar).await) }));
+                }
+            }
+            let Some((i, report)) = running.next().await else { break };
+            reports[i] = Some(report);
+        }
+        reports.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| self.report(i, Status::Skipped { because: "an unfinished parent".into() }, None, Duration::ZERO, None))).collect()
+    }
+
+    /// Marks every image below a failed or skipped one as skipped.
+    fn skip_orphans(&self, reports: &mut [Option<ImageReport>]) {
+        for i in 0..reports.len() {
+            let failed = matches!(reports[i].as_ref().map(|r| &r.status), Some(Status::Failed(_) | Status::Skipped { .. }));
+            if failed {
+                for child in self.graph.descendants(i) {
+                    if reports[child].is_none() {
+                        let because = self.graph.specs[i].reference.clone();
+                        reports[child] = Some(self.report(child, Status::Skipped { because }, None, Duration::ZERO, None));
+                    }
+                }
+            }
+        }
+    }
+
+    fn report(&self, i: usize, status: Status, size: Option<u64>, elapsed: Duration, log: Option<PathBuf>) -> ImageReport {
+        let spec = &self.graph.specs[i];
+        ImageReport {
+            reference: spec.reference.clone(),
+            status,
+            size,
+            budget: spec.budget_bytes,
+            elapsed,
+            content_hash: self.hashes[i].clone(),
+            log,
+        }
+    }
+
+    /// Builds image `i` and reports it; never panics on engine errors.
+    async fn build(&self, i: usize, bar: ProgressBar) -> ImageReport {
+        let spec = &self.graph.specs[i];
+        let started = Instant::now();
+        let log_path = self.log_dir.join(spec.log_file_name());
+        let outcome = self.build_and_tag(spec, &self.hashes[i], &log_path, &bar).await;
+        let elapsed = started.elapsed();
+        let (status, size) = match outcome {
+            Ok(size) => {
+                bar.finish_with_message(format!("built, {}", human_size(size)));
+                (Status::Built, Some(size))
+            }
+            Err(error) => {
+                bar.finish_with_message("failed".to_string());
+                let size = match &error {
+                    ImageError::OverBudget { size, .. } => Some(*size),
+                    _ => None,
+                };
+                (Status::Failed(error), size)
+            }
+        };
+        self.report(i, status, size, elapsed, Some(log_path))
+    }
+
+    async fn build_and_tag(&self, spec: &BuildSpec, hash: &str, log_path: &Path, bar: &ProgressBar) -> Result<u64, ImageError> {
+        let image = spec.reference.clone();
+        let engine = |step: &'static str, message: String| ImageError::Engine { image: image.clone(), step, message, log: log_path.to_owned() };
+        std::fs::create_dir_all(self.log_dir).map_err(|e| engine("log", format!("cannot create {}: {e}", self.log_dir.display())))?;
+        let mut log = std::fs::File::create(log_path).map_err(|e| engine("log", format!("cannot create {}: {e}", log_path.display())))?;
+        let _ = writeln!(log, "# {} content-hash {hash}", spec.reference);
+
+        bar.set_message("assembling context");
+        let tar = {
+            let spec = spec.clone();
+            let artifacts = self.artifacts.clone();
+            tokio::task::spawn_blocking(move || {
+                let lookup = |path: &str| {
+                    let artifact = spec.artifacts.iter().find(|a| a.path == path)?;
+                    artifacts.get(&artifact.source.checksum.pinned()?).cloned()
+                };
+                write_context_tar(&spec, &lookup, Vec::new())
+            })
+            .await
+            .map_err(|e| engine("context", e.to_string()))??
+        };
+
+        let labels = HashMap::from([(CONTENT_HASH_LABEL, hash)]);
+        let options = BuildImageOptionsBuilder::new()
+            .dockerfile(super::context::DOCKERFILE)
+            .rm(true)
+            .forcerm(true)
+            .nocache(self.no_cache)
+            .labels(&labels)
+            .version(BuilderVersion::BuilderV1)
+            .build();
+        self.builder_calls.fetch_add(1, Ordering::SeqCst);
+        let mut stream = self.docker.build_image(options, None, Some(bollard::body_full(tar.into())));
+        let mut step = String::from("build");
+        let mut id = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream.as_deref() {
+                        let _ = log.write_all(text.as_bytes());
+                        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                            if line.starts_with("Step ") {
+                                step = line.trim().to_owned();
+                                bar.set_message(shorten(&step, 70));
+                            }
+                            if self.verbose {
+                                bar.suspend(|| eprintln!("[{}] {line}", spec.reference));
+                            }
+                        }
+                    }
+                    if let Some(aux_id) = info.aux.and_then(|aux| aux.id) {
+                        id = Some(aux_id);
+                    }
+                }
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    let _ = writeln!(log, "ERROR: {error}");
+                    return Err(ImageError::Step { image, step, message: error.trim().to_owned(), log: log_path.to_owned() });
+                }
+                Err(err) => {
+                    let _ = writeln!(log, "ERROR: {err}");
+                    return Err(engine("build", err.to_string()));
+                }
+            }
+        }
+        let id = id.ok_or_else(|| engine("build", "the build stream gave no image ID".into()))?;
+        let _ = writeln!(log, "# built {id}");
+
+        bar.set_message("checking size");
+        let inspected = self.docker.inspect_image(&id).await.map_err(|e| engine("inspect", e.to_string()))?;
+        let size = inspected.size.unwrap_or(0).max(0) as u64;
+        if size > spec.budget_bytes {
+            let layers = self.largest_layers(&id).await;
+            // The tag never moves to an over-budget image; if it already pointed at this very
+            // image (a forced rebuild), it is removed so no tag names an over-budget image.
+            let tagged_here = inspected.repo_tags.unwrap_or_default().contains(&spec.reference);
+            let target = if tagged_here { spec.reference.as_str() } else { id.as_str() };
+            let _ = self.docker.remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None).await;
+            let error = ImageError::OverBudget { image, size, budget: spec.budget_bytes, layers };
+            let _ = writeln!(log, "ERROR: {error}");
+            return Err(error);
+        }
+        let (repo, tag) = split_reference(&spec.reference);
+        self.docker
+            .tag_image(&id, Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()))
+            .await
+            .map_err(|e| engine("tag", e.to_string()))?;
+        let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
+        Ok(size)
+    }
+
+    /// The largest layers of image `id`, largest first (empty when history is unavailable).
+    async fn largest_layers(&self, id: &str) -> Vec<Layer> {
+        let mut layers: Vec<Layer> = self
+            .docker
+            .image_history(id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| Layer { size: item.size.max(0) as u64, created_by: item.created_by })
+            .collect();
+        layers.sort_by(|a, b| b.size.cmp(&a.size));
+        layers.truncate(LAYERS_SHOWN);
+        layers
+    }
+}
+
+fn progress_bar(reference: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_prefix(reference.to_owned());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix:.bold} [{elapsed}] {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
+    }
+}

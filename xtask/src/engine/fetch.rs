@@ -1,0 +1,427 @@
+//! Host-side fetching of pinned artifacts into a content-addressed cache.
+//!
+//! Files live at `<cache>/artifacts/<algorithm>/<hex digest>`. A download goes to a temporary
+//! file in `<cache>/artifacts/tmp` while it is hashed, and is renamed into place only when its
+//! digest matches the pin: a fetch cut halfway or a tampered mirror leaves nothing behind. A cached
+//! file is hashed again before each use. Fetching runs on the host, whose trust store holds the
+//! TLS proxy's CA, so `docker build` itself needs no HTTPS.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256, Sha512};
+
+use super::config::{MirrorKind, Settings};
+use super::context::hex;
+use super::spec::{ArtifactSource, BuildSpec, Checksum, Locator};
+
+/// Artifacts without a pinned checksum, found before any fetch or build.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", describe_unverified(.0))]
+pub struct UnverifiedArtifacts(pub Vec<UnverifiedArtifact>);
+
+/// One artifact whose checksum could not be pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnverifiedArtifact {
+    /// The image that needs it.
+    pub image: String,
+    /// The artifact name and version.
+    pub artifact: String,
+    /// Why no checksum is pinned.
+    pub reason: String,
+    /// How the user changes the mirror it comes from.
+    pub mirror_setting: String,
+}
+
+fn describe_unverified(list: &[UnverifiedArtifact]) -> String {
+    let mut text = format!(
+        "{} artifact(s) have no pinned checksum, nothing was built; make the mirror reachable and run `cargo xtask images lock`:",
+        list.len()
+    );
+    for item in list {
+        text.push_str(&format!(
+            "\n  {} (needed by {}): {}; mirror set by {}",
+            item.artifact, item.image, item.reason, item.mirror_setting
+        ));
+    }
+    text
+}
+
+/// Refuses every artifact of `specs` that is [`Checksum::Unverified`], naming each one.
+pub fn refuse_unverified(specs: &[BuildSpec]) -> Result<(), UnverifiedArtifacts> {
+    let list: Vec<UnverifiedArtifact> = specs
+        .iter()
+        .flat_map(|spec| spec.artifacts.iter().map(move |a| (spec, a)))
+        .filter_map(|(spec, artifact)| match &artifact.source.checksum {
+            Checksum::Unverified(reason) => Some(UnverifiedArtifact {
+                image: spec.reference.clone(),
+                artifact: display_name(&artifact.source),
+                reason: reason.clone(),
+                mirror_setting: mirror_kind(&artifact.source.locator)
+                    .map(MirrorKind::how_to_set)
+                    .unwrap_or_else(|| "the URLs in its declaration".into()),
+            }),
+            _ => None,
+        })
+        .collect();
+    if list.is_empty() { Ok(()) } else { Err(UnverifiedArtifacts(list)) }
+}
+
+/// An artifact that could not be made available.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Every source URL was tried and none gave the pinned bytes.
+    #[error("{}", describe_failed(artifact, attempts, mirror_setting))]
+    Failed {
+        /// Name and version.
+        artifact: String,
+        /// Each URL tried and what went wrong there.
+        attempts: Vec<Attempt>,
+        /// How the user changes the mirror.
+        mirror_setting: String,
+    },
+    /// The cache directory cannot be used.
+    #[error("artifact {artifact}: cache at {} is not usable: {source}; set IMAGE_DSL_CACHE_DIR or --cache-dir", path.display())]
+    Cache {
+        /// Name and version.
+        artifact: String,
+        /// The path that failed.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The artifact has no pinned checksum.
+    #[error("artifact {artifact} has no pinned checksum; run `cargo xtask images lock`")]
+    Unpinned {
+        /// Name and version.
+        artifact: String,
+    },
+}
+
+/// One URL tried for an artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// The URL.
+    pub url: String,
+    /// What went wrong.
+    pub problem: Problem,
+}
+
+/// What went wrong with one URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The transfer failed or was cut (connection, status, truncated body).
+    Transfer(String),
+    /// The bytes arrived but hash to something else than the pin.
+    Mismatch {
+        /// The pinned checksum, `algorithm:hex`.
+        expected: String,
+        /// What the bytes hash to, `algorithm:hex`.
+        actual: String,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Transfer(cause) => write!(f, "{cause}"),
+            Problem::Mismatch { expected, actual } => {
+                write!(f, "checksum mismatch: expected {expected}, actual {actual}")
+            }
+        }
+    }
+}
+
+fn describe_failed(artifact: &str, attempts: &[Attempt], mirror_setting: &str) -> String {
+    let mut text = format!("artifact {artifact} could not be fetched and verified, nothing was built");
+    for attempt in attempts {
+        text.push_str(&format!("\n  {}: {}", attempt.url, attempt.problem));
+    }
+    text.push_str(&format!(
+        "\n  fix the mirror ({mirror_setting}) or, if the new bytes are trusted, re-pin with `cargo xtask images lock`"
+    ));
+    text
+}
+
+/// Fetches artifacts through the configured mirrors into the content-addressed cache.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    http: reqwest::Client,
+    settings: Settings,
+}
+
+impl Fetcher {
+    /// A fetcher using the host's trust store (so a TLS-intercepting proxy's CA is honoured).
+    pub fn new(settings: Settings) -> Fetcher {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .user_agent(concat!("image-dsl-xtask/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Fetcher { http, settings }
+    }
+
+    /// The directory cached artifacts live in.
+    pub fn cache_root(&self) -> PathBuf {
+        self.settings.cache_dir.join("artifacts")
+    }
+
+    /// Where the artifact with `checksum` is (or would be) cached.
+    pub fn cached_path(&self, checksum: &Checksum) -> Option<PathBuf> {
+        let (algorithm, digest) = match checksum {
+            Checksum::Sha256(hex) => ("sha256", hex),
+            Checksum::Sha512(hex) => ("sha512", hex),
+            Checksum::Unverified(_) => return None,
+        };
+        Some(self.cache_root().join(algorithm).join(digest.to_ascii_lowercase()))
+    }
+
+    /// Fetches every distinct artifact of `specs`; all errors are returned, not just the first.
+    /// On success maps each pinned checksum (`algorithm:hex`) to its verified cached file.
+    pub async fn fetch_all(
+        &self,
+        specs: &[&BuildSpec],
+    ) -> Result<BTreeMap<String, PathBuf>, Vec<FetchError>> {
+        let mut distinct = BTreeMap::new();
+        for artifact in specs.iter().flat_map(|spec| &spec.artifacts) {
+            if let Some(pinned) = artifact.source.checksum.pinned() {
+                distinct.entry(pinned).or_insert(&artifact.source);
+            }
+        }
+        let fetches = distinct.into_iter().map(|(pinned, source)| async move {
+            self.fetch(source).await.map(|path| (pinned, path))
+        });
+        let results = futures_util::future::join_all(fetches).await;
+        let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+        if errors.is_empty() {
+            Ok(ok.into_iter().map(Result::unwrap).collect())
+        } else {
+            Err(errors.into_iter().filter_map(Result::err).collect())
+        }
+    }
+
+    /// Makes `source` available in the cache and returns its verified path.
+    pub async fn fetch(&self, source: &ArtifactSource) -> Result<PathBuf, FetchError> {
+        let artifact = display_name(source);
+        let Some(target) = self.cached_path(&source.checksum) else {
+            return Err(FetchError::Unpinned { artifact });
+        };
+        let cache_error = |path: &Path, source| FetchError::Cache {
+            artifact: artifact.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        if target.exists() {
+            let check = (target.clone(), source.checksum.clone());
+            let actual = tokio::task::spawn_blocking(move || hash_file(&check.0, &check.1))
+                .await
+                .map_err(|e| cache_error(&target, std::io::Error::other(e)))?
+                .map_err(|e| cache_error(&target, e))?;
+            if Some(actual) == source.checksum.pinned() {
+                return Ok(target);
+            }
+            // A corrupted cache entry is replaced, never used.
+            std::fs::remove_file(&target).map_err(|e| cache_error(&target, e))?;
+        }
+        let tmp_dir = self.cache_root().join("tmp");
+        for dir in [&tmp_dir, &target.parent().unwrap_or(&tmp_dir).to_path_buf()] {
+            std::fs::create_dir_all(dir).map_err(|e| cache_error(dir, e))?;
+        }
+        let mut attempts = Vec::new();
+        for url in self.urls(source, &mut attempts).await {
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
+            match self.download(&url, &source.checksum, tmp.as_file_mut()).await {
+                Ok(actual) if Some(&actual) == source.checksum.pinned().as_ref() => {
+                    tmp.persist(&target).map_err(|e| cache_error(&target, e.error))?;
+                    return Ok(target);
+                }
+                Ok(actual) => attempts.push(Attempt {
+                    url,
+                    problem: Problem::Mismatch {
+                        expected: source.checksum.pinned().unwrap_or_default(),
+                        actual,
+                    },
+                }),
+                Err(cause) => attempts.push(Attempt {
+                    url,
+                    problem: Problem::Transfer(cause),
+                }),
+            }
+        }
+        Err(FetchError::Failed {
+            artifact,
+            attempts,
+            mirror_setting: mirror_kind(&source.locator)
+                .map(MirrorKind::how_to_set)
+                .unwrap_or_else(|| "the URLs in its declaration".into()),
+        })
+    }
+
+    /// The URLs to try for `source`; a PyPI index that cannot be read is recorded in `attempts`.
+    async fn urls(&self, source: &ArtifactSource, attempts: &mut Vec<Attempt>) -> Vec<String> {
+        let s = &self.settings;
+        match &source.locator {
+            Locator::Urls(urls) => urls.clone(),
+            Locator::Apache { path } => vec![format!("{}/{}", s.apache_mirror, path.trim_start_matches('/'))],
+            Locator::Maven(coords) => vec![format!("{}/{}", s.maven_mirror, coords.repository_path())],
+            Locator::Pypi { project, filename } => {
+                let index = format!("{}/{}/", s.pypi_mirror, normalize_project(project));
+                match self.find_in_index(&index, filename).await {
+                    Ok(url) => vec![url],
+                    Err(cause) => {
+                        attempts.push(Attempt { url: index, problem: Problem::Transfer(cause) });
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a PEP 503 simple index page and returns the absolute URL of `filename` on it.
+    async fn find_in_index(&self, index: &str, filename: &str) -> Result<String, String> {
+        let response = self.http.get(index).send().await.map_err(|e| describe_reqwest(&e))?;
+        let response = response.error_for_status().map_err(|e| describe_reqwest(&e))?;
+        let base = response.url().clone();
+        let page = response.text().await.map_err(|e| describe_reqwest(&e))?;
+        page.split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|href| href.replace("&amp;", "&"))
+            .find(|href| {
+                let path = href.split(['#', '?']).next().unwrap_or_default();
+                path.rsplit('/').next() == Some(filename)
+            })
+            .and_then(|href| base.join(&href).ok())
+            .map(|mut url| {
+                url.set_fragment(None);
+                url.to_string()
+            })
+            .ok_or_else(|| format!("{filename} is not listed on the index page"))
+    }
+
+    /// Streams `url` into `file` and returns the digest (`algorithm:hex`) of what arrived.
+    async fn download(
+        &self,
+        url: &str,
+        checksum: &Checksum,
+        file: &mut std::fs::File,
+    ) -> Result<String, String> {
+        let mut response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| describe_reqwest(&e))?;
+        let expected_len = response.content_length();
+        let mut hasher = Hasher::for_checksum(checksum);
+        let mut received = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe_reqwest(&e))? {
+            hasher.update(&chunk);
+            received += chunk.len() as u64;
+            file.write_all(&chunk).map_err(|e| format!("writing the download failed: {e}"))?;
+        }
+        if let Some(expected) = expected_len.filter(|len| *len != received) {
+            return Err(format!("transfer cut after {received} of {expected} bytes"));
+        }
+        file.flush().map_err(|e| format!("writing the download failed: {e}"))?;
+        Ok(hasher.finish())
+    }
+}
+
+/// `name version`, as messages show an artifact.
+fn display_name(source: &ArtifactSource) -> String {
+    format!("{} {}", source.name, source.version)
+}
+
+fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
+    match locator {
+        Locator::Urls(_) => None,
+        Locator::Apache { .. } => Some(MirrorKind::Apache),
+        Locator::Maven(_) => Some(MirrorKind::Maven),
+        Locator::Pypi { .. } => Some(MirrorKind::Pypi),
+    }
+}
+
+/// PEP 503 name normalisation: lowercase, runs of `-_.` become `-`.
+fn normalize_project(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// reqwest errors with their causes, which carry the useful part ("connection refused").
+fn describe_reqwest(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+enum Hasher {
+    Sha256(Sha256),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    fn for_checksum(checksum: &Checksum) -> Hasher {
+        match checksum {
+            Checksum::Sha512(_) => Hasher::Sha512(Sha512::new()),
+            _ => Hasher::Sha256(Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(bytes),
+            Hasher::Sha512(h) => h.update(bytes),
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Hasher::Sha256(h) => format!("sha256:{}", hex(&h.finalize())),
+            Hasher::Sha512(h) => format!("sha512:{}", hex(&h.finalize())),
+        }
+    }
+}
+
+/// The digest (`algorithm:hex`) of a file, with the algorithm of `checksum`.
+fn hash_file(path: &Path, checksum: &Checksum) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Hasher::for_checksum(checksum);
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(hasher.finish());
+        }
+        hasher.update(&buffer[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_normalised_as_pep_503_says() {
+        assert_eq!(normalize_project("Py_Spark.Connect--x"), "py-spark-connect-x");
+    }
+}

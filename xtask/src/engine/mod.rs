@@ -1,0 +1,195 @@
+//! Hermetic builds of the catalog on a real Docker Engine.
+//!
+//! The stages, in the order [`build_all`] runs them:
+//! 1. [`fetch::refuse_unverified`]: an artifact without a pinned checksum stops the run.
+//! 2. [`graph::Graph`]: images ordered by their parents.
+//! 3. [`client::connect`]: the engine, or a fast error saying how to start one.
+//! 4. [`bootstrap::ensure_base`]: the Debian base, made locally when missing.
+//! 5. [`context::content_hash`] per image, and the up-to-date check against the tag's label.
+//! 6. [`fetch::Fetcher`]: artifacts of the stale images into the verified cache; any failure
+//!    stops the run before any build.
+//! 7. [`build`]: stale images, `jobs` at a time, each built untagged, size-checked, then tagged.
+
+pub mod bootstrap;
+pub mod build;
+pub mod client;
+pub mod config;
+pub mod context;
+pub mod fetch;
+pub mod graph;
+pub mod report;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub use bootstrap::{BASE_REFERENCE, BaseImage};
+pub use build::CONTENT_HASH_LABEL;
+pub use config::{Overrides, Settings};
+pub use report::{ImageError, ImageReport, Report, Status};
+pub use spec::{ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates};
+
+/// How [`build_all`] runs.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// How many images build at once (`--jobs`, default: the number of cores).
+    pub jobs: usize,
+    /// Build even images whose tag already carries their content hash (`--force`).
+    pub force: bool,
+    /// Do not use the engine's layer cache.
+    pub no_cache: bool,
+    /// Stream build output (`--verbose`).
+    pub verbose: bool,
+    /// Draw progress bars on stderr (off in tests).
+    pub progress: bool,
+    /// The engine to use; `None` means `DOCKER_HOST` or the local socket.
+    pub docker_host: Option<String>,
+    /// Mirrors and the artifact cache.
+    pub settings: Settings,
+    /// Where build logs go, `target/images/logs` by default.
+    pub log_dir: PathBuf,
+}
+
+impl BuildOptions {
+    /// Defaults: all cores, no force, progress on, logs under `target/images/logs`.
+    pub fn new(settings: Settings) -> BuildOptions {
+        BuildOptions {
+            jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            force: false,
+            no_cache: false,
+            verbose: false,
+            progress: true,
+            docker_host: None,
+            settings,
+            log_dir: default_log_dir(),
+        }
+    }
+
+    /// The bootstrap settings these options imply for the base `reference`.
+    pub fn bootstrap_options(&self, reference: &str, force: bool) -> bootstrap::BootstrapOptions {
+        bootstrap::BootstrapOptions {
+            reference: reference.to_owned(),
+            suite: "bookworm".to_owned(),
+            mirror: self.settings.debian_mirror.clone(),
+            force,
+            work_dir: self.settings.cache_dir.join("bootstrap"),
+            log_dir: self.log_dir.clone(),
+        }
+    }
+}
+
+/// The repository root (the workspace holding `xtask/`).
+pub fn repo_root() -> &'static Path {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask)
+}
+
+/// `target/images/logs` under the repository root.
+pub fn default_log_dir() -> PathBuf {
+    repo_root().join("target").join("images").join("logs")
+}
+
+/// Why a run stopped before (or instead of) building.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No engine answers.
+    #[error(transparent)]
+    Client(#[from] client::ClientError),
+    /// The specs do not form a graph.
+    #[error(transparent)]
+    Graph(#[from] graph::GraphError),
+    /// Some artifacts have no pinned checksum.
+    #[error(transparent)]
+    Unverified(#[from] fetch::UnverifiedArtifacts),
+    /// Some artifacts could not be fetched and verified; nothing was built.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Fetch(Vec<fetch::FetchError>),
+    /// The base could not be bootstrapped.
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    /// A context could not be hashed.
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
+    /// The engine failed while checking what is up to date.
+    #[error("{image}: the engine failed at `inspect`: {source}; check `docker info`")]
+    Inspect {
+        /// The image being checked.
+        image: String,
+        /// The engine's error.
+        source: bollard::errors::Error,
+    },
+}
+
+/// Builds `specs` (all of them; see [`graph::select`] to filter) and reports each image.
+///
+/// `Err` means nothing was built (no engine, unverified or tampered artifacts, a bad graph, a
+/// failed bootstrap); per-image failures are in the [`Report`], whose [`Report::success`] decides
+/// the exit code.
+pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Report, EngineError> {
+    let started = Instant::now();
+    fetch::refuse_unverified(&specs)?;
+    let graph = graph::Graph::new(specs)?;
+    let docker = client::connect(opts.docker_host.as_deref()).await?;
+
+    let mut bases = std::collections::BTreeMap::new();
+    for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
+        if !bases.contains_key(reference) {
+            let base = bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, false)).await?;
+            bases.insert(reference.to_owned(), base.package_set);
+        }
+    }
+
+    let mut hashes: Vec<String> = Vec::with_capacity(graph.specs.len());
+    for (i, spec) in graph.specs.iter().enumerate() {
+        let mut parents: Vec<String> = graph.parents[i].iter().map(|&p| hashes[p].clone()).collect();
+        if let Some(base) = spec.needs_base.as_deref() {
+            parents.push(format!("base:{}", bases[base]));
+        }
+        hashes.push(context::content_hash(spec, &parents)?);
+    }
+
+    let current: Vec<Option<u64>> = if opts.force {
+        vec![None; graph.specs.len()]
+    } else {
+        let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
+            build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
+                .await
+                .map_err(|source| EngineError::Inspect { image: spec.reference.clone(), source })
+        });
+        futures_util::future::try_join_all(checks)
+            .await?
+            .into_iter()
+            .map(|current| match current {
+                build::Current::UpToDate { size } => Some(size),
+                build::Current::Stale => None,
+            })
+            .collect()
+    };
+
+    let stale: Vec<&BuildSpec> = graph.specs.iter().zip(&current).filter(|(_, c)| c.is_none()).map(|(s, _)| s).collect();
+    let artifacts = fetch::Fetcher::new(opts.settings.clone()).fetch_all(&stale).await.map_err(EngineError::Fetch)?;
+
+    let builder_calls = AtomicUsize::new(0);
+    let schedule = build::Schedule {
+        docker: &docker,
+        graph: &graph,
+        hashes: &hashes,
+        current: &current,
+        artifacts: &artifacts,
+        jobs: opts.jobs,
+        no_cache: opts.no_cache,
+        verbose: opts.verbose,
+        progress: opts.progress,
+        log_dir: &opts.log_dir,
+        builder_calls: &builder_calls,
+    };
+    let images = schedule.run().await;
+    Ok(Report { images, builder_calls: builder_calls.load(Ordering::SeqCst), elapsed: started.elapsed() })
+}
+
+/// `cargo xtask images bootstrap`: makes (or with `force`, remakes) the base `reference`.
+pub async fn bootstrap(reference: &str, force: bool, opts: &BuildOptions) -> Result<BaseImage, EngineError> {
+    let docker = client::connect(opts.docker_host.as_deref()).await?;
+    Ok(bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, force)).await?)
+}

@@ -1,0 +1,187 @@
+//! What the engine builds: one [`BuildSpec`] per image, decoupled from the DSL model.
+//!
+//! The adapter from the model's `Image` fills these in; everything in `engine` works from them
+//! alone, so the engine can be tested with small fixture specs.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to build and check one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildSpec {
+    /// The reference the built image is tagged with, `name:tag`.
+    pub reference: String,
+    /// The rendered Dockerfile (deterministic: the same image gives the same text).
+    pub dockerfile: String,
+    /// Extra files of the build context.
+    #[serde(default)]
+    pub files: Vec<ContextFile>,
+    /// Inputs fetched on the host, verified, and handed to the build through the context.
+    #[serde(default)]
+    pub artifacts: Vec<ContextArtifact>,
+    /// References of catalog images this one builds `FROM` or copies `--from` (built first).
+    #[serde(default)]
+    pub parents: Vec<String>,
+    /// The bootstrapped base this image builds on, e.g. `image-dsl/debian:bookworm-slim`.
+    #[serde(default)]
+    pub needs_base: Option<String>,
+    /// The largest size the built image may have, in bytes.
+    pub budget_bytes: u64,
+}
+
+impl BuildSpec {
+    /// The reference split into repository and tag (`latest` when it has none).
+    pub fn repo_and_tag(&self) -> (&str, &str) {
+        split_reference(&self.reference)
+    }
+
+    /// The file name the build log of this image gets: `<name>_<tag>.log`, `/` turned into `_`.
+    pub fn log_file_name(&self) -> String {
+        let (repo, tag) = self.repo_and_tag();
+        format!("{}_{tag}.log", repo.replace(['/', ':'], "_"))
+    }
+}
+
+/// Splits `name:tag` into its repository and tag; a `:` inside a registry host is not a tag.
+pub fn split_reference(reference: &str) -> (&str, &str) {
+    match reference.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (reference, "latest"),
+    }
+}
+
+/// A file placed in the build context as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextFile {
+    /// Path inside the context, relative, with `/` separators.
+    pub path: String,
+    /// The file's bytes.
+    pub contents: Vec<u8>,
+    /// Unix permission bits, e.g. `0o644` or `0o755`.
+    pub mode: u32,
+}
+
+/// A host-fetched input placed in the build context at `path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextArtifact {
+    /// Path inside the context, relative, with `/` separators.
+    pub path: String,
+    /// Where the artifact comes from and what it must hash to.
+    pub source: ArtifactSource,
+}
+
+/// A downloadable input pinned by checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactSource {
+    /// Human name used in messages, e.g. `pyspark`.
+    pub name: String,
+    /// The pinned version, for messages and the lock file.
+    pub version: String,
+    /// Where to fetch it from.
+    pub locator: Locator,
+    /// What its bytes must hash to.
+    pub checksum: Checksum,
+}
+
+/// Where an artifact is fetched from; all but [`Locator::Urls`] go through a configurable mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Locator {
+    /// Absolute URLs, tried in order.
+    Urls(Vec<String>),
+    /// A path under the Apache archive mirror, e.g. `spark/spark-3.5.7/spark-3.5.7-bin-hadoop3.tgz`.
+    Apache {
+        /// Path below the mirror root.
+        path: String,
+    },
+    /// A Maven artifact, under the Maven repository mirror.
+    Maven(MavenCoordinates),
+    /// A file of a PyPI project, found through the simple index of the PyPI mirror.
+    Pypi {
+        /// The project name, e.g. `pyspark`.
+        project: String,
+        /// The file name, e.g. `pyspark-3.5.7.tar.gz`.
+        filename: String,
+    },
+}
+
+/// `group:artifact:version[:classifier]@extension`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MavenCoordinates {
+    /// e.g. `org.apache.iceberg`.
+    pub group: String,
+    /// e.g. `iceberg-spark-runtime-3.5_2.12`.
+    pub artifact: String,
+    /// e.g. `1.10.0`.
+    pub version: String,
+    /// e.g. `sources`; usually none.
+    #[serde(default)]
+    pub classifier: Option<String>,
+    /// e.g. `jar`.
+    pub extension: String,
+}
+
+impl MavenCoordinates {
+    /// The path of the file below a Maven repository root.
+    pub fn repository_path(&self) -> String {
+        let classifier = self
+            .classifier
+            .as_deref()
+            .map(|c| format!("-{c}"))
+            .unwrap_or_default();
+        format!(
+            "{group}/{artifact}/{version}/{artifact}-{version}{classifier}.{ext}",
+            group = self.group.replace('.', "/"),
+            artifact = self.artifact,
+            version = self.version,
+            ext = self.extension,
+        )
+    }
+}
+
+/// The pinned checksum of an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Checksum {
+    /// Lowercase hex SHA-256.
+    Sha256(String),
+    /// Lowercase hex SHA-512.
+    Sha512(String),
+    /// No checksum could be recorded; such an artifact is refused before any build.
+    Unverified(String),
+}
+
+impl Checksum {
+    /// The algorithm and digest as `sha256:<hex>`, or `None` when unverified.
+    pub fn pinned(&self) -> Option<String> {
+        match self {
+            Checksum::Sha256(hex) => Some(format!("sha256:{}", hex.to_ascii_lowercase())),
+            Checksum::Sha512(hex) => Some(format!("sha512:{}", hex.to_ascii_lowercase())),
+            Checksum::Unverified(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_on_the_last_colon_outside_the_host() {
+        assert_eq!(split_reference("spark:3.5.7"), ("spark", "3.5.7"));
+        assert_eq!(split_reference("localhost:5000/spark"), ("localhost:5000/spark", "latest"));
+        assert_eq!(split_reference("a/b"), ("a/b", "latest"));
+    }
+
+    #[test]
+    fn maven_paths_follow_the_repository_layout() {
+        let coords = MavenCoordinates {
+            group: "org.apache.iceberg".into(),
+            artifact: "iceberg-core".into(),
+            version: "1.10.0".into(),
+            classifier: None,
+            extension: "jar".into(),
+        };
+        assert_eq!(
+            coords.repository_path(),
+            "org/apache/iceberg/iceberg-core/1.10.0/iceberg-core-1.10.0.jar"
+        );
+    }
+}
