@@ -1,1 +1,1 @@
-//! placeholder
+//! Support shared by the integration tests in `tests/main.rs`.

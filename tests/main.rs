@@ -1,1 +1,3 @@
-//! tests
+//! The workspace's integration tests, one binary so the linker runs once.
+
+mod ui;

@@ -1,1 +1,89 @@
-//! placeholder
+//! Everything behind `image!`, as a plain library: [`ast`] (raw syntax) → [`cell`] (matrix
+//! cells) → [`check`] (the rules) → [`expand`] (code). The proc-macro crate only calls
+//! [`expand`]; tests, benches and the build script call the rest directly.
+
+pub mod ast;
+pub mod cell;
+pub mod check;
+pub mod compat;
+pub mod expand;
+mod parse;
+
+use proc_macro2::{Span, TokenStream};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt::Display;
+
+/// Expand `image!` input into items, with every rule violation as a `compile_error!` at its token.
+pub fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<ast::Input>(input) {
+        Ok(input) => expand_input(&input),
+        Err(err) => err.to_compile_error(),
+    }
+}
+
+/// Expand parsed input.
+pub fn expand_input(input: &ast::Input) -> TokenStream {
+    let cx = Ctxt::default();
+    let items: Vec<TokenStream> = input.decls.iter().map(|d| expand::decl(&cx, d)).collect();
+    let errors = cx.into_compile_errors();
+    quote::quote!(#(#items)* #errors)
+}
+
+/// Parse and check without generating code: the rule violations as (message) strings, for tests
+/// and benches.
+pub fn violations(input: TokenStream) -> Vec<String> {
+    let input: ast::Input = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return vec![e.to_string()],
+    };
+    let cx = Ctxt::default();
+    for decl in &input.decls {
+        expand::decl(&cx, decl);
+    }
+    cx.errors.into_inner().into_iter().map(|e| e.to_string()).collect()
+}
+
+/// Collects errors (serde's `Ctxt`): every violation is reported, each once.
+#[derive(Default)]
+pub struct Ctxt {
+    errors: RefCell<Vec<syn::Error>>,
+    seen: RefCell<HashSet<String>>,
+}
+
+impl Ctxt {
+    /// Record an error at `span`; the same message at the same place (several matrix cells) once.
+    pub fn error(&self, span: Span, message: impl Display) {
+        let message = message.to_string();
+        if self.seen.borrow_mut().insert(format!("{span:?} {message}")) {
+            self.errors.borrow_mut().push(syn::Error::new(span, message));
+        }
+    }
+
+    fn into_compile_errors(self) -> TokenStream {
+        self.errors.into_inner().into_iter().map(|e| e.to_compile_error()).collect()
+    }
+}
+
+/// Rust constant name of a pin key: `pyspark-3.5.7` → `PYSPARK_3_5_7`. The images crate's build
+/// script names its constants with this same function.
+pub fn pin_ident(key: &str) -> String {
+    let mut out: String =
+        key.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// Bytes of a budget: MB and GB are decimal, MiB and GiB binary.
+pub(crate) fn budget_bytes(b: &ast::Budget) -> Option<u64> {
+    let unit: f64 = match b.unit.to_string().as_str() {
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((b.amount * unit).round() as u64)
+}

@@ -1,0 +1,522 @@
+//! Matrix evaluation: a declaration becomes one concrete [`Cell`] per combination of axis values,
+//! with templates filled in and `if` blocks resolved. Spans are kept for the rules.
+
+use crate::Ctxt;
+use crate::ast::*;
+use proc_macro2::Span;
+use syn::{Ident, LitInt, LitStr};
+
+/// A value with the span of the token it came from.
+#[derive(Clone, Debug)]
+pub struct Sp<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written (the axis value token when a template is exactly `{axis}`).
+    pub span: Span,
+}
+
+/// One image of a declaration: a single image, or one cell of a matrix.
+pub struct Cell<'a> {
+    /// The declaration.
+    pub decl: &'a Decl,
+    /// Axis name and this cell's value, with the value token's span.
+    pub values: Vec<(String, Sp<String>)>,
+    /// `name`.
+    pub name: Option<Sp<String>>,
+    /// `tag`.
+    pub tag: Option<Sp<String>>,
+    /// `budget`.
+    pub budget: Option<&'a Budget>,
+    /// `spark VERSION variant VARIANT`.
+    pub spark: Option<(Sp<String>, Sp<String>)>,
+    /// `notebook`.
+    pub notebook: Option<Span>,
+    /// Builder stages.
+    pub stages: Vec<CellStage<'a>>,
+    /// The image's own stage (its name is `None`).
+    pub last: CellStage<'a>,
+}
+
+/// A stage of a cell.
+pub struct CellStage<'a> {
+    /// Stage name; `None` for the final stage.
+    pub name: Option<&'a Ident>,
+    /// Base, once `from` was given.
+    pub base: Option<CellBase>,
+    /// Steps.
+    pub steps: Vec<CellStep<'a>>,
+}
+
+/// A resolved base.
+pub enum CellBase {
+    /// Catalog image.
+    Image(CellRef),
+    /// Registry reference.
+    External(Sp<String>),
+    /// Bootstrapped Debian suite.
+    Debian(Sp<String>),
+    /// Empty base.
+    Scratch,
+}
+
+/// A resolved reference to a catalog image or (for `copy`) a stage.
+pub struct CellRef {
+    /// Path as written.
+    pub path: syn::Path,
+    /// Cell values selected, when the referenced declaration is a matrix.
+    pub args: Option<Vec<String>>,
+    /// Span of the reference.
+    pub span: Span,
+}
+
+/// A step of a cell stage.
+pub enum CellStep<'a> {
+    /// Debian packages.
+    Apt(Vec<Sp<String>>),
+    /// Wheels.
+    Pip(Vec<Sp<String>>, Sp<String>),
+    /// Artifact.
+    Artifact(CellPin, Sp<String>),
+    /// Git checkout.
+    Git(CellPin, Sp<String>),
+    /// Commands.
+    Run(Vec<Sp<String>>),
+    /// Copy.
+    Copy {
+        /// Source.
+        from: CellRef,
+        /// Whether `from` names a stage of this image.
+        from_stage: bool,
+        /// Sources.
+        src: Vec<Sp<String>>,
+        /// Destination.
+        dest: Sp<String>,
+        /// Owner.
+        chown: Option<&'a UserSpec>,
+        /// `chmod` span.
+        chmod: Option<Span>,
+        /// `link` span.
+        link: Option<Span>,
+    },
+    /// Context file.
+    File(Sp<String>, &'a LitStr, Option<&'a LitInt>),
+    /// Environment.
+    Env(Vec<(Sp<String>, Sp<String>)>),
+    /// Build arguments.
+    Arg(Vec<(Sp<String>, Sp<String>)>),
+    /// Labels.
+    Label(Vec<(Sp<String>, Sp<String>)>),
+    /// Working directory.
+    Workdir(Sp<String>),
+    /// User.
+    User(&'a UserSpec),
+    /// Ports.
+    Expose(&'a [LitInt]),
+    /// Volumes.
+    Volume(Vec<Sp<String>>),
+    /// Entrypoint.
+    Entrypoint(Vec<Sp<String>>),
+    /// Cmd.
+    Cmd(Vec<Sp<String>>),
+    /// Health check.
+    Healthcheck(&'a [HealthOption], Vec<(String, CellHealth)>),
+}
+
+/// A resolved healthcheck value.
+pub enum CellHealth {
+    /// String.
+    Str(Sp<String>),
+    /// Integer.
+    Int(Sp<u64>),
+    /// List.
+    List(Vec<Sp<String>>),
+}
+
+/// A resolved pin specification.
+pub enum CellPin {
+    /// Key in the pin file.
+    Key(Sp<String>),
+    /// Inline fields.
+    Inline(Span, Vec<(Ident, Sp<String>)>),
+}
+
+impl<'a> Cell<'a> {
+    /// `_3_5_7__gpu`: the Rust name of this cell's constructor inside the matrix module.
+    pub fn fn_name(values: &[String]) -> String {
+        let parts: Vec<String> = values.iter().map(|v| ident_part(v)).collect();
+        format!("cell__{}", parts.join("__"))
+    }
+
+    /// Value of an axis in this cell.
+    pub fn axis(&self, name: &str) -> Option<&Sp<String>> {
+        self.values.iter().find(|(a, _)| a == name).map(|(_, v)| v)
+    }
+}
+
+/// Lowercase identifier fragment for a value: `3.5.7` → `3_5_7`, `gpu-iceberg` → `gpu_iceberg`.
+pub fn ident_part(value: &str) -> String {
+    value.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+/// A value derived from a version-like axis value: `{spark:minor}` (`3.5`) or `{spark:scala}`
+/// (`2.12`, the Scala version of that Spark release's official build).
+fn derive(value: &str, derived: &str) -> Result<String, String> {
+    let version = crate::compat::SparkVersion::parse(value);
+    match (derived, version) {
+        ("minor", Some(v)) => Ok(format!("{}.{}", v.major, v.minor)),
+        ("scala", Some(v)) => Ok(v.scala().to_owned()),
+        ("minor" | "scala", None) => Err(format!("`{value}` is not a major.minor.patch version")),
+        _ => Err(format!("unknown derived value `:{derived}`: use `:minor` or `:scala`")),
+    }
+}
+
+/// Every cell of a declaration, exclusions applied; each exclusion must match at least one cell.
+pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
+    for axis in &decl.axes {
+        for (i, v) in axis.values.iter().enumerate() {
+            if axis.values[..i].iter().any(|w| w.value() == v.value()) {
+                cx.error(v.span(), format!("`{}` is listed twice in axis `{}`", v.value(), axis.ident));
+            }
+        }
+    }
+    for ex in &decl.excepts {
+        for (axis, value) in &ex.conds {
+            match decl.axes.iter().find(|a| a.ident == *axis) {
+                None => cx.error(axis.span(), format!("`{axis}` is not an axis of `{}`", decl.ident)),
+                Some(a) if !a.values.iter().any(|v| v.value() == value.value()) => cx.error(
+                    value.span(),
+                    format!("`{}` is not a value of axis `{axis}`", value.value()),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    let mut combos: Vec<Vec<(String, Sp<String>)>> = vec![Vec::new()];
+    for axis in &decl.axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut c = prefix.clone();
+                    c.push((axis.ident.to_string(), Sp { value: v.value(), span: v.span() }));
+                    c
+                })
+            })
+            .collect();
+    }
+    let mut used = vec![false; decl.excepts.len()];
+    let mut out = Vec::new();
+    'combo: for values in combos {
+        for (i, ex) in decl.excepts.iter().enumerate() {
+            let matches = ex.conds.iter().all(|(axis, value)| {
+                values.iter().any(|(a, v)| *axis == a.as_str() && v.value == value.value())
+            });
+            if matches {
+                used[i] = true;
+                continue 'combo;
+            }
+        }
+        out.push(cell(cx, decl, values));
+    }
+    for (ex, used) in decl.excepts.iter().zip(used) {
+        if !used {
+            cx.error(ex.span, "this exclusion matches no cell of the matrix: remove it");
+        }
+    }
+    out
+}
+
+fn cell<'a>(cx: &Ctxt, decl: &'a Decl, values: Vec<(String, Sp<String>)>) -> Cell<'a> {
+    let mut cell = Cell {
+        decl,
+        values,
+        name: None,
+        tag: None,
+        budget: None,
+        spark: None,
+        notebook: None,
+        stages: Vec::new(),
+        last: CellStage { name: None, base: None, steps: Vec::new() },
+    };
+    let stage_names: Vec<String> = collect_stage_names(&decl.body);
+    let mut walker = Walker { cx, cell: &mut cell, stage_names: &stage_names };
+    walker.stmts(&decl.body, None);
+    cell
+}
+
+fn collect_stage_names(body: &[Stmt]) -> Vec<String> {
+    let mut names = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Stage { name, .. } => names.push(name.to_string()),
+            Stmt::If { then, otherwise, .. } => {
+                names.extend(collect_stage_names(then));
+                names.extend(collect_stage_names(otherwise));
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+struct Walker<'c, 'a> {
+    cx: &'c Ctxt,
+    cell: &'c mut Cell<'a>,
+    stage_names: &'c [String],
+}
+
+impl<'a> Walker<'_, 'a> {
+    /// Fill a template: `{axis}` becomes the cell's value.
+    fn fill(&self, lit: &LitStr) -> Sp<String> {
+        let text = lit.value();
+        for (axis, value) in &self.cell.values {
+            if text == format!("{{{axis}}}") {
+                return value.clone();
+            }
+        }
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else {
+                out.push_str(&rest[open..]);
+                rest = "";
+                break;
+            };
+            let key = &rest[open + 1..open + close];
+            let (axis, derived) = key.split_once(':').map_or((key, None), |(a, d)| (a, Some(d)));
+            match (self.cell.axis(axis), derived) {
+                (Some(v), None) => out.push_str(&v.value),
+                (Some(v), Some(derived)) => match derive(&v.value, derived) {
+                    Ok(d) => out.push_str(&d),
+                    Err(e) => self.cx.error(lit.span(), e),
+                },
+                (None, _) => {
+                    self.cx.error(lit.span(), format!("`{{{axis}}}` is not an axis of `{}`", self.cell.decl.ident));
+                }
+            }
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        Sp { value: out, span: lit.span() }
+    }
+
+    fn fill_all(&self, lits: &[LitStr]) -> Vec<Sp<String>> {
+        lits.iter().map(|l| self.fill(l)).collect()
+    }
+
+    fn target(&mut self, stage: Option<usize>) -> &mut CellStage<'a> {
+        match stage {
+            Some(i) => &mut self.cell.stages[i],
+            None => &mut self.cell.last,
+        }
+    }
+
+    fn push(&mut self, stage: Option<usize>, step: CellStep<'a>) {
+        self.target(stage).steps.push(step);
+    }
+
+    fn reference(&self, call: &ImageCall) -> CellRef {
+        let span = syn::spanned::Spanned::span(&call.path);
+        let args = call.args.as_ref().map(|args| {
+            args.iter()
+                .map(|arg| match arg {
+                    CallArg::Lit(lit) => self.fill(lit).value,
+                    CallArg::Axis(axis) => match self.cell.axis(&axis.to_string()) {
+                        Some(v) => v.value.clone(),
+                        None => {
+                            self.cx.error(
+                                axis.span(),
+                                format!("`{axis}` is not an axis of `{}`: pass an axis name or a string", self.cell.decl.ident),
+                            );
+                            String::new()
+                        }
+                    },
+                })
+                .collect()
+        });
+        CellRef { path: call.path.clone(), args, span }
+    }
+
+    fn base(&self, base: &BaseExpr) -> CellBase {
+        match base {
+            BaseExpr::Image(call) => CellBase::Image(self.reference(call)),
+            BaseExpr::External(lit) => CellBase::External(self.fill(lit)),
+            BaseExpr::Debian(lit) => CellBase::Debian(self.fill(lit)),
+            BaseExpr::Scratch => CellBase::Scratch,
+        }
+    }
+
+    fn pin(&self, spec: &PinSpec) -> CellPin {
+        match spec {
+            PinSpec::Key(lit) => CellPin::Key(self.fill(lit)),
+            PinSpec::Inline { span, fields } => {
+                CellPin::Inline(*span, fields.iter().map(|(k, v)| (k.clone(), self.fill(v))).collect())
+            }
+        }
+    }
+
+    fn pairs<K>(&self, list: &[(K, LitStr)], key: impl Fn(&K) -> Sp<String>) -> Vec<(Sp<String>, Sp<String>)> {
+        list.iter().map(|(k, v)| (key(k), self.fill(v))).collect()
+    }
+
+    fn stmts(&mut self, body: &'a [Stmt], stage: Option<usize>) {
+        for stmt in body {
+            self.stmt(stmt, stage);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &'a Stmt, stage: Option<usize>) {
+        let image_level = |cx: &Ctxt, span: Span, what: &str| {
+            if stage.is_some() {
+                cx.error(span, format!("`{what}` belongs to the image, not to a builder stage"));
+            }
+        };
+        match stmt {
+            Stmt::Name(lit) => {
+                image_level(self.cx, lit.span(), "name");
+                self.cell.name = Some(self.fill(lit));
+            }
+            Stmt::Tag(lit) => {
+                image_level(self.cx, lit.span(), "tag");
+                self.cell.tag = Some(self.fill(lit));
+            }
+            Stmt::Budget(b) => {
+                image_level(self.cx, b.unit.span(), "budget");
+                self.cell.budget = Some(b);
+            }
+            Stmt::Spark { version, variant } => {
+                image_level(self.cx, version.span(), "spark");
+                self.cell.spark = Some((self.fill(version), self.fill(variant)));
+            }
+            Stmt::Notebook(kw) => {
+                image_level(self.cx, kw.span(), "notebook");
+                self.cell.notebook = Some(kw.span());
+            }
+            Stmt::Stage { name, base, body } => {
+                if stage.is_some() {
+                    self.cx.error(name.span(), "stages cannot be nested");
+                    return;
+                }
+                if self.cell.stages.iter().any(|s| s.name == Some(name)) {
+                    self.cx.error(name.span(), format!("stage `{name}` is declared twice"));
+                }
+                let base = Some(self.base(base));
+                self.cell.stages.push(CellStage { name: Some(name), base, steps: Vec::new() });
+                let index = self.cell.stages.len() - 1;
+                self.stmts(body, Some(index));
+            }
+            Stmt::From(base) => {
+                let base = self.base(base);
+                let target = self.target(stage);
+                if target.base.is_some() {
+                    self.cx.error(proc_macro2::Span::call_site(), "`from` is given twice");
+                }
+                self.target(stage).base = Some(base);
+            }
+            Stmt::Apt(items) => {
+                let items = self.fill_all(items);
+                self.push(stage, CellStep::Apt(items));
+            }
+            Stmt::Pip { items, venv } => {
+                let step = CellStep::Pip(self.fill_all(items), self.fill(venv));
+                self.push(stage, step);
+            }
+            Stmt::Artifact { spec, dest } => {
+                let step = CellStep::Artifact(self.pin(spec), self.fill(dest));
+                self.push(stage, step);
+            }
+            Stmt::Git { spec, dest } => {
+                let step = CellStep::Git(self.pin(spec), self.fill(dest));
+                self.push(stage, step);
+            }
+            Stmt::Run(cmds) => {
+                let step = CellStep::Run(self.fill_all(cmds));
+                self.push(stage, step);
+            }
+            Stmt::Copy(c) => {
+                let from = self.reference(&c.from);
+                let from_stage = c.from.args.is_none()
+                    && c.from.path.get_ident().is_some_and(|i| self.stage_names.contains(&i.to_string()));
+                let step = CellStep::Copy {
+                    from,
+                    from_stage,
+                    src: self.fill_all(&c.src),
+                    dest: self.fill(&c.dest),
+                    chown: c.chown.as_ref(),
+                    chmod: c.chmod,
+                    link: c.link,
+                };
+                self.push(stage, step);
+            }
+            Stmt::File { dest, path, mode } => {
+                let step = CellStep::File(self.fill(dest), path, mode.as_ref());
+                self.push(stage, step);
+            }
+            Stmt::Env(list) => {
+                let pairs = self.pairs(list, |k: &Ident| Sp { value: k.to_string(), span: k.span() });
+                self.push(stage, CellStep::Env(pairs));
+            }
+            Stmt::Arg(list) => {
+                let pairs = self.pairs(list, |k: &Ident| Sp { value: k.to_string(), span: k.span() });
+                self.push(stage, CellStep::Arg(pairs));
+            }
+            Stmt::Label(list) => {
+                let pairs = list.iter().map(|(k, v)| (self.fill(k), self.fill(v))).collect();
+                self.push(stage, CellStep::Label(pairs));
+            }
+            Stmt::Workdir(lit) => {
+                let step = CellStep::Workdir(self.fill(lit));
+                self.push(stage, step);
+            }
+            Stmt::User(u) => self.push(stage, CellStep::User(u)),
+            Stmt::Expose(ports) => self.push(stage, CellStep::Expose(ports)),
+            Stmt::Volume(list) => {
+                let step = CellStep::Volume(self.fill_all(list));
+                self.push(stage, step);
+            }
+            Stmt::Entrypoint(list) => {
+                let step = CellStep::Entrypoint(self.fill_all(list));
+                self.push(stage, step);
+            }
+            Stmt::Cmd(list) => {
+                let step = CellStep::Cmd(self.fill_all(list));
+                self.push(stage, step);
+            }
+            Stmt::Healthcheck(opts) => {
+                let values = opts
+                    .iter()
+                    .map(|o| {
+                        let v = match &o.value {
+                            HealthValue::Str(s) => CellHealth::Str(self.fill(s)),
+                            HealthValue::Int(i) => {
+                                CellHealth::Int(Sp { value: i.base10_parse().unwrap_or(0), span: i.span() })
+                            }
+                            HealthValue::List(l) => CellHealth::List(self.fill_all(l)),
+                        };
+                        (o.key.to_string(), v)
+                    })
+                    .collect();
+                self.push(stage, CellStep::Healthcheck(opts, values));
+            }
+            Stmt::If { axis, values, then, otherwise } => {
+                let Some(current) = self.cell.axis(&axis.to_string()).map(|v| v.value.clone()) else {
+                    self.cx.error(axis.span(), format!("`{axis}` is not an axis of `{}`", self.cell.decl.ident));
+                    return;
+                };
+                if let Some(axis_decl) = self.cell.decl.axes.iter().find(|a| a.ident == *axis) {
+                    for v in values {
+                        if !axis_decl.values.iter().any(|w| w.value() == v.value()) {
+                            self.cx.error(v.span(), format!("`{}` is not a value of axis `{axis}`", v.value()));
+                        }
+                    }
+                }
+                if values.iter().any(|v| v.value() == current) {
+                    self.stmts(then, stage);
+                } else {
+                    self.stmts(otherwise, stage);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! What upstream supports, as the rules need it at compile time. Each table cites its source;
+//! update them together with the pins when a new RAPIDS or Iceberg release changes the answer.
+
+use std::fmt;
+
+/// `major.minor.patch` of a Spark release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SparkVersion {
+    /// Major.
+    pub major: u16,
+    /// Minor.
+    pub minor: u16,
+    /// Patch.
+    pub patch: u16,
+}
+
+impl SparkVersion {
+    /// Parse `3.5.7`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let mut it = s.split('.').map(|p| p.parse::<u16>().ok());
+        let v = SparkVersion { major: it.next()??, minor: it.next()??, patch: it.next()?? };
+        it.next().is_none().then_some(v)
+    }
+
+    /// Scala binary version of the official build: 2.12 for 3.x, 2.13 for 4.x.
+    pub fn scala(self) -> &'static str {
+        if self.major >= 4 { "2.13" } else { "2.12" }
+    }
+}
+
+impl fmt::Display for SparkVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// Spark minors the catalog builds: each has pyspark sdists on PyPI carrying the full jar set.
+const SPARK_MINORS: &[(u16, u16)] = &[(3, 5), (4, 1)];
+
+/// The RAPIDS Accelerator for Apache Spark (now "NVIDIA cuDF plugin for Apache Spark", artifacts
+/// still `com.nvidia:rapids-4-spark_<scala>`) release the catalog pins, and the Apache Spark
+/// releases its download page lists.
+///
+/// Source: <https://nvidia.github.io/cudf-spark/docs/download.html> (v26.10.0): "Apache Spark
+/// 3.5.0 … 3.5.9; 4.0.0 … 4.0.4; 4.1.1, 4.1.2, 4.1.3; 4.2.0"; Scala 2.12 up to 3.5.9, Scala 2.13
+/// from 3.5.0. Spark 4.1.0 was skipped on purpose: "the 4.1.1 version came out quickly after
+/// 4.1.0" (NVIDIA/cudf-spark#14056); the build has no `release410` profile.
+pub const RAPIDS: Rapids = Rapids {
+    release: "26.10.0",
+    spark: &[
+        "3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8", "3.5.9", "4.0.0", "4.0.1",
+        "4.0.2", "4.0.3", "4.0.4", "4.1.1", "4.1.2", "4.1.3", "4.2.0",
+    ],
+};
+
+/// A RAPIDS release and the Spark releases it supports.
+pub struct Rapids {
+    /// Release version (the pin's version must equal it).
+    pub release: &'static str,
+    /// Supported Apache Spark releases.
+    pub spark: &'static [&'static str],
+}
+
+/// The Iceberg release the catalog pins for each Spark minor, and why.
+///
+/// - Spark 3.5 → 1.10.1: Iceberg ships `iceberg-spark-runtime-3.5_2.12` in every 1.x release, and
+///   the RAPIDS Accelerator accelerates Iceberg only 1.9.x/1.10.x on Spark 3.5.4–3.5.9
+///   (NVIDIA/cudf-spark `iceberg/README.md`), so 1.10.1 serves both iceberg and gpu-iceberg.
+/// - Spark 4.1 → 1.11.0: the first release with `iceberg-spark-runtime-4.1_2.13` ("Apache Iceberg
+///   publishes the iceberg-spark-runtime-4.1 artifact starting at version 1.11.0", same README;
+///   <https://iceberg.apache.org/releases/>).
+pub const ICEBERG: &[IcebergLine] = &[
+    IcebergLine { spark: (3, 5), release: "1.10.1", scala: "2.12", rapids_spark: ("3.5.4", "3.5.9") },
+    IcebergLine { spark: (4, 1), release: "1.11.0", scala: "2.13", rapids_spark: ("4.1.0", "4.1.99") },
+];
+
+/// The Iceberg runtime for one Spark minor.
+pub struct IcebergLine {
+    /// Spark (major, minor).
+    pub spark: (u16, u16),
+    /// Iceberg release pinned for it.
+    pub release: &'static str,
+    /// Scala version of its `iceberg-spark-runtime-<minor>_<scala>` artifact.
+    pub scala: &'static str,
+    /// Spark releases (inclusive range) on which RAPIDS accelerates this Iceberg release.
+    pub rapids_spark: (&'static str, &'static str),
+}
+
+/// The Iceberg line pinned for a Spark minor.
+pub fn iceberg_for(v: SparkVersion) -> Option<&'static IcebergLine> {
+    ICEBERG.iter().find(|l| l.spark == (v.major, v.minor))
+}
+
+/// Whether the catalog can build this Spark release at all.
+pub fn spark_supported(v: SparkVersion) -> Result<(), String> {
+    if SPARK_MINORS.contains(&(v.major, v.minor)) {
+        Ok(())
+    } else {
+        Err(format!("Spark {v} is not a line the catalog builds (3.5.x or 4.1.x)"))
+    }
+}
+
+/// Whether Spark `v` with RAPIDS (`gpu`) and/or Iceberg is a combination upstream supports;
+/// the error says why not and where that is written.
+pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String> {
+    let mut why = Vec::new();
+    let version = v.to_string();
+    if gpu && !RAPIDS.spark.contains(&version.as_str()) {
+        why.push(format!(
+            "the RAPIDS Accelerator {} does not support Spark {v} (it supports {}; see https://nvidia.github.io/cudf-spark/docs/download.html)",
+            RAPIDS.release,
+            RAPIDS.spark.join(", ")
+        ));
+    }
+    if iceberg {
+        match iceberg_for(v) {
+            None => why.push(format!("no Iceberg release with a Spark {}.{} runtime is pinned", v.major, v.minor)),
+            Some(line) if line.scala != v.scala() => why.push(format!(
+                "iceberg-spark-runtime-{}.{}_{} does not match Spark {v}'s Scala {}",
+                v.major,
+                v.minor,
+                line.scala,
+                v.scala()
+            )),
+            Some(line) if gpu => {
+                let (lo, hi) = line.rapids_spark;
+                let in_range = SparkVersion::parse(lo).is_some_and(|lo| lo <= v)
+                    && SparkVersion::parse(hi).is_some_and(|hi| v <= hi);
+                if !in_range {
+                    why.push(format!(
+                        "the RAPIDS Accelerator accelerates Iceberg {} only on Spark {lo}..{hi} (NVIDIA/cudf-spark iceberg/README.md)",
+                        line.release
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if why.is_empty() { Ok(()) } else { Err(why.join("; ")) }
+}

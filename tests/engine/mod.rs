@@ -1,0 +1,10 @@
+//! Engine tests on a real Docker daemon, with small fixture images on the bootstrapped base.
+//!
+//! They never skip: without a daemon they fail with the message saying how to start one
+//! (`.ci/run` starts it). Every fixture has a unique tag and is removed afterwards.
+
+mod build;
+mod client;
+mod fetch;
+mod kill;
+mod support;

@@ -1,0 +1,153 @@
+//! Fixtures shared by the engine tests: options, specs, cleanup and a loopback mirror.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use xtask::engine::bollard::Docker;
+use xtask::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, Settings, repo_root};
+
+/// Where the tests keep their cache, logs and spec files (shared, so the base is bootstrapped once).
+pub fn work_dir() -> PathBuf {
+    repo_root().join("target").join("engine-tests")
+}
+
+/// Options for a test run: no progress bars, the shared cache, two jobs.
+pub fn options() -> BuildOptions {
+    let mut opts = BuildOptions::new(Settings::with_cache_dir(work_dir().join("cache")));
+    opts.progress = false;
+    opts.jobs = 2;
+    opts.log_dir = work_dir().join("logs");
+    opts
+}
+
+/// A name no other test or run uses.
+pub fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+/// A fixture image on the bootstrapped base; `steps` follow its `FROM` line.
+pub fn fixture(reference: &str, steps: &str) -> BuildSpec {
+    BuildSpec {
+        reference: reference.to_owned(),
+        dockerfile: format!("FROM {BASE_REFERENCE}\n{steps}"),
+        files: vec![],
+        artifacts: vec![],
+        parents: vec![],
+        needs_base: Some(BASE_REFERENCE.to_owned()),
+        budget_bytes: 200_000_000,
+    }
+}
+
+/// The engine, or a test failure that says how to start one.
+pub async fn docker() -> Docker {
+    match xtask::engine::client::connect(None).await {
+        Ok(docker) => docker,
+        Err(err) => panic!("the engine tests need a Docker daemon: {err}"),
+    }
+}
+
+/// The image ID and content-hash label `reference` points at, if it exists.
+pub async fn tagged(docker: &Docker, reference: &str) -> Option<(String, Option<String>)> {
+    let image = docker.inspect_image(reference).await.ok()?;
+    let label = image
+        .config
+        .and_then(|c| c.labels)
+        .and_then(|l| l.get(xtask::engine::CONTENT_HASH_LABEL).cloned());
+    Some((image.id.unwrap_or_default(), label))
+}
+
+/// Removes the listed images when dropped, even when the test fails.
+pub struct Cleanup(pub Vec<String>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "--force"])
+            .args(&self.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// How the loopback mirror answers one path.
+#[derive(Clone)]
+pub enum Reply {
+    /// 200 with these bytes.
+    Full(Vec<u8>),
+    /// 200 announcing `claimed` bytes, then only `body`, then the connection closes.
+    Cut { body: Vec<u8>, claimed: usize },
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1, stopped when dropped.
+pub struct Mirror {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    hits: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Mirror {
+    /// Serves `routes` (path → reply); anything else is a 404.
+    pub async fn serve(routes: HashMap<String, Reply>) -> Mirror {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let routes = Arc::new(routes);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let routes = routes.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head);
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let (claimed, body) = match routes.get(&path) {
+                        Some(Reply::Full(body)) => (body.len(), body.clone()),
+                        Some(Reply::Cut { body, claimed }) => (*claimed, body.clone()),
+                        None => {
+                            let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                            return;
+                        }
+                    };
+                    let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\nConnection: close\r\n\r\n");
+                    let _ = socket.write_all(header.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Mirror { url, hits, task }
+    }
+
+    /// How many connections it accepted.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    xtask::engine::context::sha256_hex(bytes)
+}
