@@ -1,3 +1,4 @@
 //! The workspace's integration tests, one binary so the linker runs once.
 
+mod engine;
 mod ui;

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use xtask::engine::report::ImageError;
-use xtask::engine::{ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates, Status, build_all};
+use xtask::engine::{
+    ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Locator,
+    MavenCoordinates, Status, build_all,
+};
 
 use super::support::{Cleanup, Mirror, Reply, docker, fixture, options, sha256, tagged, unique};
 
@@ -18,14 +21,22 @@ async fn builds_on_the_bootstrapped_base_then_skips_without_calling_the_builder(
         classifier: None,
         extension: "jar".into(),
     };
-    let mirror = Mirror::serve(HashMap::from([(format!("/{}", coords.repository_path()), Reply::Full(jar.clone()))])).await;
+    let mirror = Mirror::serve(HashMap::from([(
+        format!("/{}", coords.repository_path()),
+        Reply::Full(jar.clone()),
+    )]))
+    .await;
     let reference = format!("image-dsl-test/hello:{}", unique("base"));
     let _cleanup = Cleanup(vec![reference.clone()]);
     let mut spec = fixture(
         &reference,
         "COPY hello.sh /usr/local/bin/hello\nCOPY fixture.jar /opt/fixture.jar\nRUN hello > /hello.txt\nUSER 10001\n",
     );
-    spec.files.push(ContextFile { path: "hello.sh".into(), contents: b"#!/bin/sh\necho hello\n".to_vec(), mode: 0o755 });
+    spec.files.push(ContextFile {
+        path: "hello.sh".into(),
+        contents: b"#!/bin/sh\necho hello\n".to_vec(),
+        mode: 0o755,
+    });
     spec.artifacts.push(ContextArtifact {
         path: "fixture.jar".into(),
         source: ArtifactSource {
@@ -38,24 +49,46 @@ async fn builds_on_the_bootstrapped_base_then_skips_without_calling_the_builder(
     let mut opts = options();
     opts.settings.maven_mirror = mirror.url.clone();
 
-    let first = build_all(vec![spec.clone()], &opts).await.unwrap_or_else(|e| panic!("{e}"));
+    let first = build_all(vec![spec.clone()], &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(first.success(), "{first}");
     assert!(matches!(first.images[0].status, Status::Built), "{first}");
     assert_eq!(first.builder_calls, 1);
-    let (id, label) = tagged(&docker, &reference).await.expect("the built image is tagged");
-    assert_eq!(label.as_deref(), Some(first.images[0].content_hash.as_str()));
+    let (id, label) = tagged(&docker, &reference)
+        .await
+        .expect("the built image is tagged");
+    assert_eq!(
+        label.as_deref(),
+        Some(first.images[0].content_hash.as_str())
+    );
     let image = docker.inspect_image(&reference).await.unwrap();
     assert_eq!(image.config.and_then(|c| c.user).as_deref(), Some("10001"));
     let base = docker.inspect_image(BASE_REFERENCE).await.unwrap();
     let base_size = base.size.unwrap_or_default();
-    assert!(base_size < 100_000_000, "the bootstrapped base is {base_size} bytes, not slim");
+    assert!(
+        base_size < 100_000_000,
+        "the bootstrapped base is {base_size} bytes, not slim"
+    );
     let fetched = mirror.hits();
 
     let started = std::time::Instant::now();
-    let second = build_all(vec![spec], &opts).await.unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(second.images[0].status, Status::UpToDate), "{second}");
-    assert_eq!(second.builder_calls, 0, "an up-to-date image must not reach the builder");
-    assert_eq!(mirror.hits(), fetched, "an up-to-date image must not fetch its artifacts");
+    let second = build_all(vec![spec], &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        matches!(second.images[0].status, Status::UpToDate),
+        "{second}"
+    );
+    assert_eq!(
+        second.builder_calls, 0,
+        "an up-to-date image must not reach the builder"
+    );
+    assert_eq!(
+        mirror.hits(),
+        fetched,
+        "an up-to-date image must not fetch its artifacts"
+    );
     assert_eq!(tagged(&docker, &reference).await.map(|t| t.0), Some(id));
     eprintln!("no-op run took {:?}\n{second}", started.elapsed());
 }
@@ -77,20 +110,34 @@ async fn a_failed_parent_skips_its_children_and_spares_independent_images() {
         fixture(&independent, "RUN echo fine > /fine\n"),
     ];
 
-    let report = build_all(specs, &options()).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = build_all(specs, &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(!report.success());
     let status = |r: &str| &report.image(r).unwrap().status;
     match status(&broken) {
-        Status::Failed(ImageError::Step { step, message, log, .. }) => {
+        Status::Failed(ImageError::Step {
+            step, message, log, ..
+        }) => {
             assert!(step.contains("RUN echo about to fail"), "{step}");
             assert!(message.contains("non-zero code"), "{message}");
-            assert!(std::fs::read_to_string(log).unwrap().contains("about to fail"));
+            assert!(
+                std::fs::read_to_string(log)
+                    .unwrap()
+                    .contains("about to fail")
+            );
         }
         other => panic!("broken should fail at its RUN step: {other:?}"),
     }
-    assert!(matches!(status(&child), Status::Skipped { because } if *because == broken), "{report}");
+    assert!(
+        matches!(status(&child), Status::Skipped { because } if *because == broken),
+        "{report}"
+    );
     assert!(matches!(status(&independent), Status::Built), "{report}");
-    assert_eq!(report.builder_calls, 2, "the skipped child must not reach the builder");
+    assert_eq!(
+        report.builder_calls, 2,
+        "the skipped child must not reach the builder"
+    );
     assert!(tagged(&docker, &broken).await.is_none());
     assert!(report.summary_table().contains("skipped"));
 }
@@ -100,27 +147,59 @@ async fn an_image_over_budget_fails_and_is_not_tagged() {
     let docker = docker().await;
     let reference = format!("image-dsl-test/fat:{}", unique("budget"));
     let _cleanup = Cleanup(vec![reference.clone()]);
-    let base_size = docker.inspect_image(BASE_REFERENCE).await.ok().and_then(|b| b.size).unwrap_or(0) as u64;
+    let base = xtask::engine::bootstrap(BASE_REFERENCE, false, &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut spec = fixture(&reference, "RUN head -c 8000000 /dev/urandom > /blob\n");
-    // The budget is checked after the build; the base is bootstrapped by then.
-    spec.budget_bytes = base_size.max(80_000_000) + 2_000_000;
+    spec.budget_bytes = base.size + 2_000_000;
 
-    let report = build_all(vec![spec], &options()).await.unwrap_or_else(|e| panic!("{e}"));
+    let report = build_all(vec![spec], &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     match &report.images[0].status {
-        Status::Failed(error @ ImageError::OverBudget { size, budget, layers, .. }) => {
+        Status::Failed(
+            error @ ImageError::OverBudget {
+                size,
+                budget,
+                layers,
+                ..
+            },
+        ) => {
             assert!(size > budget);
-            assert!(layers[0].created_by.contains("/dev/urandom"), "{error}");
+            assert!(
+                layers
+                    .iter()
+                    .take(2)
+                    .any(|l| l.created_by.contains("/dev/urandom")),
+                "{error}"
+            );
             let message = error.to_string();
-            assert!(message.contains(&reference) && message.contains("budget"), "{message}");
+            assert!(
+                message.contains(&reference) && message.contains("budget"),
+                "{message}"
+            );
         }
         other => panic!("expected an over-budget failure: {other:?}"),
     }
-    assert!(tagged(&docker, &reference).await.is_none(), "an over-budget image must not be tagged");
+    assert!(
+        tagged(&docker, &reference).await.is_none(),
+        "an over-budget image must not be tagged"
+    );
     let hash = &report.images[0].content_hash;
-    let filters = HashMap::from([("label", vec![format!("{}={hash}", xtask::engine::CONTENT_HASH_LABEL)])]);
+    let filters = HashMap::from([(
+        "label",
+        vec![format!("{}={hash}", xtask::engine::CONTENT_HASH_LABEL)],
+    )]);
     let left = docker
-        .list_images(Some(xtask::engine::bollard::query_parameters::ListImagesOptionsBuilder::new().filters(&filters).build()))
+        .list_images(Some(
+            xtask::engine::bollard::query_parameters::ListImagesOptionsBuilder::new()
+                .filters(&filters)
+                .build(),
+        ))
         .await
         .unwrap();
-    assert!(left.is_empty(), "the over-budget image must be removed: {left:?}");
+    assert!(
+        left.is_empty(),
+        "the over-budget image must be removed: {left:?}"
+    );
 }

@@ -8,8 +8,14 @@ use xtask::engine::{EngineError, build_all};
 use super::support::{fixture, options, work_dir};
 
 fn assert_says_how_to_start_one(message: &str, host: &str) {
-    assert!(message.contains(host), "the message names the host: {message}");
-    assert!(message.contains("dockerd") && message.contains("DOCKER_HOST"), "the message says how to start one: {message}");
+    assert!(
+        message.contains(host),
+        "the message names the host: {message}"
+    );
+    assert!(
+        message.contains("dockerd") && message.contains("DOCKER_HOST"),
+        "the message says how to start one: {message}"
+    );
 }
 
 #[tokio::test]
@@ -30,7 +36,9 @@ async fn a_dead_docker_host_fails_fast_with_how_to_start_one() {
         let result = build_all(vec![fixture("image-dsl-test/unreachable:1", "")], &opts).await;
         let elapsed = started.elapsed();
         match result {
-            Err(EngineError::Client(error @ (ClientError::Unreachable { .. } | ClientError::Timeout { .. }))) => {
+            Err(EngineError::Client(
+                error @ (ClientError::Unreachable { .. } | ClientError::Timeout { .. }),
+            )) => {
                 assert_says_how_to_start_one(&error.to_string(), &host);
             }
             other => panic!("{host}: expected an unreachable-engine error, got {other:?}"),
@@ -41,7 +49,10 @@ async fn a_dead_docker_host_fails_fast_with_how_to_start_one() {
 
 #[test]
 fn docker_host_from_the_environment_is_honoured_in_a_fresh_process() {
-    let dead = format!("unix://{}", work_dir().join("no-daemon-here.sock").display());
+    let dead = format!(
+        "unix://{}",
+        work_dir().join("no-daemon-here.sock").display()
+    );
     let started = Instant::now();
     let output = super::kill::child_command(&[fixture("image-dsl-test/unreachable:1", "")], "env")
         .env("DOCKER_HOST", &dead)
@@ -50,5 +61,9 @@ fn docker_host_from_the_environment_is_honoured_in_a_fresh_process() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
     assert_says_how_to_start_one(&stdout, &dead);
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -19,7 +19,12 @@ pub fn child_command(specs: &[BuildSpec], name: &str) -> Command {
     std::fs::write(&file, serde_json::to_vec(specs).unwrap()).unwrap();
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["engine::kill::child_process_build", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "engine::kill::child_process_build",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("IMAGE_DSL_ENGINE_CHILD", file)
         .stdin(Stdio::null());
     command
@@ -52,14 +57,25 @@ async fn a_build_killed_midway_leaves_no_wrong_tag_and_the_next_run_completes() 
     let docker = docker().await;
     let reference = format!("image-dsl-test/killed:{}", unique("kill"));
     let _cleanup = Cleanup(vec![reference.clone()]);
-    let first = build_all(vec![fixture(&reference, "RUN echo v1 > /version\n")], &options()).await.unwrap_or_else(|e| panic!("{e}"));
+    let first = build_all(
+        vec![fixture(&reference, "RUN echo v1 > /version\n")],
+        &options(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(first.success(), "{first}");
     let before = tagged(&docker, &reference).await.expect("v1 is tagged");
 
-    let slow = fixture(&reference, "RUN echo v2 started && sleep 8 && echo v2 > /version\n");
+    let slow = fixture(
+        &reference,
+        "RUN echo v2 started && sleep 8 && echo v2 > /version\n",
+    );
     let log = options().log_dir.join(slow.log_file_name());
     let _ = std::fs::remove_file(&log);
-    let mut child = child_command(std::slice::from_ref(&slow), "kill").stdout(Stdio::null()).spawn().unwrap();
+    let mut child = child_command(std::slice::from_ref(&slow), "kill")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -69,17 +85,29 @@ async fn a_build_killed_midway_leaves_no_wrong_tag_and_the_next_run_completes() 
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the child ended ({status}) before its build started; log:\n{text}");
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the child's build never started; log:\n{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the child's build never started; log:\n{text}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    assert_eq!(tagged(&docker, &reference).await, Some(before.clone()), "the tag must still point at v1");
+    assert_eq!(
+        tagged(&docker, &reference).await,
+        Some(before.clone()),
+        "the tag must still point at v1"
+    );
 
-    let next = build_all(vec![slow], &options()).await.unwrap_or_else(|e| panic!("{e}"));
+    let next = build_all(vec![slow], &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(next.images[0].status, Status::Built), "{next}");
     let after = tagged(&docker, &reference).await.expect("v2 is tagged");
     assert_ne!(after.0, before.0);
-    assert_eq!(after.1.as_deref(), Some(next.images[0].content_hash.as_str()));
+    assert_eq!(
+        after.1.as_deref(),
+        Some(next.images[0].content_hash.as_str())
+    );
 }

@@ -125,7 +125,9 @@ impl Mirror {
                             return;
                         }
                     };
-                    let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\nConnection: close\r\n\r\n");
+                    let header = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\nConnection: close\r\n\r\n"
+                    );
                     let _ = socket.write_all(header.as_bytes()).await;
                     let _ = socket.write_all(&body).await;
                     let _ = socket.shutdown().await;

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use bollard::Docker;
-use bollard::query_parameters::{CreateImageOptionsBuilder, ListImagesOptionsBuilder, TagImageOptionsBuilder};
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, TagImageOptionsBuilder,
+};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +52,13 @@ const SLIM_INCLUDES: &[&str] = &[
 ];
 
 /// Directories whose files are build leftovers, emptied before import (directories are kept).
-const EMPTIED_DIRS: &[&str] = &["var/cache/apt", "var/lib/apt/lists", "var/log", "tmp", "var/tmp"];
+const EMPTIED_DIRS: &[&str] = &[
+    "var/cache/apt",
+    "var/lib/apt/lists",
+    "var/log",
+    "tmp",
+    "var/tmp",
+];
 
 /// What and where to bootstrap.
 #[derive(Debug, Clone)]
@@ -88,7 +96,9 @@ pub struct BaseImage {
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
     /// `debootstrap` is not installed.
-    #[error("bootstrap of {reference}: `debootstrap` is not installed; run `apt-get install -y debootstrap` (or `.ci/run`)")]
+    #[error(
+        "bootstrap of {reference}: `debootstrap` is not installed; run `apt-get install -y debootstrap` (or `.ci/run`)"
+    )]
     MissingTool {
         /// The base reference.
         reference: String,
@@ -118,7 +128,9 @@ pub enum BootstrapError {
         source: std::io::Error,
     },
     /// The engine refused the import or an image query.
-    #[error("bootstrap of {reference}: the engine failed at `{step}`: {source}; check `docker info`")]
+    #[error(
+        "bootstrap of {reference}: the engine failed at `{step}`: {source}; check `docker info`"
+    )]
     Engine {
         /// The base reference.
         reference: String,
@@ -133,7 +145,10 @@ pub enum BootstrapError {
 static IN_PROCESS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Returns the base, bootstrapping and importing it first when the engine lacks it (or `force`).
-pub async fn ensure_base(docker: &Docker, opts: &BootstrapOptions) -> Result<BaseImage, BootstrapError> {
+pub async fn ensure_base(
+    docker: &Docker,
+    opts: &BootstrapOptions,
+) -> Result<BaseImage, BootstrapError> {
     let _in_process = IN_PROCESS.lock().await;
     let _across_processes = lock_file(opts).await?;
     if !opts.force
@@ -144,11 +159,17 @@ pub async fn ensure_base(docker: &Docker, opts: &BootstrapOptions) -> Result<Bas
     let io = |action, path: &Path| {
         let reference = opts.reference.clone();
         let path = path.to_owned();
-        move |source| BootstrapError::Io { reference, action, path, source }
+        move |source| BootstrapError::Io {
+            reference,
+            action,
+            path,
+            source,
+        }
     };
     ensure_tool(opts).await?;
     std::fs::create_dir_all(&opts.log_dir).map_err(io("creating", &opts.log_dir))?;
-    let scratch = tempfile::tempdir_in(&opts.work_dir).map_err(io("creating a directory in", &opts.work_dir))?;
+    let scratch = tempfile::tempdir_in(&opts.work_dir)
+        .map_err(io("creating a directory in", &opts.work_dir))?;
     let rootfs = scratch.path().join("rootfs");
     let log = opts.log_dir.join("bootstrap.log");
     let debootstrap_args = [
@@ -164,7 +185,18 @@ pub async fn ensure_base(docker: &Docker, opts: &BootstrapOptions) -> Result<Bas
         .map_err(std::io::Error::other)
         .and_then(|r| r)
         .map_err(io("slimming", &rootfs))?;
-    let packages = run(opts, "dpkg-query", "chroot", &[rootfs.display().to_string(), "dpkg-query".into(), "-W".into()], &log).await?;
+    let packages = run(
+        opts,
+        "dpkg-query",
+        "chroot",
+        &[
+            rootfs.display().to_string(),
+            "dpkg-query".into(),
+            "-W".into(),
+        ],
+        &log,
+    )
+    .await?;
     let package_set = hex(&Sha256::digest(packages.as_bytes()));
     if let Some(base) = with_package_set(docker, opts, &package_set).await? {
         return Ok(base);
@@ -181,17 +213,24 @@ pub async fn ensure_base(docker: &Docker, opts: &BootstrapOptions) -> Result<Bas
     ]
     .iter()
     .map(|s| s.to_string())
-    .chain([tarball.display().to_string(), "--directory".into(), rootfs.display().to_string(), ".".into()])
+    .chain([
+        tarball.display().to_string(),
+        "--directory".into(),
+        rootfs.display().to_string(),
+        ".".into(),
+    ])
     .collect();
     run(opts, "tar", "tar", &tar_args, &log).await?;
     let bytes = std::fs::read(&tarball).map_err(io("reading", &tarball))?;
     import(docker, opts, &package_set, bytes).await?;
-    let mut base = existing(docker, opts, &opts.reference).await?.ok_or_else(|| BootstrapError::Step {
-        reference: opts.reference.clone(),
-        step: "import",
-        detail: "the imported image has no package-set label".into(),
-        log: log.clone(),
-    })?;
+    let mut base = existing(docker, opts, &opts.reference)
+        .await?
+        .ok_or_else(|| BootstrapError::Step {
+            reference: opts.reference.clone(),
+            step: "import",
+            detail: "the imported image has no package-set label".into(),
+            log: log.clone(),
+        })?;
     base.imported = true;
     Ok(base)
 }
@@ -202,7 +241,11 @@ async fn lock_file(opts: &BootstrapOptions) -> Result<std::fs::File, BootstrapEr
     let dir = opts.work_dir.clone();
     let locked = tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&dir)?;
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
         file.lock()?;
         Ok::<_, std::io::Error>(file)
     })
@@ -229,7 +272,9 @@ async fn ensure_tool(opts: &BootstrapOptions) -> Result<(), BootstrapError> {
     if found {
         Ok(())
     } else {
-        Err(BootstrapError::MissingTool { reference: opts.reference.clone() })
+        Err(BootstrapError::MissingTool {
+            reference: opts.reference.clone(),
+        })
     }
 }
 
@@ -258,7 +303,11 @@ async fn run(
     if step != "dpkg-query" {
         text.push_str(&String::from_utf8_lossy(&output.stdout));
     }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| failed(e.to_string()))?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| failed(e.to_string()))?;
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| failed(e.to_string()))?;
     if !output.status.success() {
         let tail: Vec<&str> = text.lines().rev().take(8).collect();
@@ -269,7 +318,11 @@ async fn run(
 }
 
 /// The image at `reference` when it carries a package-set label.
-async fn existing(docker: &Docker, opts: &BootstrapOptions, reference: &str) -> Result<Option<BaseImage>, BootstrapError> {
+async fn existing(
+    docker: &Docker,
+    opts: &BootstrapOptions,
+    reference: &str,
+) -> Result<Option<BaseImage>, BootstrapError> {
     match docker.inspect_image(reference).await {
         Ok(image) => {
             let label = image
@@ -284,33 +337,59 @@ async fn existing(docker: &Docker, opts: &BootstrapOptions, reference: &str) -> 
                 imported: false,
             }))
         }
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
-        Err(source) => Err(BootstrapError::Engine { reference: opts.reference.clone(), step: "inspect", source }),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(source) => Err(BootstrapError::Engine {
+            reference: opts.reference.clone(),
+            step: "inspect",
+            source,
+        }),
     }
 }
 
 /// An image already imported with `package_set`, tagged as the base reference.
-async fn with_package_set(docker: &Docker, opts: &BootstrapOptions, package_set: &str) -> Result<Option<BaseImage>, BootstrapError> {
+async fn with_package_set(
+    docker: &Docker,
+    opts: &BootstrapOptions,
+    package_set: &str,
+) -> Result<Option<BaseImage>, BootstrapError> {
     let engine = |step| {
         let reference = opts.reference.clone();
-        move |source| BootstrapError::Engine { reference, step, source }
+        move |source| BootstrapError::Engine {
+            reference,
+            step,
+            source,
+        }
     };
     let filters = HashMap::from([("label", vec![format!("{PACKAGE_SET_LABEL}={package_set}")])]);
     let images = docker
-        .list_images(Some(ListImagesOptionsBuilder::new().filters(&filters).build()))
+        .list_images(Some(
+            ListImagesOptionsBuilder::new().filters(&filters).build(),
+        ))
         .await
         .map_err(engine("list images"))?;
-    let Some(found) = images.first() else { return Ok(None) };
+    let Some(found) = images.first() else {
+        return Ok(None);
+    };
     let (repo, tag) = split_reference(&opts.reference);
     docker
-        .tag_image(&found.id, Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()))
+        .tag_image(
+            &found.id,
+            Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+        )
         .await
         .map_err(engine("tag"))?;
     existing(docker, opts, &opts.reference).await
 }
 
 /// `docker import` of the root filesystem tar, labelled with its package set.
-async fn import(docker: &Docker, opts: &BootstrapOptions, package_set: &str, tar: Vec<u8>) -> Result<(), BootstrapError> {
+async fn import(
+    docker: &Docker,
+    opts: &BootstrapOptions,
+    package_set: &str,
+    tar: Vec<u8>,
+) -> Result<(), BootstrapError> {
     let (repo, tag) = split_reference(&opts.reference);
     let options = CreateImageOptionsBuilder::new()
         .from_src("-")
@@ -322,9 +401,14 @@ async fn import(docker: &Docker, opts: &BootstrapOptions, package_set: &str, tar
             "CMD [\"bash\"]".to_owned(),
         ])
         .build();
-    let mut progress = docker.create_image(Some(options), Some(bollard::body_full(tar.into())), None);
+    let mut progress =
+        docker.create_image(Some(options), Some(bollard::body_full(tar.into())), None);
     while let Some(item) = progress.next().await {
-        item.map_err(|source| BootstrapError::Engine { reference: opts.reference.clone(), step: "import", source })?;
+        item.map_err(|source| BootstrapError::Engine {
+            reference: opts.reference.clone(),
+            step: "import",
+            source,
+        })?;
     }
     Ok(())
 }
@@ -345,7 +429,12 @@ pub fn slim(root: &Path) -> std::io::Result<()> {
             remove_files(&dir)?;
         }
     }
-    for leftover in ["var/cache/debconf/config.dat-old", "var/cache/debconf/templates.dat-old", "var/lib/dpkg/status-old", "var/lib/dpkg/diversions-old"] {
+    for leftover in [
+        "var/cache/debconf/config.dat-old",
+        "var/cache/debconf/templates.dat-old",
+        "var/lib/dpkg/status-old",
+        "var/lib/dpkg/diversions-old",
+    ] {
         let _ = std::fs::remove_file(root.join(leftover));
     }
     // The engine bind-mounts these at run time; the host's values must not stay in the image.
@@ -358,7 +447,9 @@ pub fn slim(root: &Path) -> std::io::Result<()> {
 /// dpkg and apt configuration of debuerreotype's minimizing config and slim variant.
 fn write_minimizing_config(root: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mut dpkg = String::from("# The \"slim\" variant: files unneeded in containers are excluded and stay so\n");
+    let mut dpkg = String::from(
+        "# The \"slim\" variant: files unneeded in containers are excluded and stay so\n",
+    );
     for exclude in SLIM_EXCLUDES {
         dpkg.push_str(&format!("path-exclude {exclude}\n"));
     }
@@ -367,17 +458,39 @@ fn write_minimizing_config(root: &Path) -> std::io::Result<()> {
     }
     let clean = "\"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true\";";
     let files = [
-        ("usr/sbin/policy-rc.d", "#!/bin/sh\n# Services do not start during docker build\nexit 101\n".to_owned(), 0o755),
-        ("etc/dpkg/dpkg.cfg.d/docker", dpkg, 0o644),
-        ("etc/dpkg/dpkg.cfg.d/docker-apt-speedup", "force-unsafe-io\n".to_owned(), 0o644),
         (
-            "etc/apt/apt.conf.d/docker-clean",
-            format!("DPkg::Post-Invoke {{ {clean} }};\nAPT::Update::Post-Invoke {{ {clean} }};\nDir::Cache::pkgcache \"\";\nDir::Cache::srcpkgcache \"\";\n"),
+            "usr/sbin/policy-rc.d",
+            "#!/bin/sh\n# Services do not start during docker build\nexit 101\n".to_owned(),
+            0o755,
+        ),
+        ("etc/dpkg/dpkg.cfg.d/docker", dpkg, 0o644),
+        (
+            "etc/dpkg/dpkg.cfg.d/docker-apt-speedup",
+            "force-unsafe-io\n".to_owned(),
             0o644,
         ),
-        ("etc/apt/apt.conf.d/docker-gzip-indexes", "Acquire::GzipIndexes \"true\";\n".to_owned(), 0o644),
-        ("etc/apt/apt.conf.d/docker-no-languages", "Acquire::Languages \"none\";\n".to_owned(), 0o644),
-        ("etc/apt/apt.conf.d/docker-autoremove-suggests", "Apt::AutoRemove::SuggestsImportant \"false\";\n".to_owned(), 0o644),
+        (
+            "etc/apt/apt.conf.d/docker-clean",
+            format!(
+                "DPkg::Post-Invoke {{ {clean} }};\nAPT::Update::Post-Invoke {{ {clean} }};\nDir::Cache::pkgcache \"\";\nDir::Cache::srcpkgcache \"\";\n"
+            ),
+            0o644,
+        ),
+        (
+            "etc/apt/apt.conf.d/docker-gzip-indexes",
+            "Acquire::GzipIndexes \"true\";\n".to_owned(),
+            0o644,
+        ),
+        (
+            "etc/apt/apt.conf.d/docker-no-languages",
+            "Acquire::Languages \"none\";\n".to_owned(),
+            0o644,
+        ),
+        (
+            "etc/apt/apt.conf.d/docker-autoremove-suggests",
+            "Apt::AutoRemove::SuggestsImportant \"false\";\n".to_owned(),
+            0o644,
+        ),
     ];
     for (path, text, mode) in files {
         let path = root.join(path);
@@ -400,7 +513,10 @@ fn remove_excluded(root: &Path, dir: &Path) -> std::io::Result<()> {
             remove_excluded(root, &path)?;
         } else if !kind.is_symlink() {
             let inside = format!("/{}", path.strip_prefix(root).unwrap_or(&path).display());
-            if !SLIM_INCLUDES.iter().any(|include| glob_match(include, &inside)) {
+            if !SLIM_INCLUDES
+                .iter()
+                .any(|include| glob_match(include, &inside))
+            {
                 std::fs::remove_file(&path)?;
             }
         }
@@ -466,12 +582,24 @@ mod tests {
         slim(r).unwrap();
         assert!(r.join("usr/share/doc/bash/copyright").exists());
         assert!(r.join("usr/share/locale/locale.alias").exists());
-        for gone in ["usr/share/doc/bash/README.gz", "usr/share/man/man1", "usr/share/locale/de", "var/lib/apt/lists/deb.debian.org_InRelease", "var/log/dpkg.log"] {
+        for gone in [
+            "usr/share/doc/bash/README.gz",
+            "usr/share/man/man1",
+            "usr/share/locale/de",
+            "var/lib/apt/lists/deb.debian.org_InRelease",
+            "var/log/dpkg.log",
+        ] {
             assert!(!r.join(gone).exists(), "{gone} should be gone");
         }
         assert!(r.join("var/lib/apt/lists").is_dir());
-        assert_eq!(std::fs::read_to_string(r.join("etc/resolv.conf")).unwrap(), "");
+        assert_eq!(
+            std::fs::read_to_string(r.join("etc/resolv.conf")).unwrap(),
+            ""
+        );
         let cfg = std::fs::read_to_string(r.join("etc/dpkg/dpkg.cfg.d/docker")).unwrap();
-        assert!(cfg.contains("path-exclude /usr/share/doc/*") && cfg.contains("path-include /usr/share/doc/*/copyright"));
+        assert!(
+            cfg.contains("path-exclude /usr/share/doc/*")
+                && cfg.contains("path-include /usr/share/doc/*/copyright")
+        );
     }
 }

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion, RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, BuilderVersion, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -29,29 +31,35 @@ pub const CONTENT_HASH_LABEL: &str = "org.image-dsl.content-hash";
 const LAYERS_SHOWN: usize = 5;
 
 /// What an up-to-date check found for one image.
-#[derive(Debug, Clone)]
-pub(crate) enum Current {
-    /// The tag points at an image with this content hash, within budget.
-    UpToDate {
-        /// Its size.
-        size: u64,
-    },
-    /// The image must be built.
-    Stale,
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Current {
+    /// The image ID the tag points at now, if any.
+    pub tagged: Option<String>,
+    /// Its size when it carries the wanted content hash within budget: nothing to build.
+    pub up_to_date: Option<u64>,
 }
 
 /// Checks whether `reference` already points at an image labelled `hash` within `budget`.
-pub(crate) async fn check_current(docker: &Docker, reference: &str, hash: &str, budget: u64) -> Result<Current, bollard::errors::Error> {
+pub(crate) async fn check_current(
+    docker: &Docker,
+    reference: &str,
+    hash: &str,
+    budget: u64,
+) -> Result<Current, bollard::errors::Error> {
     match docker.inspect_image(reference).await {
         Ok(image) => {
-            let labelled = image
-                .config
-                .and_then(|c| c.labels)
-                .is_some_and(|labels| labels.get(CONTENT_HASH_LABEL).map(String::as_str) == Some(hash));
+            let labelled = image.config.and_then(|c| c.labels).is_some_and(|labels| {
+                labels.get(CONTENT_HASH_LABEL).map(String::as_str) == Some(hash)
+            });
             let size = image.size.unwrap_or(0).max(0) as u64;
-            Ok(if labelled && size <= budget { Current::UpToDate { size } } else { Current::Stale })
+            Ok(Current {
+                tagged: image.id,
+                up_to_date: (labelled && size <= budget).then_some(size),
+            })
         }
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(Current::Stale),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(Current::default()),
         Err(err) => Err(err),
     }
 }
@@ -61,8 +69,8 @@ pub(crate) struct Schedule<'a> {
     pub docker: &'a Docker,
     pub graph: &'a Graph,
     pub hashes: &'a [String],
-    /// Per image: `Some(size)` when up to date.
-    pub current: &'a [Option<u64>],
+    /// Per image: what the tag points at and whether it is up to date.
+    pub current: &'a [Current],
     /// Verified artifact files by pinned checksum.
     pub artifacts: &'a BTreeMap<String, PathBuf>,
     pub jobs: usize,
@@ -84,9 +92,10 @@ impl Schedule<'_> {
             ProgressDrawTarget::hidden()
         });
         let mut reports: Vec<Option<ImageReport>> = (0..n).map(|_| None).collect();
-        for (i, size) in self.current.iter().enumerate() {
-            if let Some(size) = size {
-                reports[i] = Some(self.report(i, Status::UpToDate, Some(*size), Duration::ZERO, None));
+        for (i, current) in self.current.iter().enumerate() {
+            if let Some(size) = current.up_to_date {
+                reports[i] =
+                    Some(self.report(i, Status::UpToDate, Some(size), Duration::ZERO, None));
             }
         }
         let mut running = FuturesUnordered::new();
@@ -98,7 +107,10 @@ impl Schedule<'_> {
                     break;
                 }
                 let parents_done = self.graph.parents[i].iter().all(|&p| {
-                    matches!(reports[p].as_ref().map(|r| &r.status), Some(Status::Built | Status::UpToDate))
+                    matches!(
+                        reports[p].as_ref().map(|r| &r.status),
+                        Some(Status::Built | Status::UpToDate)
+                    )
                 });
                 if !started[i] && reports[i].is_none() && parents_done {
                     started[i] = true;
@@ -106,28 +118,62 @@ impl Schedule<'_> {
                     running.push(Box::pin(async move { (i, self.build(i, bar).await) }));
                 }
             }
-            let Some((i, report)) = running.next().await else { break };
+            let Some((i, report)) = running.next().await else {
+                break;
+            };
             reports[i] = Some(report);
         }
-        reports.into_iter().enumerate().map(|(i, r)| r.unwrap_or_else(|| self.report(i, Status::Skipped { because: "an unfinished parent".into() }, None, Duration::ZERO, None))).collect()
+        reports
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.unwrap_or_else(|| {
+                    self.report(
+                        i,
+                        Status::Skipped {
+                            because: "an unfinished parent".into(),
+                        },
+                        None,
+                        Duration::ZERO,
+                        None,
+                    )
+                })
+            })
+            .collect()
     }
 
     /// Marks every image below a failed or skipped one as skipped.
     fn skip_orphans(&self, reports: &mut [Option<ImageReport>]) {
         for i in 0..reports.len() {
-            let failed = matches!(reports[i].as_ref().map(|r| &r.status), Some(Status::Failed(_) | Status::Skipped { .. }));
+            let failed = matches!(
+                reports[i].as_ref().map(|r| &r.status),
+                Some(Status::Failed(_) | Status::Skipped { .. })
+            );
             if failed {
                 for child in self.graph.descendants(i) {
                     if reports[child].is_none() {
                         let because = self.graph.specs[i].reference.clone();
-                        reports[child] = Some(self.report(child, Status::Skipped { because }, None, Duration::ZERO, None));
+                        reports[child] = Some(self.report(
+                            child,
+                            Status::Skipped { because },
+                            None,
+                            Duration::ZERO,
+                            None,
+                        ));
                     }
                 }
             }
         }
     }
 
-    fn report(&self, i: usize, status: Status, size: Option<u64>, elapsed: Duration, log: Option<PathBuf>) -> ImageReport {
+    fn report(
+        &self,
+        i: usize,
+        status: Status,
+        size: Option<u64>,
+        elapsed: Duration,
+        log: Option<PathBuf>,
+    ) -> ImageReport {
         let spec = &self.graph.specs[i];
         ImageReport {
             reference: spec.reference.clone(),
@@ -145,7 +191,15 @@ impl Schedule<'_> {
         let spec = &self.graph.specs[i];
         let started = Instant::now();
         let log_path = self.log_dir.join(spec.log_file_name());
-        let outcome = self.build_and_tag(spec, &self.hashes[i], &log_path, &bar).await;
+        let outcome = self
+            .build_and_tag(
+                spec,
+                &self.hashes[i],
+                self.current[i].tagged.as_deref(),
+                &log_path,
+                &bar,
+            )
+            .await;
         let elapsed = started.elapsed();
         let (status, size) = match outcome {
             Ok(size) => {
@@ -164,11 +218,29 @@ impl Schedule<'_> {
         self.report(i, status, size, elapsed, Some(log_path))
     }
 
-    async fn build_and_tag(&self, spec: &BuildSpec, hash: &str, log_path: &Path, bar: &ProgressBar) -> Result<u64, ImageError> {
+    async fn build_and_tag(
+        &self,
+        spec: &BuildSpec,
+        hash: &str,
+        previous: Option<&str>,
+        log_path: &Path,
+        bar: &ProgressBar,
+    ) -> Result<u64, ImageError> {
         let image = spec.reference.clone();
-        let engine = |step: &'static str, message: String| ImageError::Engine { image: image.clone(), step, message, log: log_path.to_owned() };
-        std::fs::create_dir_all(self.log_dir).map_err(|e| engine("log", format!("cannot create {}: {e}", self.log_dir.display())))?;
-        let mut log = std::fs::File::create(log_path).map_err(|e| engine("log", format!("cannot create {}: {e}", log_path.display())))?;
+        let engine = |step: &'static str, message: String| ImageError::Engine {
+            image: image.clone(),
+            step,
+            message,
+            log: log_path.to_owned(),
+        };
+        std::fs::create_dir_all(self.log_dir).map_err(|e| {
+            engine(
+                "log",
+                format!("cannot create {}: {e}", self.log_dir.display()),
+            )
+        })?;
+        let mut log = std::fs::File::create(log_path)
+            .map_err(|e| engine("log", format!("cannot create {}: {e}", log_path.display())))?;
         let _ = writeln!(log, "# {} content-hash {hash}", spec.reference);
 
         bar.set_message("assembling context");
@@ -196,7 +268,9 @@ impl Schedule<'_> {
             .version(BuilderVersion::BuilderV1)
             .build();
         self.builder_calls.fetch_add(1, Ordering::SeqCst);
-        let mut stream = self.docker.build_image(options, None, Some(bollard::body_full(tar.into())));
+        let mut stream =
+            self.docker
+                .build_image(options, None, Some(bollard::body_full(tar.into())));
         let mut step = String::from("build");
         let mut id = None;
         while let Some(item) = stream.next().await {
@@ -220,7 +294,12 @@ impl Schedule<'_> {
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {
                     let _ = writeln!(log, "ERROR: {error}");
-                    return Err(ImageError::Step { image, step, message: error.trim().to_owned(), log: log_path.to_owned() });
+                    return Err(ImageError::Step {
+                        image,
+                        step,
+                        message: error.trim().to_owned(),
+                        log: log_path.to_owned(),
+                    });
                 }
                 Err(err) => {
                     let _ = writeln!(log, "ERROR: {err}");
@@ -232,25 +311,59 @@ impl Schedule<'_> {
         let _ = writeln!(log, "# built {id}");
 
         bar.set_message("checking size");
-        let inspected = self.docker.inspect_image(&id).await.map_err(|e| engine("inspect", e.to_string()))?;
+        let inspected = self
+            .docker
+            .inspect_image(&id)
+            .await
+            .map_err(|e| engine("inspect", e.to_string()))?;
         let size = inspected.size.unwrap_or(0).max(0) as u64;
         if size > spec.budget_bytes {
             let layers = self.largest_layers(&id).await;
             // The tag never moves to an over-budget image; if it already pointed at this very
             // image (a forced rebuild), it is removed so no tag names an over-budget image.
-            let tagged_here = inspected.repo_tags.unwrap_or_default().contains(&spec.reference);
-            let target = if tagged_here { spec.reference.as_str() } else { id.as_str() };
-            let _ = self.docker.remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None).await;
-            let error = ImageError::OverBudget { image, size, budget: spec.budget_bytes, layers };
+            let tagged_here = inspected
+                .repo_tags
+                .unwrap_or_default()
+                .contains(&spec.reference);
+            let target = if tagged_here {
+                spec.reference.as_str()
+            } else {
+                id.as_str()
+            };
+            let _ = self
+                .docker
+                .remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None)
+                .await;
+            let error = ImageError::OverBudget {
+                image,
+                size,
+                budget: spec.budget_bytes,
+                layers,
+            };
             let _ = writeln!(log, "ERROR: {error}");
             return Err(error);
         }
         let (repo, tag) = split_reference(&spec.reference);
         self.docker
-            .tag_image(&id, Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()))
+            .tag_image(
+                &id,
+                Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+            )
             .await
             .map_err(|e| engine("tag", e.to_string()))?;
         let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
+        // The image the tag left is removed when nothing else uses it (another tag, a child
+        // image, a container make the engine refuse, which is fine).
+        if let Some(previous) = previous.filter(|p| *p != id) {
+            let _ = self
+                .docker
+                .remove_image(
+                    previous,
+                    Some(RemoveImageOptionsBuilder::new().build()),
+                    None,
+                )
+                .await;
+        }
         Ok(size)
     }
 
@@ -262,9 +375,12 @@ impl Schedule<'_> {
             .await
             .unwrap_or_default()
             .into_iter()
-            .map(|item| Layer { size: item.size.max(0) as u64, created_by: item.created_by })
+            .map(|item| Layer {
+                size: item.size.max(0) as u64,
+                created_by: item.created_by,
+            })
             .collect();
-        layers.sort_by(|a, b| b.size.cmp(&a.size));
+        layers.sort_by_key(|layer| std::cmp::Reverse(layer.size));
         layers.truncate(LAYERS_SHOWN);
         layers
     }

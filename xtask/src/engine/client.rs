@@ -22,7 +22,9 @@ const HOW_TO_START: &str = "start one with `apt-get install -y docker.io && dock
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The host's scheme is not one the engine client speaks.
-    #[error("DOCKER_HOST `{host}` is not supported: use unix:///path/to/docker.sock or tcp://host:port")]
+    #[error(
+        "DOCKER_HOST `{host}` is not supported: use unix:///path/to/docker.sock or tcp://host:port"
+    )]
     UnsupportedHost {
         /// The host as given.
         host: String,
@@ -78,11 +80,14 @@ fn open(host: &str) -> Result<Docker, ClientError> {
         cause: err.to_string(),
     };
     if let Some(path) = host.strip_prefix("unix://") {
-        Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(unreachable)
+        Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            .map_err(unreachable)
     } else if host.starts_with("tcp://") || host.starts_with("http://") {
-        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(unreachable)
+        Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            .map_err(unreachable)
     } else if host.starts_with('/') {
-        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(unreachable)
+        Docker::connect_with_unix(host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            .map_err(unreachable)
     } else {
         Err(ClientError::UnsupportedHost {
             host: host.to_owned(),

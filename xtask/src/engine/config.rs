@@ -153,7 +153,10 @@ impl Settings {
                 files.push(file);
             }
         }
-        let pick = |flag: &Option<String>, kind: MirrorKind, from_file: fn(&FileMirrors) -> &Option<String>, default: &str| {
+        let pick = |flag: &Option<String>,
+                    kind: MirrorKind,
+                    from_file: fn(&FileMirrors) -> &Option<String>,
+                    default: &str| {
             flag.clone()
                 .or_else(|| env_nonempty(kind.env_var()))
                 .or_else(|| files.iter().find_map(|f| from_file(&f.mirrors).clone()))
@@ -168,10 +171,30 @@ impl Settings {
             .or_else(|| files.iter().find_map(|f| f.cache.dir.clone()))
             .unwrap_or_else(default_cache_dir);
         Ok(Settings {
-            pypi_mirror: pick(&overrides.pypi_mirror, MirrorKind::Pypi, |m| &m.pypi, DEFAULT_PYPI_MIRROR),
-            maven_mirror: pick(&overrides.maven_mirror, MirrorKind::Maven, |m| &m.maven, DEFAULT_MAVEN_MIRROR),
-            apache_mirror: pick(&overrides.apache_mirror, MirrorKind::Apache, |m| &m.apache, DEFAULT_APACHE_MIRROR),
-            debian_mirror: pick(&overrides.debian_mirror, MirrorKind::Debian, |m| &m.debian, DEFAULT_DEBIAN_MIRROR),
+            pypi_mirror: pick(
+                &overrides.pypi_mirror,
+                MirrorKind::Pypi,
+                |m| &m.pypi,
+                DEFAULT_PYPI_MIRROR,
+            ),
+            maven_mirror: pick(
+                &overrides.maven_mirror,
+                MirrorKind::Maven,
+                |m| &m.maven,
+                DEFAULT_MAVEN_MIRROR,
+            ),
+            apache_mirror: pick(
+                &overrides.apache_mirror,
+                MirrorKind::Apache,
+                |m| &m.apache,
+                DEFAULT_APACHE_MIRROR,
+            ),
+            debian_mirror: pick(
+                &overrides.debian_mirror,
+                MirrorKind::Debian,
+                |m| &m.debian,
+                DEFAULT_DEBIAN_MIRROR,
+            ),
             cache_dir,
         })
     }

@@ -25,7 +25,9 @@ pub const DOCKERFILE: &str = "Dockerfile";
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
     /// A context path is absolute, empty or climbs out with `..`.
-    #[error("{image}: context path `{path}` must be relative, non-empty and without `..`; fix the declaration")]
+    #[error(
+        "{image}: context path `{path}` must be relative, non-empty and without `..`; fix the declaration"
+    )]
     BadPath {
         /// The image reference.
         image: String,
@@ -101,7 +103,11 @@ pub fn hashed_context_tar(spec: &BuildSpec) -> Result<Vec<u8>, ContextError> {
         .artifacts
         .iter()
         .map(|artifact| {
-            let pinned = artifact.source.checksum.pinned().unwrap_or_else(|| "unverified".into());
+            let pinned = artifact
+                .source
+                .checksum
+                .pinned()
+                .unwrap_or_else(|| "unverified".into());
             (artifact.path.clone(), format!("{pinned}\n").into_bytes())
         })
         .collect();
@@ -130,6 +136,11 @@ pub fn content_hash(spec: &BuildSpec, parent_hashes: &[String]) -> Result<String
     Ok(hex(&hasher.finalize()))
 }
 
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -138,9 +149,21 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The Dockerfile and the spec's plain files, keyed (and so sorted) by path.
 fn files_of(spec: &BuildSpec) -> Result<BTreeMap<String, Entry<'_>>, ContextError> {
     let mut entries = BTreeMap::new();
-    insert(&mut entries, spec, DOCKERFILE, 0o644, Contents::Bytes(spec.dockerfile.as_bytes()))?;
+    insert(
+        &mut entries,
+        spec,
+        DOCKERFILE,
+        0o644,
+        Contents::Bytes(spec.dockerfile.as_bytes()),
+    )?;
     for file in &spec.files {
-        insert(&mut entries, spec, &file.path, file.mode, Contents::Bytes(&file.contents))?;
+        insert(
+            &mut entries,
+            spec,
+            &file.path,
+            file.mode,
+            Contents::Bytes(&file.contents),
+        )?;
     }
     Ok(entries)
 }
@@ -155,7 +178,9 @@ fn insert<'a>(
     let clean = path.trim_start_matches("./");
     let valid = !clean.is_empty()
         && !clean.starts_with('/')
-        && clean.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+        && clean
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..");
     if !valid {
         return Err(ContextError::BadPath {
             image: spec.reference.clone(),
@@ -203,7 +228,9 @@ fn write_tar<W: Write>(
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_mode(0o755);
                 header.set_size(0);
-                builder.append_data(&mut header, &path, io::empty()).map_err(io_error)?;
+                builder
+                    .append_data(&mut header, &path, io::empty())
+                    .map_err(io_error)?;
             }
             Some(entry) => {
                 header.set_entry_type(tar::EntryType::Regular);
@@ -211,7 +238,9 @@ fn write_tar<W: Write>(
                 match &entry.contents {
                     Contents::Bytes(bytes) => {
                         header.set_size(bytes.len() as u64);
-                        builder.append_data(&mut header, &path, *bytes).map_err(io_error)?;
+                        builder
+                            .append_data(&mut header, &path, *bytes)
+                            .map_err(io_error)?;
                     }
                     Contents::File(file) => {
                         let handle = std::fs::File::open(file).map_err(io_error)?;
@@ -238,8 +267,16 @@ mod tests {
             reference: "t:1".into(),
             dockerfile: "FROM scratch\nCOPY b/a /\n".into(),
             files: vec![
-                ContextFile { path: "z".into(), contents: b"z".to_vec(), mode: 0o755 },
-                ContextFile { path: "b/a".into(), contents: b"a".to_vec(), mode: 0o644 },
+                ContextFile {
+                    path: "z".into(),
+                    contents: b"z".to_vec(),
+                    mode: 0o755,
+                },
+                ContextFile {
+                    path: "b/a".into(),
+                    contents: b"a".to_vec(),
+                    mode: 0o644,
+                },
             ],
             artifacts: vec![ContextArtifact {
                 path: "lib/x.jar".into(),
@@ -266,7 +303,12 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let h = e.header();
-                (e.path().unwrap().display().to_string(), h.mode().unwrap(), h.mtime().unwrap(), h.uid().unwrap())
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.mode().unwrap(),
+                    h.mtime().unwrap(),
+                    h.uid().unwrap(),
+                )
             })
             .collect();
         let paths: Vec<&str> = names.iter().map(|n| n.0.as_str()).collect();
@@ -280,8 +322,14 @@ mod tests {
         let a = spec();
         let mut b = spec();
         b.files.reverse();
-        assert_eq!(hashed_context_tar(&a).unwrap(), hashed_context_tar(&b).unwrap());
-        assert_eq!(content_hash(&a, &["p".into(), "q".into()]).unwrap(), content_hash(&b, &["q".into(), "p".into()]).unwrap());
+        assert_eq!(
+            hashed_context_tar(&a).unwrap(),
+            hashed_context_tar(&b).unwrap()
+        );
+        assert_eq!(
+            content_hash(&a, &["p".into(), "q".into()]).unwrap(),
+            content_hash(&b, &["q".into(), "p".into()]).unwrap()
+        );
     }
 
     #[test]
@@ -303,9 +351,15 @@ mod tests {
     fn escaping_and_duplicate_paths_are_refused() {
         let mut escaping = spec();
         escaping.files[0].path = "../etc/passwd".into();
-        assert!(matches!(hashed_context_tar(&escaping), Err(ContextError::BadPath { .. })));
+        assert!(matches!(
+            hashed_context_tar(&escaping),
+            Err(ContextError::BadPath { .. })
+        ));
         let mut duplicate = spec();
         duplicate.files[0].path = "Dockerfile".into();
-        assert!(matches!(hashed_context_tar(&duplicate), Err(ContextError::Duplicate { .. })));
+        assert!(matches!(
+            hashed_context_tar(&duplicate),
+            Err(ContextError::Duplicate { .. })
+        ));
     }
 }

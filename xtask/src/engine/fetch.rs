@@ -67,7 +67,11 @@ pub fn refuse_unverified(specs: &[BuildSpec]) -> Result<(), UnverifiedArtifacts>
             _ => None,
         })
         .collect();
-    if list.is_empty() { Ok(()) } else { Err(UnverifiedArtifacts(list)) }
+    if list.is_empty() {
+        Ok(())
+    } else {
+        Err(UnverifiedArtifacts(list))
+    }
 }
 
 /// An artifact that could not be made available.
@@ -136,7 +140,8 @@ impl fmt::Display for Problem {
 }
 
 fn describe_failed(artifact: &str, attempts: &[Attempt], mirror_setting: &str) -> String {
-    let mut text = format!("artifact {artifact} could not be fetched and verified, nothing was built");
+    let mut text =
+        format!("artifact {artifact} could not be fetched and verified, nothing was built");
     for attempt in attempts {
         text.push_str(&format!("\n  {}: {}", attempt.url, attempt.problem));
     }
@@ -177,7 +182,11 @@ impl Fetcher {
             Checksum::Sha512(hex) => ("sha512", hex),
             Checksum::Unverified(_) => return None,
         };
-        Some(self.cache_root().join(algorithm).join(digest.to_ascii_lowercase()))
+        Some(
+            self.cache_root()
+                .join(algorithm)
+                .join(digest.to_ascii_lowercase()),
+        )
     }
 
     /// Fetches every distinct artifact of `specs`; all errors are returned, not just the first.
@@ -235,9 +244,13 @@ impl Fetcher {
         for url in self.urls(source, &mut attempts).await {
             let mut tmp =
                 tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
-            match self.download(&url, &source.checksum, tmp.as_file_mut()).await {
+            match self
+                .download(&url, &source.checksum, tmp.as_file_mut())
+                .await
+            {
                 Ok(actual) if Some(&actual) == source.checksum.pinned().as_ref() => {
-                    tmp.persist(&target).map_err(|e| cache_error(&target, e.error))?;
+                    tmp.persist(&target)
+                        .map_err(|e| cache_error(&target, e.error))?;
                     return Ok(target);
                 }
                 Ok(actual) => attempts.push(Attempt {
@@ -267,14 +280,23 @@ impl Fetcher {
         let s = &self.settings;
         match &source.locator {
             Locator::Urls(urls) => urls.clone(),
-            Locator::Apache { path } => vec![format!("{}/{}", s.apache_mirror, path.trim_start_matches('/'))],
-            Locator::Maven(coords) => vec![format!("{}/{}", s.maven_mirror, coords.repository_path())],
+            Locator::Apache { path } => vec![format!(
+                "{}/{}",
+                s.apache_mirror,
+                path.trim_start_matches('/')
+            )],
+            Locator::Maven(coords) => {
+                vec![format!("{}/{}", s.maven_mirror, coords.repository_path())]
+            }
             Locator::Pypi { project, filename } => {
                 let index = format!("{}/{}/", s.pypi_mirror, normalize_project(project));
                 match self.find_in_index(&index, filename).await {
                     Ok(url) => vec![url],
                     Err(cause) => {
-                        attempts.push(Attempt { url: index, problem: Problem::Transfer(cause) });
+                        attempts.push(Attempt {
+                            url: index,
+                            problem: Problem::Transfer(cause),
+                        });
                         Vec::new()
                     }
                 }
@@ -284,8 +306,15 @@ impl Fetcher {
 
     /// Reads a PEP 503 simple index page and returns the absolute URL of `filename` on it.
     async fn find_in_index(&self, index: &str, filename: &str) -> Result<String, String> {
-        let response = self.http.get(index).send().await.map_err(|e| describe_reqwest(&e))?;
-        let response = response.error_for_status().map_err(|e| describe_reqwest(&e))?;
+        let response = self
+            .http
+            .get(index)
+            .send()
+            .await
+            .map_err(|e| describe_reqwest(&e))?;
+        let response = response
+            .error_for_status()
+            .map_err(|e| describe_reqwest(&e))?;
         let base = response.url().clone();
         let page = response.text().await.map_err(|e| describe_reqwest(&e))?;
         page.split("href=\"")
@@ -321,15 +350,23 @@ impl Fetcher {
         let expected_len = response.content_length();
         let mut hasher = Hasher::for_checksum(checksum);
         let mut received = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(|e| describe_reqwest(&e))? {
+        let cut = |received: u64, e: &reqwest::Error| {
+            format!(
+                "transfer cut after {received} bytes: {}",
+                describe_reqwest(e)
+            )
+        };
+        while let Some(chunk) = response.chunk().await.map_err(|e| cut(received, &e))? {
             hasher.update(&chunk);
             received += chunk.len() as u64;
-            file.write_all(&chunk).map_err(|e| format!("writing the download failed: {e}"))?;
+            file.write_all(&chunk)
+                .map_err(|e| format!("writing the download failed: {e}"))?;
         }
         if let Some(expected) = expected_len.filter(|len| *len != received) {
             return Err(format!("transfer cut after {received} of {expected} bytes"));
         }
-        file.flush().map_err(|e| format!("writing the download failed: {e}"))?;
+        file.flush()
+            .map_err(|e| format!("writing the download failed: {e}"))?;
         Ok(hasher.finish())
     }
 }
@@ -422,6 +459,9 @@ mod tests {
 
     #[test]
     fn project_names_are_normalised_as_pep_503_says() {
-        assert_eq!(normalize_project("Py_Spark.Connect--x"), "py-spark-connect-x");
+        assert_eq!(
+            normalize_project("Py_Spark.Connect--x"),
+            "py-spark-connect-x"
+        );
     }
 }

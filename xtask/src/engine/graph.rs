@@ -14,7 +14,9 @@ pub enum GraphError {
         reference: String,
     },
     /// A parent is not among the specs.
-    #[error("{image} builds on {parent}, which is not in the catalog; declare it or fix the base reference")]
+    #[error(
+        "{image} builds on {parent}, which is not in the catalog; declare it or fix the base reference"
+    )]
     UnknownParent {
         /// The image.
         image: String,
@@ -66,7 +68,10 @@ impl Graph {
             position[*old] = new;
         }
         let mut slots: Vec<Option<BuildSpec>> = specs.into_iter().map(Some).collect();
-        let specs: Vec<BuildSpec> = order.iter().map(|&old| slots[old].take().unwrap_or_else(|| unreachable!())).collect();
+        let specs: Vec<BuildSpec> = order
+            .iter()
+            .map(|&old| slots[old].take().unwrap_or_else(|| unreachable!()))
+            .collect();
         let index = index_of(&specs)?;
         let parents: Vec<Vec<usize>> = specs
             .iter()
@@ -78,7 +83,11 @@ impl Graph {
                 children[parent].push(child);
             }
         }
-        Ok(Graph { specs, parents, children })
+        Ok(Graph {
+            specs,
+            parents,
+            children,
+        })
     }
 
     /// Every spec that transitively builds on `at`, in order.
@@ -107,7 +116,9 @@ pub fn select(specs: Vec<BuildSpec>, patterns: &[String]) -> Result<Vec<BuildSpe
             .filter(|&i| glob_match(pattern, &specs[i].reference))
             .collect();
         if matched.is_empty() {
-            return Err(GraphError::NoMatch { pattern: pattern.clone() });
+            return Err(GraphError::NoMatch {
+                pattern: pattern.clone(),
+            });
         }
         let mut stack = matched;
         while let Some(i) = stack.pop() {
@@ -124,21 +135,31 @@ pub fn select(specs: Vec<BuildSpec>, patterns: &[String]) -> Result<Vec<BuildSpe
             }
         }
     }
-    Ok(specs.into_iter().enumerate().filter(|(i, _)| wanted.contains(i)).map(|(_, s)| s).collect())
+    Ok(specs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(i))
+        .map(|(_, s)| s)
+        .collect())
 }
 
 fn index_of(specs: &[BuildSpec]) -> Result<HashMap<&str, usize>, GraphError> {
     let mut index = HashMap::new();
     for (i, spec) in specs.iter().enumerate() {
         if index.insert(spec.reference.as_str(), i).is_some() {
-            return Err(GraphError::Duplicate { reference: spec.reference.clone() });
+            return Err(GraphError::Duplicate {
+                reference: spec.reference.clone(),
+            });
         }
     }
     Ok(index)
 }
 
 /// Depth-first order, parents first, keeping declaration order among independent images.
-fn topological_order(specs: &[BuildSpec], index: &HashMap<&str, usize>) -> Result<Vec<usize>, GraphError> {
+fn topological_order(
+    specs: &[BuildSpec],
+    index: &HashMap<&str, usize>,
+) -> Result<Vec<usize>, GraphError> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -157,7 +178,10 @@ fn topological_order(specs: &[BuildSpec], index: &HashMap<&str, usize>) -> Resul
             Mark::Done => return Ok(()),
             Mark::Visiting => {
                 let start = path.iter().position(|&p| p == at).unwrap_or(0);
-                let mut images: Vec<String> = path[start..].iter().map(|&p| specs[p].reference.clone()).collect();
+                let mut images: Vec<String> = path[start..]
+                    .iter()
+                    .map(|&p| specs[p].reference.clone())
+                    .collect();
                 images.push(specs[at].reference.clone());
                 return Err(GraphError::Cycle { images });
             }
@@ -188,7 +212,10 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -219,7 +246,13 @@ mod tests {
 
     #[test]
     fn parents_come_first_and_children_are_known() {
-        let graph = Graph::new(vec![spec("c:1", &["b:1"]), spec("b:1", &["a:1"]), spec("a:1", &[]), spec("x:1", &[])]).unwrap();
+        let graph = Graph::new(vec![
+            spec("c:1", &["b:1"]),
+            spec("b:1", &["a:1"]),
+            spec("a:1", &[]),
+            spec("x:1", &[]),
+        ])
+        .unwrap();
         let order: Vec<&str> = graph.specs.iter().map(|s| s.reference.as_str()).collect();
         assert_eq!(order, ["a:1", "b:1", "c:1", "x:1"]);
         assert_eq!(graph.descendants(0), [1, 2]);
@@ -229,12 +262,19 @@ mod tests {
     fn cycles_and_unknown_parents_are_errors() {
         let cycle = Graph::new(vec![spec("a:1", &["b:1"]), spec("b:1", &["a:1"])]).unwrap_err();
         assert!(cycle.to_string().contains("a:1 -> b:1 -> a:1"), "{cycle}");
-        assert!(matches!(Graph::new(vec![spec("a:1", &["z:1"])]), Err(GraphError::UnknownParent { .. })));
+        assert!(matches!(
+            Graph::new(vec![spec("a:1", &["z:1"])]),
+            Err(GraphError::UnknownParent { .. })
+        ));
     }
 
     #[test]
     fn selection_pulls_in_what_the_matches_build_on() {
-        let specs = vec![spec("base:1", &[]), spec("spark-4.1.0:py", &["base:1"]), spec("spark-3.5.7:py", &["base:1"])];
+        let specs = vec![
+            spec("base:1", &[]),
+            spec("spark-4.1.0:py", &["base:1"]),
+            spec("spark-3.5.7:py", &["base:1"]),
+        ];
         let picked = select(specs, &["spark-4.1.*".into()]).unwrap();
         let names: Vec<&str> = picked.iter().map(|s| s.reference.as_str()).collect();
         assert_eq!(names, ["base:1", "spark-4.1.0:py"]);

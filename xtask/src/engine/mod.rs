@@ -24,11 +24,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+pub use bollard;
 pub use bootstrap::{BASE_REFERENCE, BaseImage};
 pub use build::CONTENT_HASH_LABEL;
 pub use config::{Overrides, Settings};
 pub use report::{ImageError, ImageReport, Report, Status};
-pub use spec::{ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates};
+pub use spec::{
+    ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates,
+};
 
 /// How [`build_all`] runs.
 #[derive(Debug, Clone)]
@@ -55,7 +58,9 @@ impl BuildOptions {
     /// Defaults: all cores, no force, progress on, logs under `target/images/logs`.
     pub fn new(settings: Settings) -> BuildOptions {
         BuildOptions {
-            jobs: std::thread::available_parallelism().map(usize::from).unwrap_or(2),
+            jobs: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
             force: false,
             no_cache: false,
             verbose: false,
@@ -135,40 +140,50 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
     let mut bases = std::collections::BTreeMap::new();
     for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
         if !bases.contains_key(reference) {
-            let base = bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, false)).await?;
+            let base =
+                bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, false)).await?;
             bases.insert(reference.to_owned(), base.package_set);
         }
     }
 
     let mut hashes: Vec<String> = Vec::with_capacity(graph.specs.len());
     for (i, spec) in graph.specs.iter().enumerate() {
-        let mut parents: Vec<String> = graph.parents[i].iter().map(|&p| hashes[p].clone()).collect();
+        let mut parents: Vec<String> = graph.parents[i]
+            .iter()
+            .map(|&p| hashes[p].clone())
+            .collect();
         if let Some(base) = spec.needs_base.as_deref() {
             parents.push(format!("base:{}", bases[base]));
         }
         hashes.push(context::content_hash(spec, &parents)?);
     }
 
-    let current: Vec<Option<u64>> = if opts.force {
-        vec![None; graph.specs.len()]
-    } else {
-        let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
-            build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
-                .await
-                .map_err(|source| EngineError::Inspect { image: spec.reference.clone(), source })
-        });
-        futures_util::future::try_join_all(checks)
-            .await?
-            .into_iter()
-            .map(|current| match current {
-                build::Current::UpToDate { size } => Some(size),
-                build::Current::Stale => None,
+    let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
+        build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
+            .await
+            .map_err(|source| EngineError::Inspect {
+                image: spec.reference.clone(),
+                source,
             })
-            .collect()
-    };
+    });
+    let mut current = futures_util::future::try_join_all(checks).await?;
+    if opts.force {
+        for image in &mut current {
+            image.up_to_date = None;
+        }
+    }
 
-    let stale: Vec<&BuildSpec> = graph.specs.iter().zip(&current).filter(|(_, c)| c.is_none()).map(|(s, _)| s).collect();
-    let artifacts = fetch::Fetcher::new(opts.settings.clone()).fetch_all(&stale).await.map_err(EngineError::Fetch)?;
+    let stale: Vec<&BuildSpec> = graph
+        .specs
+        .iter()
+        .zip(&current)
+        .filter(|(_, c)| c.up_to_date.is_none())
+        .map(|(s, _)| s)
+        .collect();
+    let artifacts = fetch::Fetcher::new(opts.settings.clone())
+        .fetch_all(&stale)
+        .await
+        .map_err(EngineError::Fetch)?;
 
     let builder_calls = AtomicUsize::new(0);
     let schedule = build::Schedule {
@@ -185,11 +200,19 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         builder_calls: &builder_calls,
     };
     let images = schedule.run().await;
-    Ok(Report { images, builder_calls: builder_calls.load(Ordering::SeqCst), elapsed: started.elapsed() })
+    Ok(Report {
+        images,
+        builder_calls: builder_calls.load(Ordering::SeqCst),
+        elapsed: started.elapsed(),
+    })
 }
 
 /// `cargo xtask images bootstrap`: makes (or with `force`, remakes) the base `reference`.
-pub async fn bootstrap(reference: &str, force: bool, opts: &BuildOptions) -> Result<BaseImage, EngineError> {
+pub async fn bootstrap(
+    reference: &str,
+    force: bool,
+    opts: &BuildOptions,
+) -> Result<BaseImage, EngineError> {
     let docker = client::connect(opts.docker_host.as_deref()).await?;
     Ok(bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, force)).await?)
 }

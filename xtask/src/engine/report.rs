@@ -118,7 +118,14 @@ pub struct Layer {
 fn describe_layers(layers: &[Layer]) -> String {
     let mut text = String::new();
     for layer in layers {
-        let mut by: String = layer.created_by.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut by: String = layer
+            .created_by
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if by.is_empty() {
+            by = "(imported base layer)".into();
+        }
         if by.chars().count() > 100 {
             by = by.chars().take(99).collect::<String>() + "…";
         }
@@ -137,7 +144,9 @@ impl Report {
 
     /// The report of `reference`, if it was part of the run.
     pub fn image(&self, reference: &str) -> Option<&ImageReport> {
-        self.images.iter().find(|image| image.reference == reference)
+        self.images
+            .iter()
+            .find(|image| image.reference == reference)
     }
 
     /// The errors of the failed images, in order.
@@ -174,13 +183,26 @@ impl Report {
         for row in std::iter::once(&header).chain(&rows) {
             let line = format!(
                 "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
-                row[0], row[1], row[2], row[3], row[4],
-                w0 = widths[0], w1 = widths[1], w2 = widths[2], w3 = widths[3], w4 = widths[4],
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3],
+                w4 = widths[4],
             );
             table.push_str(line.trim_end());
             table.push('\n');
         }
-        let count = |word| self.images.iter().filter(|i| i.status.word() == word).count();
+        let count = |word| {
+            self.images
+                .iter()
+                .filter(|i| i.status.word() == word)
+                .count()
+        };
         let _ = writeln!(
             table,
             "{} built, {} up to date, {} failed, {} skipped in {:.2}s",
@@ -199,9 +221,11 @@ impl fmt::Display for Report {
         for image in &self.images {
             match &image.status {
                 Status::Failed(error) => writeln!(f, "error: {error}")?,
-                Status::Skipped { because } => {
-                    writeln!(f, "skipped: {} because {because} did not build", image.reference)?
-                }
+                Status::Skipped { because } => writeln!(
+                    f,
+                    "skipped: {} because {because} did not build",
+                    image.reference
+                )?,
                 _ => {}
             }
         }
@@ -244,7 +268,9 @@ mod tests {
                 },
                 ImageReport {
                     reference: "spark:3.5.7-iceberg".into(),
-                    status: Status::Skipped { because: "spark:3.5.7".into() },
+                    status: Status::Skipped {
+                        because: "spark:3.5.7".into(),
+                    },
                     size: None,
                     budget: 1_000_000_000,
                     elapsed: Duration::ZERO,
@@ -256,8 +282,14 @@ mod tests {
             elapsed: Duration::from_secs(62),
         };
         let table = report.summary_table();
-        assert!(table.contains("spark:3.5.7          built    812.3 MB  900.0 MB  61.2s\n"), "{table}");
-        assert!(table.contains("1 built, 0 up to date, 0 failed, 1 skipped"), "{table}");
+        assert!(
+            table.contains("spark:3.5.7          built    812.3 MB  900.0 MB  61.2s\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("1 built, 0 up to date, 0 failed, 1 skipped"),
+            "{table}"
+        );
         assert!(!report.success());
     }
 }

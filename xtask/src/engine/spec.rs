@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn references_split_on_the_last_colon_outside_the_host() {
         assert_eq!(split_reference("spark:3.5.7"), ("spark", "3.5.7"));
-        assert_eq!(split_reference("localhost:5000/spark"), ("localhost:5000/spark", "latest"));
+        assert_eq!(
+            split_reference("localhost:5000/spark"),
+            ("localhost:5000/spark", "latest")
+        );
         assert_eq!(split_reference("a/b"), ("a/b", "latest"));
     }
 
