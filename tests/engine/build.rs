@@ -203,3 +203,29 @@ async fn an_image_over_budget_fails_and_is_not_tagged() {
         "the over-budget image must be removed: {left:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_noop_benchmark_beats_warm_docker_builds() {
+    let tag = unique("bench");
+    let references: Vec<String> = (0..4)
+        .map(|i| format!("image-dsl-test/bench{i}:{tag}"))
+        .collect();
+    let _cleanup = Cleanup(references.clone());
+    let specs = references
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            fixture(
+                r,
+                &format!("RUN echo {i} > /n\nENV N={i}\nWORKDIR /srv\nUSER 10001\n"),
+            )
+        })
+        .collect();
+    let bench = xtask::engine::bench::bench_noop(specs, &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{bench}");
+    assert_eq!(bench.images, 4);
+    assert!(bench.noop < std::time::Duration::from_secs(1), "{bench}");
+    assert!(bench.ratio() > 1.0, "{bench}");
+}

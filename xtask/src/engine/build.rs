@@ -226,6 +226,80 @@ impl Schedule<'_> {
         log_path: &Path,
         bar: &ProgressBar,
     ) -> Result<u64, ImageError> {
+        let (id, mut log) = self.build_untagged(spec, hash, log_path, bar).await?;
+        let image = spec.reference.clone();
+        let engine = |step: &'static str, message: String| ImageError::Engine {
+            image: image.clone(),
+            step,
+            message,
+            log: log_path.to_owned(),
+        };
+
+        bar.set_message("checking size");
+        let inspected = self
+            .docker
+            .inspect_image(&id)
+            .await
+            .map_err(|e| engine("inspect", e.to_string()))?;
+        let size = inspected.size.unwrap_or(0).max(0) as u64;
+        if size > spec.budget_bytes {
+            let layers = self.largest_layers(&id).await;
+            // The tag never moves to an over-budget image; if it already pointed at this very
+            // image (a forced rebuild), it is removed so no tag names an over-budget image.
+            let tagged_here = inspected
+                .repo_tags
+                .unwrap_or_default()
+                .contains(&spec.reference);
+            let target = if tagged_here {
+                spec.reference.as_str()
+            } else {
+                id.as_str()
+            };
+            let _ = self
+                .docker
+                .remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None)
+                .await;
+            let error = ImageError::OverBudget {
+                image,
+                size,
+                budget: spec.budget_bytes,
+                layers,
+            };
+            let _ = writeln!(log, "ERROR: {error}");
+            return Err(error);
+        }
+        let (repo, tag) = split_reference(&spec.reference);
+        self.docker
+            .tag_image(
+                &id,
+                Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+            )
+            .await
+            .map_err(|e| engine("tag", e.to_string()))?;
+        let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
+        // The image the tag left is removed when nothing else uses it (another tag, a child
+        // image, a container make the engine refuse, which is fine).
+        if let Some(previous) = previous.filter(|p| *p != id) {
+            let _ = self
+                .docker
+                .remove_image(
+                    previous,
+                    Some(RemoveImageOptionsBuilder::new().build()),
+                    None,
+                )
+                .await;
+        }
+        Ok(size)
+    }
+
+    /// Builds `spec` without a tag, logging to `log_path`; returns the image ID and the open log.
+    pub(crate) async fn build_untagged(
+        &self,
+        spec: &BuildSpec,
+        hash: &str,
+        log_path: &Path,
+        bar: &ProgressBar,
+    ) -> Result<(String, std::fs::File), ImageError> {
         let image = spec.reference.clone();
         let engine = |step: &'static str, message: String| ImageError::Engine {
             image: image.clone(),
@@ -309,62 +383,7 @@ impl Schedule<'_> {
         }
         let id = id.ok_or_else(|| engine("build", "the build stream gave no image ID".into()))?;
         let _ = writeln!(log, "# built {id}");
-
-        bar.set_message("checking size");
-        let inspected = self
-            .docker
-            .inspect_image(&id)
-            .await
-            .map_err(|e| engine("inspect", e.to_string()))?;
-        let size = inspected.size.unwrap_or(0).max(0) as u64;
-        if size > spec.budget_bytes {
-            let layers = self.largest_layers(&id).await;
-            // The tag never moves to an over-budget image; if it already pointed at this very
-            // image (a forced rebuild), it is removed so no tag names an over-budget image.
-            let tagged_here = inspected
-                .repo_tags
-                .unwrap_or_default()
-                .contains(&spec.reference);
-            let target = if tagged_here {
-                spec.reference.as_str()
-            } else {
-                id.as_str()
-            };
-            let _ = self
-                .docker
-                .remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None)
-                .await;
-            let error = ImageError::OverBudget {
-                image,
-                size,
-                budget: spec.budget_bytes,
-                layers,
-            };
-            let _ = writeln!(log, "ERROR: {error}");
-            return Err(error);
-        }
-        let (repo, tag) = split_reference(&spec.reference);
-        self.docker
-            .tag_image(
-                &id,
-                Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
-            )
-            .await
-            .map_err(|e| engine("tag", e.to_string()))?;
-        let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
-        // The image the tag left is removed when nothing else uses it (another tag, a child
-        // image, a container make the engine refuse, which is fine).
-        if let Some(previous) = previous.filter(|p| *p != id) {
-            let _ = self
-                .docker
-                .remove_image(
-                    previous,
-                    Some(RemoveImageOptionsBuilder::new().build()),
-                    None,
-                )
-                .await;
-        }
-        Ok(size)
+        Ok((id, log))
     }
 
     /// The largest layers of image `id`, largest first (empty when history is unavailable).

@@ -10,6 +10,7 @@
 //!    stops the run before any build.
 //! 7. [`build`]: stale images, `jobs` at a time, each built untagged, size-checked, then tagged.
 
+pub mod bench;
 pub mod bootstrap;
 pub mod build;
 pub mod client;
@@ -133,40 +134,12 @@ pub enum EngineError {
 /// the exit code.
 pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Report, EngineError> {
     let started = Instant::now();
-    fetch::refuse_unverified(&specs)?;
-    let graph = graph::Graph::new(specs)?;
-    let docker = client::connect(opts.docker_host.as_deref()).await?;
-
-    let mut bases = std::collections::BTreeMap::new();
-    for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
-        if !bases.contains_key(reference) {
-            let base =
-                bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, false)).await?;
-            bases.insert(reference.to_owned(), base.package_set);
-        }
-    }
-
-    let mut hashes: Vec<String> = Vec::with_capacity(graph.specs.len());
-    for (i, spec) in graph.specs.iter().enumerate() {
-        let mut parents: Vec<String> = graph.parents[i]
-            .iter()
-            .map(|&p| hashes[p].clone())
-            .collect();
-        if let Some(base) = spec.needs_base.as_deref() {
-            parents.push(format!("base:{}", bases[base]));
-        }
-        hashes.push(context::content_hash(spec, &parents)?);
-    }
-
-    let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
-        build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
-            .await
-            .map_err(|source| EngineError::Inspect {
-                image: spec.reference.clone(),
-                source,
-            })
-    });
-    let mut current = futures_util::future::try_join_all(checks).await?;
+    let Plan {
+        docker,
+        graph,
+        hashes,
+        mut current,
+    } = plan(specs, opts).await?;
     if opts.force {
         for image in &mut current {
             image.up_to_date = None;
@@ -215,4 +188,58 @@ pub async fn bootstrap(
 ) -> Result<BaseImage, EngineError> {
     let docker = client::connect(opts.docker_host.as_deref()).await?;
     Ok(bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, force)).await?)
+}
+
+/// What a run knows before it builds anything.
+pub(crate) struct Plan {
+    pub docker: bollard::Docker,
+    pub graph: graph::Graph,
+    /// Content hash per image, in graph order.
+    pub hashes: Vec<String>,
+    /// What each tag points at now, in graph order.
+    pub current: Vec<build::Current>,
+}
+
+/// Stages 1 to 5: refuse unverified artifacts, order, connect, ensure bases, hash, check tags.
+pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Plan, EngineError> {
+    fetch::refuse_unverified(&specs)?;
+    let graph = graph::Graph::new(specs)?;
+    let docker = client::connect(opts.docker_host.as_deref()).await?;
+
+    let mut bases = std::collections::BTreeMap::new();
+    for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
+        if !bases.contains_key(reference) {
+            let base =
+                bootstrap::ensure_base(&docker, &opts.bootstrap_options(reference, false)).await?;
+            bases.insert(reference.to_owned(), base.package_set);
+        }
+    }
+
+    let mut hashes: Vec<String> = Vec::with_capacity(graph.specs.len());
+    for (i, spec) in graph.specs.iter().enumerate() {
+        let mut parents: Vec<String> = graph.parents[i]
+            .iter()
+            .map(|&p| hashes[p].clone())
+            .collect();
+        if let Some(base) = spec.needs_base.as_deref() {
+            parents.push(format!("base:{}", bases[base]));
+        }
+        hashes.push(context::content_hash(spec, &parents)?);
+    }
+
+    let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
+        build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
+            .await
+            .map_err(|source| EngineError::Inspect {
+                image: spec.reference.clone(),
+                source,
+            })
+    });
+    let current = futures_util::future::try_join_all(checks).await?;
+    Ok(Plan {
+        docker,
+        graph,
+        hashes,
+        current,
+    })
 }
