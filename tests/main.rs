@@ -1,4 +1,6 @@
 //! The workspace's integration tests, one binary so the linker runs once.
 
 mod engine;
+mod output;
+mod snapshots;
 mod ui;

@@ -282,7 +282,9 @@ impl Image {
 
     /// The image's own, final stage.
     pub fn final_stage(&self) -> &Stage {
-        self.stages.last().expect("an image has at least its own stage")
+        self.stages
+            .last()
+            .expect("an image has at least its own stage")
     }
 
     /// Catalog images this one builds from or copies from, each once, in first-use order.
@@ -301,7 +303,11 @@ impl Image {
                 add(r);
             }
             for step in &stage.steps {
-                if let Step::Copy(Copy { from: CopySource::Image(r), .. }) = step {
+                if let Step::Copy(Copy {
+                    from: CopySource::Image(r),
+                    ..
+                }) = step
+                {
                     add(r);
                 }
             }
@@ -314,7 +320,11 @@ impl Image {
         let mut out: Vec<ImageRef> = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         for step in self.stages.iter().flat_map(|s| &s.steps) {
-            if let Step::Copy(Copy { from: CopySource::Image(r), .. }) = step {
+            if let Step::Copy(Copy {
+                from: CopySource::Image(r),
+                ..
+            }) = step
+            {
                 let reference = r.reference();
                 if !seen.contains(&reference) {
                     seen.push(reference);

@@ -106,10 +106,18 @@ impl ArtifactPin {
     pub fn file_name(&self) -> String {
         match self.source {
             Source::Url(url) => url.rsplit('/').next().unwrap_or(self.key).to_owned(),
-            Source::Maven { artifact, classifier, .. } if classifier.is_empty() => {
+            Source::Maven {
+                artifact,
+                classifier,
+                ..
+            } if classifier.is_empty() => {
                 format!("{artifact}-{}.jar", self.version)
             }
-            Source::Maven { artifact, classifier, .. } => {
+            Source::Maven {
+                artifact,
+                classifier,
+                ..
+            } => {
                 format!("{artifact}-{}-{classifier}.jar", self.version)
             }
         }
@@ -118,7 +126,9 @@ impl ArtifactPin {
     /// Path relative to a Maven repository root (`group/as/path/artifact/version/file`).
     pub fn maven_path(&self) -> Option<String> {
         match self.source {
-            Source::Maven { group, artifact, .. } => Some(format!(
+            Source::Maven {
+                group, artifact, ..
+            } => Some(format!(
                 "{}/{artifact}/{}/{}",
                 group.replace('.', "/"),
                 self.version,

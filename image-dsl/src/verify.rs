@@ -29,16 +29,24 @@ pub enum VerifyError {
 /// Parse the rendered Dockerfile and compare its stages, bases and final user with the model.
 pub fn round_trip(image: &Image, rendered: &Rendered) -> Result<(), VerifyError> {
     let reference = image.reference();
-    let parsed = parse(&rendered.dockerfile)
-        .map_err(|e| VerifyError::Parse { image: reference.clone(), message: e.to_string() })?;
-    let mismatch = |what: String| VerifyError::Mismatch { image: reference.clone(), what };
+    let parsed = parse(&rendered.dockerfile).map_err(|e| VerifyError::Parse {
+        image: reference.clone(),
+        message: e.to_string(),
+    })?;
+    let mismatch = |what: String| VerifyError::Mismatch {
+        image: reference.clone(),
+        what,
+    };
 
     let mut froms: Vec<(String, Option<String>)> = Vec::new();
     let mut last_user: Option<String> = None;
     for instruction in &parsed.instructions {
         match instruction {
             Instruction::From(from) => {
-                froms.push((from.image.value.to_string(), from.as_.as_ref().map(|(_, n)| n.value.to_string())));
+                froms.push((
+                    from.image.value.to_string(),
+                    from.as_.as_ref().map(|(_, n)| n.value.to_string()),
+                ));
                 last_user = None;
             }
             Instruction::User(user) => last_user = Some(user.arguments.value.trim().to_owned()),
@@ -65,7 +73,9 @@ pub fn round_trip(image: &Image, rendered: &Rendered) -> Result<(), VerifyError>
     }
     let model_user = image.user().map(|u| u.to_string());
     if last_user != model_user {
-        return Err(mismatch(format!("final USER {last_user:?}, model {model_user:?}")));
+        return Err(mismatch(format!(
+            "final USER {last_user:?}, model {model_user:?}"
+        )));
     }
     Ok(())
 }

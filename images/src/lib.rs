@@ -6,12 +6,28 @@
 //! `images/pins.toml` ([`pins`]).
 
 pub mod base;
+pub mod devbox;
+pub mod jupyter;
 pub mod pins;
+pub mod services;
+pub mod spark;
+pub mod standalone;
 
 use image_dsl::Image;
 
 /// Every image of the catalog, in declaration order.
 pub fn catalog() -> Vec<Image> {
-    let all = vec![base::jre17(), base::python()];
+    let mut all = vec![base::jre17(), base::python()];
+    all.extend(spark::spark_core::all());
+    all.extend(spark::python_deps::all());
+    all.extend(spark::jdbc_drivers::all());
+    all.extend(spark::jars_rapids::all());
+    all.extend(spark::jars_iceberg::all());
+    all.extend(spark::spark_runtime::all());
+    all.push(jupyter::jupyter_env());
+    all.extend(jupyter::jupyter::all());
+    all.extend(standalone::standalone::all());
+    all.extend(devbox::devbox::all());
+    all.push(services::postgresql());
     all
 }

@@ -155,18 +155,43 @@ impl<'a> Cell<'a> {
 
 /// Lowercase identifier fragment for a value: `3.5.7` → `3_5_7`, `gpu-iceberg` → `gpu_iceberg`.
 pub fn ident_part(value: &str) -> String {
-    value.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `axis` or `axis:derived`, lowercase identifiers.
+fn is_placeholder(key: &str) -> bool {
+    let ident = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    match key.split_once(':') {
+        Some((axis, derived)) => ident(axis) && ident(derived),
+        None => ident(key),
+    }
 }
 
 /// A value derived from a version-like axis value: `{spark:minor}` (`3.5`) or `{spark:scala}`
 /// (`2.12`, the Scala version of that Spark release's official build).
 fn derive(value: &str, derived: &str) -> Result<String, String> {
-    let version = crate::compat::SparkVersion::parse(value);
+    let version = crate::compat::SparkVersion::parse(value)
+        .or_else(|| crate::compat::SparkVersion::parse(&format!("{value}.0")));
     match (derived, version) {
         ("minor", Some(v)) => Ok(format!("{}.{}", v.major, v.minor)),
         ("scala", Some(v)) => Ok(v.scala().to_owned()),
-        ("minor" | "scala", None) => Err(format!("`{value}` is not a major.minor.patch version")),
-        _ => Err(format!("unknown derived value `:{derived}`: use `:minor` or `:scala`")),
+        ("minor" | "scala", None) => Err(format!("`{value}` is not a major.minor[.patch] version")),
+        _ => Err(format!(
+            "unknown derived value `:{derived}`: use `:minor` or `:scala`"
+        )),
     }
 }
 
@@ -175,14 +200,20 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
     for axis in &decl.axes {
         for (i, v) in axis.values.iter().enumerate() {
             if axis.values[..i].iter().any(|w| w.value() == v.value()) {
-                cx.error(v.span(), format!("`{}` is listed twice in axis `{}`", v.value(), axis.ident));
+                cx.error(
+                    v.span(),
+                    format!("`{}` is listed twice in axis `{}`", v.value(), axis.ident),
+                );
             }
         }
     }
     for ex in &decl.excepts {
         for (axis, value) in &ex.conds {
             match decl.axes.iter().find(|a| a.ident == *axis) {
-                None => cx.error(axis.span(), format!("`{axis}` is not an axis of `{}`", decl.ident)),
+                None => cx.error(
+                    axis.span(),
+                    format!("`{axis}` is not an axis of `{}`", decl.ident),
+                ),
                 Some(a) if !a.values.iter().any(|v| v.value() == value.value()) => cx.error(
                     value.span(),
                     format!("`{}` is not a value of axis `{axis}`", value.value()),
@@ -198,7 +229,13 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
             .flat_map(|prefix| {
                 axis.values.iter().map(move |v| {
                     let mut c = prefix.clone();
-                    c.push((axis.ident.to_string(), Sp { value: v.value(), span: v.span() }));
+                    c.push((
+                        axis.ident.to_string(),
+                        Sp {
+                            value: v.value(),
+                            span: v.span(),
+                        },
+                    ));
                     c
                 })
             })
@@ -209,7 +246,9 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
     'combo: for values in combos {
         for (i, ex) in decl.excepts.iter().enumerate() {
             let matches = ex.conds.iter().all(|(axis, value)| {
-                values.iter().any(|(a, v)| *axis == a.as_str() && v.value == value.value())
+                values
+                    .iter()
+                    .any(|(a, v)| *axis == a.as_str() && v.value == value.value())
             });
             if matches {
                 used[i] = true;
@@ -220,7 +259,10 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
     }
     for (ex, used) in decl.excepts.iter().zip(used) {
         if !used {
-            cx.error(ex.span, "this exclusion matches no cell of the matrix: remove it");
+            cx.error(
+                ex.span,
+                "this exclusion matches no cell of the matrix: remove it",
+            );
         }
     }
     out
@@ -236,10 +278,18 @@ fn cell<'a>(cx: &Ctxt, decl: &'a Decl, values: Vec<(String, Sp<String>)>) -> Cel
         spark: None,
         notebook: None,
         stages: Vec::new(),
-        last: CellStage { name: None, base: None, steps: Vec::new() },
+        last: CellStage {
+            name: None,
+            base: None,
+            steps: Vec::new(),
+        },
     };
     let stage_names: Vec<String> = collect_stage_names(&decl.body);
-    let mut walker = Walker { cx, cell: &mut cell, stage_names: &stage_names };
+    let mut walker = Walker {
+        cx,
+        cell: &mut cell,
+        stage_names: &stage_names,
+    };
     walker.stmts(&decl.body, None);
     cell
 }
@@ -249,7 +299,9 @@ fn collect_stage_names(body: &[Stmt]) -> Vec<String> {
     for stmt in body {
         match stmt {
             Stmt::Stage { name, .. } => names.push(name.to_string()),
-            Stmt::If { then, otherwise, .. } => {
+            Stmt::If {
+                then, otherwise, ..
+            } => {
                 names.extend(collect_stage_names(then));
                 names.extend(collect_stage_names(otherwise));
             }
@@ -284,7 +336,15 @@ impl<'a> Walker<'_, 'a> {
                 break;
             };
             let key = &rest[open + 1..open + close];
-            let (axis, derived) = key.split_once(':').map_or((key, None), |(a, d)| (a, Some(d)));
+            // `${VAR}` (shell) and `{}` (find -exec) are not placeholders.
+            if out.ends_with('$') || !is_placeholder(key) {
+                out.push_str(&rest[open..=open + close]);
+                rest = &rest[open + close + 1..];
+                continue;
+            }
+            let (axis, derived) = key
+                .split_once(':')
+                .map_or((key, None), |(a, d)| (a, Some(d)));
             match (self.cell.axis(axis), derived) {
                 (Some(v), None) => out.push_str(&v.value),
                 (Some(v), Some(derived)) => match derive(&v.value, derived) {
@@ -292,13 +352,19 @@ impl<'a> Walker<'_, 'a> {
                     Err(e) => self.cx.error(lit.span(), e),
                 },
                 (None, _) => {
-                    self.cx.error(lit.span(), format!("`{{{axis}}}` is not an axis of `{}`", self.cell.decl.ident));
+                    self.cx.error(
+                        lit.span(),
+                        format!("`{{{axis}}}` is not an axis of `{}`", self.cell.decl.ident),
+                    );
                 }
             }
             rest = &rest[open + close + 1..];
         }
         out.push_str(rest);
-        Sp { value: out, span: lit.span() }
+        Sp {
+            value: out,
+            span: lit.span(),
+        }
     }
 
     fn fill_all(&self, lits: &[LitStr]) -> Vec<Sp<String>> {
@@ -335,7 +401,11 @@ impl<'a> Walker<'_, 'a> {
                 })
                 .collect()
         });
-        CellRef { path: call.path.clone(), args, span }
+        CellRef {
+            path: call.path.clone(),
+            args,
+            span,
+        }
     }
 
     fn base(&self, base: &BaseExpr) -> CellBase {
@@ -350,13 +420,21 @@ impl<'a> Walker<'_, 'a> {
     fn pin(&self, spec: &PinSpec) -> CellPin {
         match spec {
             PinSpec::Key(lit) => CellPin::Key(self.fill(lit)),
-            PinSpec::Inline { span, fields } => {
-                CellPin::Inline(*span, fields.iter().map(|(k, v)| (k.clone(), self.fill(v))).collect())
-            }
+            PinSpec::Inline { span, fields } => CellPin::Inline(
+                *span,
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.fill(v)))
+                    .collect(),
+            ),
         }
     }
 
-    fn pairs<K>(&self, list: &[(K, LitStr)], key: impl Fn(&K) -> Sp<String>) -> Vec<(Sp<String>, Sp<String>)> {
+    fn pairs<K>(
+        &self,
+        list: &[(K, LitStr)],
+        key: impl Fn(&K) -> Sp<String>,
+    ) -> Vec<(Sp<String>, Sp<String>)> {
         list.iter().map(|(k, v)| (key(k), self.fill(v))).collect()
     }
 
@@ -369,7 +447,10 @@ impl<'a> Walker<'_, 'a> {
     fn stmt(&mut self, stmt: &'a Stmt, stage: Option<usize>) {
         let image_level = |cx: &Ctxt, span: Span, what: &str| {
             if stage.is_some() {
-                cx.error(span, format!("`{what}` belongs to the image, not to a builder stage"));
+                cx.error(
+                    span,
+                    format!("`{what}` belongs to the image, not to a builder stage"),
+                );
             }
         };
         match stmt {
@@ -399,10 +480,15 @@ impl<'a> Walker<'_, 'a> {
                     return;
                 }
                 if self.cell.stages.iter().any(|s| s.name == Some(name)) {
-                    self.cx.error(name.span(), format!("stage `{name}` is declared twice"));
+                    self.cx
+                        .error(name.span(), format!("stage `{name}` is declared twice"));
                 }
                 let base = Some(self.base(base));
-                self.cell.stages.push(CellStage { name: Some(name), base, steps: Vec::new() });
+                self.cell.stages.push(CellStage {
+                    name: Some(name),
+                    base,
+                    steps: Vec::new(),
+                });
                 let index = self.cell.stages.len() - 1;
                 self.stmts(body, Some(index));
             }
@@ -410,7 +496,8 @@ impl<'a> Walker<'_, 'a> {
                 let base = self.base(base);
                 let target = self.target(stage);
                 if target.base.is_some() {
-                    self.cx.error(proc_macro2::Span::call_site(), "`from` is given twice");
+                    self.cx
+                        .error(proc_macro2::Span::call_site(), "`from` is given twice");
                 }
                 self.target(stage).base = Some(base);
             }
@@ -437,7 +524,10 @@ impl<'a> Walker<'_, 'a> {
             Stmt::Copy(c) => {
                 let from = self.reference(&c.from);
                 let from_stage = c.from.args.is_none()
-                    && c.from.path.get_ident().is_some_and(|i| self.stage_names.contains(&i.to_string()));
+                    && c.from
+                        .path
+                        .get_ident()
+                        .is_some_and(|i| self.stage_names.contains(&i.to_string()));
                 let step = CellStep::Copy {
                     from,
                     from_stage,
@@ -454,15 +544,24 @@ impl<'a> Walker<'_, 'a> {
                 self.push(stage, step);
             }
             Stmt::Env(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp { value: k.to_string(), span: k.span() });
+                let pairs = self.pairs(list, |k: &Ident| Sp {
+                    value: k.to_string(),
+                    span: k.span(),
+                });
                 self.push(stage, CellStep::Env(pairs));
             }
             Stmt::Arg(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp { value: k.to_string(), span: k.span() });
+                let pairs = self.pairs(list, |k: &Ident| Sp {
+                    value: k.to_string(),
+                    span: k.span(),
+                });
                 self.push(stage, CellStep::Arg(pairs));
             }
             Stmt::Label(list) => {
-                let pairs = list.iter().map(|(k, v)| (self.fill(k), self.fill(v))).collect();
+                let pairs = list
+                    .iter()
+                    .map(|(k, v)| (self.fill(k), self.fill(v)))
+                    .collect();
                 self.push(stage, CellStep::Label(pairs));
             }
             Stmt::Workdir(lit) => {
@@ -489,9 +588,10 @@ impl<'a> Walker<'_, 'a> {
                     .map(|o| {
                         let v = match &o.value {
                             HealthValue::Str(s) => CellHealth::Str(self.fill(s)),
-                            HealthValue::Int(i) => {
-                                CellHealth::Int(Sp { value: i.base10_parse().unwrap_or(0), span: i.span() })
-                            }
+                            HealthValue::Int(i) => CellHealth::Int(Sp {
+                                value: i.base10_parse().unwrap_or(0),
+                                span: i.span(),
+                            }),
                             HealthValue::List(l) => CellHealth::List(self.fill_all(l)),
                         };
                         (o.key.to_string(), v)
@@ -499,15 +599,27 @@ impl<'a> Walker<'_, 'a> {
                     .collect();
                 self.push(stage, CellStep::Healthcheck(opts, values));
             }
-            Stmt::If { axis, values, then, otherwise } => {
-                let Some(current) = self.cell.axis(&axis.to_string()).map(|v| v.value.clone()) else {
-                    self.cx.error(axis.span(), format!("`{axis}` is not an axis of `{}`", self.cell.decl.ident));
+            Stmt::If {
+                axis,
+                values,
+                then,
+                otherwise,
+            } => {
+                let Some(current) = self.cell.axis(&axis.to_string()).map(|v| v.value.clone())
+                else {
+                    self.cx.error(
+                        axis.span(),
+                        format!("`{axis}` is not an axis of `{}`", self.cell.decl.ident),
+                    );
                     return;
                 };
                 if let Some(axis_decl) = self.cell.decl.axes.iter().find(|a| a.ident == *axis) {
                     for v in values {
                         if !axis_decl.values.iter().any(|w| w.value() == v.value()) {
-                            self.cx.error(v.span(), format!("`{}` is not a value of axis `{axis}`", v.value()));
+                            self.cx.error(
+                                v.span(),
+                                format!("`{}` is not a value of axis `{axis}`", v.value()),
+                            );
                         }
                     }
                 }

@@ -23,7 +23,10 @@ pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
 }
 
 fn steps<'c, 'a>(cell: &'c Cell<'a>) -> impl Iterator<Item = &'c CellStep<'a>> {
-    cell.stages.iter().chain(std::iter::once(&cell.last)).flat_map(|s| &s.steps)
+    cell.stages
+        .iter()
+        .chain(std::iter::once(&cell.last))
+        .flat_map(|s| &s.steps)
 }
 
 /// Every image has a `name`, a `tag` and a final `from`; the tag is never `latest`, and both are
@@ -35,10 +38,16 @@ fn steps<'c, 'a>(cell: &'c Cell<'a>) -> impl Iterator<Item = &'c CellStep<'a>> {
 pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
     let ident = &cell.decl.ident;
     match &cell.name {
-        None => cx.error(ident.span(), format!("image `{ident}` has no `name`: add `name \"...\";`")),
+        None => cx.error(
+            ident.span(),
+            format!("image `{ident}` has no `name`: add `name \"...\";`"),
+        ),
         Some(name) if !valid_reference_part(&name.value, true) => cx.error(
             name.span,
-            format!("`{}` is not a valid image name: lowercase letters, digits, `.`, `_`, `-` and `/`", name.value),
+            format!(
+                "`{}` is not a valid image name: lowercase letters, digits, `.`, `_`, `-` and `/`",
+                name.value
+            ),
         ),
         Some(_) => {}
     }
@@ -55,7 +64,10 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
         Some(_) => {}
     }
     if cell.last.base.is_none() {
-        cx.error(ident.span(), format!("image `{ident}` has no `from`: its own stage needs a base"));
+        cx.error(
+            ident.span(),
+            format!("image `{ident}` has no `from`: its own stage needs a base"),
+        );
     }
 }
 
@@ -105,7 +117,11 @@ pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
         Some(UserSpec::RootBecause { .. }) => {}
     }
     for step in steps(cell) {
-        if let CellStep::Copy { chown: Some(UserSpec::Named { name, span }), .. } = step {
+        if let CellStep::Copy {
+            chown: Some(UserSpec::Named { name, span }),
+            ..
+        } = step
+        {
             cx.error(*span, format!("`chown {name}`: use a numeric uid:gid"));
         }
     }
@@ -121,16 +137,25 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
     let Some(budget) = cell.budget else {
         cx.error(
             cell.decl.ident.span(),
-            format!("image `{}` has no size budget: add e.g. `budget 600 MB;`", cell.decl.ident),
+            format!(
+                "image `{}` has no size budget: add e.g. `budget 600 MB;`",
+                cell.decl.ident
+            ),
         );
         return;
     };
     let Some(bytes) = crate::budget_bytes(budget) else {
-        cx.error(budget.unit.span(), format!("unknown unit `{}`: use MB, GB, MiB or GiB", budget.unit));
+        cx.error(
+            budget.unit.span(),
+            format!("unknown unit `{}`: use MB, GB, MiB or GiB", budget.unit),
+        );
         return;
     };
     if bytes == 0 {
-        cx.error(budget.amount_span, "a budget of zero bytes can never be met");
+        cx.error(
+            budget.amount_span,
+            "a budget of zero bytes can never be met",
+        );
         return;
     }
     let (ceiling, kind) = match (&cell.spark, cell.notebook) {
@@ -144,7 +169,10 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
     if bytes >= ceiling {
         cx.error(
             budget.amount_span,
-            format!("budget over the seed ceiling for {kind}: it must stay under {} GB", ceiling / 1_000_000_000),
+            format!(
+                "budget over the seed ceiling for {kind}: it must stay under {} GB",
+                ceiling / 1_000_000_000
+            ),
         );
     }
 }
@@ -162,7 +190,10 @@ pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
         for item in items {
             let text = &item.value;
             if text.contains(['>', '<']) {
-                cx.error(item.span, format!("`{text}` is a range: pin an exact version (`name=version`)"));
+                cx.error(
+                    item.span,
+                    format!("`{text}` is a range: pin an exact version (`name=version`)"),
+                );
                 continue;
             }
             if let Some((name, version)) = text.split_once('=') {
@@ -180,7 +211,9 @@ pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 }
 
 fn is_package_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
 }
 
 /// pip requirements are pinned with `==` (or by key of the pin file, which records the wheel and its
@@ -191,14 +224,21 @@ fn is_package_name(s: &str) -> bool {
 /// ```
 pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Pip(items, _) = step else { continue };
+        let CellStep::Pip(items, _) = step else {
+            continue;
+        };
         for item in items {
             let text = &item.value;
-            let unpinned = ["~=", ">=", "<=", "!=", ">", "<", "@", "*", "==="].iter().any(|op| text.contains(op))
+            let unpinned = ["~=", ">=", "<=", "!=", ">", "<", "@", "*", "==="]
+                .iter()
+                .any(|op| text.contains(op))
                 || text.ends_with("==latest")
                 || (text.contains('=') && !text.contains("=="));
             if unpinned {
-                let name = text.split(|c: char| "<>=!~@ *".contains(c)).next().unwrap_or(text);
+                let name = text
+                    .split(|c: char| "<>=!~@ *".contains(c))
+                    .next()
+                    .unwrap_or(text);
                 cx.error(
                     item.span,
                     format!("pip requirement `{text}` is not pinned: use `{name}==<version>` or its key in images/pins.toml"),
@@ -216,23 +256,31 @@ pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 /// ```
 pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Artifact(CellPin::Inline(span, fields), _) = step else { continue };
+        let CellStep::Artifact(CellPin::Inline(span, fields), _) = step else {
+            continue;
+        };
         let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v);
         for (key, _) in fields {
             if !["url", "version", "sha256", "sha512"].contains(&key.to_string().as_str()) {
-                cx.error(key.span(), format!("unknown artifact field `{key}`: url, version, sha256 or sha512"));
+                cx.error(
+                    key.span(),
+                    format!("unknown artifact field `{key}`: url, version, sha256 or sha512"),
+                );
             }
         }
         match get("url") {
             None => cx.error(*span, "inline artifact needs `url`"),
-            Some(url) if url.value.contains("latest") => {
-                cx.error(url.span, "URL points at `latest`, which moves: use the versioned URL")
-            }
+            Some(url) if url.value.contains("latest") => cx.error(
+                url.span,
+                "URL points at `latest`, which moves: use the versioned URL",
+            ),
             Some(_) => {}
         }
         match get("version") {
             None => cx.error(*span, "inline artifact needs `version`"),
-            Some(v) if v.value.is_empty() || v.value == "latest" => cx.error(v.span, "pin an exact version"),
+            Some(v) if v.value.is_empty() || v.value == "latest" => {
+                cx.error(v.span, "pin an exact version")
+            }
             Some(_) => {}
         }
         match (get("sha256"), get("sha512")) {
@@ -248,7 +296,9 @@ pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    s.len() == len
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
 /// Git sources written inline name a full 40-hex commit, never a branch, tag or short id.
@@ -258,7 +308,9 @@ fn is_hex(s: &str, len: usize) -> bool {
 /// ```
 pub fn check_git_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Git(CellPin::Inline(span, fields), _) = step else { continue };
+        let CellStep::Git(CellPin::Inline(span, fields), _) = step else {
+            continue;
+        };
         if !fields.iter().any(|(k, _)| k == "repo") {
             cx.error(*span, "inline git source needs `repo`");
         }
@@ -266,7 +318,10 @@ pub fn check_git_pinned(cx: &Ctxt, cell: &Cell<'_>) {
             None => cx.error(*span, "inline git source needs `commit: \"<40 hex>\"`"),
             Some((_, c)) if !is_hex(&c.value, 40) => cx.error(
                 c.span,
-                format!("`{}` is not a full commit id: use the 40-hex commit, branches and tags move", c.value),
+                format!(
+                    "`{}` is not a full commit id: use the 40-hex commit, branches and tags move",
+                    c.value
+                ),
             ),
             Some(_) => {}
         }
@@ -279,18 +334,34 @@ pub fn check_git_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 /// from "debian:bookworm-slim";   // error
 /// ```
 pub fn check_external_base_pinned(cx: &Ctxt, cell: &Cell<'_>) {
-    let bases = cell.stages.iter().chain(std::iter::once(&cell.last)).filter_map(|s| s.base.as_ref());
+    let bases = cell
+        .stages
+        .iter()
+        .chain(std::iter::once(&cell.last))
+        .filter_map(|s| s.base.as_ref());
     for base in bases {
         match base {
             CellBase::External(r) => {
-                let digest_ok = r.value.split_once("@sha256:").is_some_and(|(_, d)| is_hex(d, 64));
+                let digest_ok = r
+                    .value
+                    .split_once("@sha256:")
+                    .is_some_and(|(_, d)| is_hex(d, 64));
                 if !digest_ok {
-                    cx.error(r.span, format!("`{}` is not pinned: append `@sha256:<64 hex digest>`", r.value));
+                    cx.error(
+                        r.span,
+                        format!(
+                            "`{}` is not pinned: append `@sha256:<64 hex digest>`",
+                            r.value
+                        ),
+                    );
                 }
             }
             CellBase::Debian(suite) if suite.value != "bookworm" => cx.error(
                 suite.span,
-                format!("no bootstrap recipe for Debian `{}`: the supported suite is `bookworm`", suite.value),
+                format!(
+                    "no bootstrap recipe for Debian `{}`: the supported suite is `bookworm`",
+                    suite.value
+                ),
             ),
             _ => {}
         }
@@ -304,9 +375,26 @@ pub fn check_external_base_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 /// env DB_PASSWORD = "hunter2";   // error
 /// ```
 pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
-    const NAMES: &[&str] =
-        &["password", "passwd", "token", "secret", "private_key", "privatekey", "api_key", "apikey", "credential"];
-    const VALUES: &[&str] = &["-----BEGIN", "AKIA", "ghp_", "github_pat_", "xoxb-", "sk-ant-", "glpat-"];
+    const NAMES: &[&str] = &[
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "private_key",
+        "privatekey",
+        "api_key",
+        "apikey",
+        "credential",
+    ];
+    const VALUES: &[&str] = &[
+        "-----BEGIN",
+        "AKIA",
+        "ghp_",
+        "github_pat_",
+        "xoxb-",
+        "sk-ant-",
+        "glpat-",
+    ];
     for step in steps(cell) {
         let (kind, pairs) = match step {
             CellStep::Env(p) => ("ENV", p),
@@ -336,9 +424,17 @@ pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
 /// spark "4.1.1" variant "gpu";   // error when RAPIDS does not list Spark 4.1.1
 /// ```
 pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
-    let Some((version, variant)) = &cell.spark else { return };
+    let Some((version, variant)) = &cell.spark else {
+        return;
+    };
     let Some(spark) = compat::SparkVersion::parse(&version.value) else {
-        cx.error(version.span, format!("`{}` is not a Spark version (major.minor.patch)", version.value));
+        cx.error(
+            version.span,
+            format!(
+                "`{}` is not a Spark version (major.minor.patch)",
+                version.value
+            ),
+        );
         return;
     };
     if let Err(why) = compat::spark_supported(spark) {
@@ -351,7 +447,10 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
         "iceberg" => (false, true),
         "gpu-iceberg" => (true, true),
         other => {
-            cx.error(variant.span, format!("unknown variant `{other}`: baseline, gpu, iceberg or gpu-iceberg"));
+            cx.error(
+                variant.span,
+                format!("unknown variant `{other}`: baseline, gpu, iceberg or gpu-iceberg"),
+            );
             return;
         }
     };
@@ -359,7 +458,13 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
     if let Err(why) = result {
         // Point at the cell's own token: the variant value when the matrix produced it.
         let span = cell.axis_span_of(variant).unwrap_or(variant.span);
-        cx.error(span, format!("Spark {spark} `{}` is not a supported combination: {why}", variant.value));
+        cx.error(
+            span,
+            format!(
+                "Spark {spark} `{}` is not a supported combination: {why}",
+                variant.value
+            ),
+        );
     }
 }
 
@@ -425,12 +530,17 @@ fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHe
 fn is_duration(s: &str) -> bool {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && ["ms", "s", "m", "h"].contains(&unit)
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && ["ms", "s", "m", "h"].contains(&unit)
 }
 
 impl Cell<'_> {
     /// The span of the axis value token a concrete value came from, when it came from one.
     fn axis_span_of(&self, value: &Sp<String>) -> Option<proc_macro2::Span> {
-        self.values.iter().find(|(_, v)| v.value == value.value).map(|(_, v)| v.span)
+        self.values
+            .iter()
+            .find(|(_, v)| v.value == value.value)
+            .map(|(_, v)| v.span)
     }
 }

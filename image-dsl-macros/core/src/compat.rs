@@ -18,7 +18,11 @@ impl SparkVersion {
     /// Parse `3.5.7`.
     pub fn parse(s: &str) -> Option<Self> {
         let mut it = s.split('.').map(|p| p.parse::<u16>().ok());
-        let v = SparkVersion { major: it.next()??, minor: it.next()??, patch: it.next()?? };
+        let v = SparkVersion {
+            major: it.next()??,
+            minor: it.next()??,
+            patch: it.next()??,
+        };
         it.next().is_none().then_some(v)
     }
 
@@ -48,8 +52,8 @@ const SPARK_MINORS: &[(u16, u16)] = &[(3, 5), (4, 1)];
 pub const RAPIDS: Rapids = Rapids {
     release: "26.10.0",
     spark: &[
-        "3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8", "3.5.9", "4.0.0", "4.0.1",
-        "4.0.2", "4.0.3", "4.0.4", "4.1.1", "4.1.2", "4.1.3", "4.2.0",
+        "3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8", "3.5.9",
+        "4.0.0", "4.0.1", "4.0.2", "4.0.3", "4.0.4", "4.1.1", "4.1.2", "4.1.3", "4.2.0",
     ],
 };
 
@@ -70,8 +74,18 @@ pub struct Rapids {
 ///   publishes the iceberg-spark-runtime-4.1 artifact starting at version 1.11.0", same README;
 ///   <https://iceberg.apache.org/releases/>).
 pub const ICEBERG: &[IcebergLine] = &[
-    IcebergLine { spark: (3, 5), release: "1.10.1", scala: "2.12", rapids_spark: ("3.5.4", "3.5.9") },
-    IcebergLine { spark: (4, 1), release: "1.11.0", scala: "2.13", rapids_spark: ("4.1.0", "4.1.99") },
+    IcebergLine {
+        spark: (3, 5),
+        release: "1.10.1",
+        scala: "2.12",
+        rapids_spark: ("3.5.4", "3.5.9"),
+    },
+    IcebergLine {
+        spark: (4, 1),
+        release: "1.11.0",
+        scala: "2.13",
+        rapids_spark: ("4.1.0", "4.1.99"),
+    },
 ];
 
 /// The Iceberg runtime for one Spark minor.
@@ -96,7 +110,9 @@ pub fn spark_supported(v: SparkVersion) -> Result<(), String> {
     if SPARK_MINORS.contains(&(v.major, v.minor)) {
         Ok(())
     } else {
-        Err(format!("Spark {v} is not a line the catalog builds (3.5.x or 4.1.x)"))
+        Err(format!(
+            "Spark {v} is not a line the catalog builds (3.5.x or 4.1.x)"
+        ))
     }
 }
 
@@ -114,7 +130,10 @@ pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String
     }
     if iceberg {
         match iceberg_for(v) {
-            None => why.push(format!("no Iceberg release with a Spark {}.{} runtime is pinned", v.major, v.minor)),
+            None => why.push(format!(
+                "no Iceberg release with a Spark {}.{} runtime is pinned",
+                v.major, v.minor
+            )),
             Some(line) if line.scala != v.scala() => why.push(format!(
                 "iceberg-spark-runtime-{}.{}_{} does not match Spark {v}'s Scala {}",
                 v.major,
@@ -136,5 +155,9 @@ pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String
             Some(_) => {}
         }
     }
-    if why.is_empty() { Ok(()) } else { Err(why.join("; ")) }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(why.join("; "))
+    }
 }

@@ -19,13 +19,19 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
     let vis = &decl.vis;
     let ident = &decl.ident;
     if decl.axes.is_empty() {
-        let body = cells.first().map(|c| image(cx, c)).unwrap_or_else(|| quote!(unreachable!()));
+        let body = cells
+            .first()
+            .map(|c| image(cx, c))
+            .unwrap_or_else(|| quote!(unreachable!()));
         return quote! {
             #(#attrs)*
             #vis fn #ident() -> ::image_dsl::Image { #body }
         };
     }
-    let fns: Vec<_> = cells.iter().map(|c| format_ident!("{}", Cell::fn_name(&values(c)))).collect();
+    let fns: Vec<_> = cells
+        .iter()
+        .map(|c| format_ident!("{}", Cell::fn_name(&values(c))))
+        .collect();
     let bodies = cells.iter().map(|c| image(cx, c));
     let docs = cells.iter().map(|c| format!("`{}`", values(c).join(" × ")));
     quote! {
@@ -57,7 +63,10 @@ fn description(cell: &Cell<'_>) -> String {
     for attr in &cell.decl.attrs {
         if let syn::Meta::NameValue(nv) = &attr.meta
             && nv.path.is_ident("doc")
-            && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
         {
             lines.push(s.value().trim().to_owned());
         }
@@ -70,17 +79,27 @@ fn description(cell: &Cell<'_>) -> String {
 }
 
 fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
-    let name = cell.name.as_ref().map(|s| s.value.clone()).unwrap_or_default();
-    let tag = cell.tag.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+    let name = cell
+        .name
+        .as_ref()
+        .map(|s| s.value.clone())
+        .unwrap_or_default();
+    let tag = cell
+        .tag
+        .as_ref()
+        .map(|s| s.value.clone())
+        .unwrap_or_default();
     let description = description(cell);
     let budget = cell.budget.and_then(crate::budget_bytes).unwrap_or(0);
     let spark = match &cell.spark {
         Some((version, variant)) => {
-            let v = crate::compat::SparkVersion::parse(&version.value).unwrap_or(crate::compat::SparkVersion {
-                major: 0,
-                minor: 0,
-                patch: 0,
-            });
+            let v = crate::compat::SparkVersion::parse(&version.value).unwrap_or(
+                crate::compat::SparkVersion {
+                    major: 0,
+                    minor: 0,
+                    patch: 0,
+                },
+            );
             let (major, minor, patch) = (v.major, v.minor, v.patch);
             let gpu = variant.value.contains("gpu");
             let iceberg = variant.value.contains("iceberg");
@@ -94,7 +113,11 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
         }
         None => quote!(::std::option::Option::None),
     };
-    let stages = cell.stages.iter().chain(std::iter::once(&cell.last)).map(|s| stage(cx, s));
+    let stages = cell
+        .stages
+        .iter()
+        .chain(std::iter::once(&cell.last))
+        .map(|s| stage(cx, s));
     quote! {
         ::image_dsl::Image {
             name: ::std::string::String::from(#name),
@@ -126,7 +149,9 @@ fn stage(cx: &Ctxt, stage: &CellStage<'_>) -> TokenStream {
             quote!(::image_dsl::Base::External(::image_dsl::ExternalBase { reference: ::std::string::String::from(#r) }))
         }
         Some(CellBase::Scratch) => quote!(::image_dsl::Base::Scratch),
-        Some(CellBase::Debian(_)) | None => quote!(::image_dsl::Base::Debian(::image_dsl::DebianSuite::Bookworm)),
+        Some(CellBase::Debian(_)) | None => quote!(::image_dsl::Base::Debian(
+            ::image_dsl::DebianSuite::Bookworm
+        )),
     };
     let steps = stage.steps.iter().map(|s| step(cx, s));
     quote! {
@@ -173,7 +198,9 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
     match written_version {
         None => path,
         Some(version) => {
-            let message = format!("{key}: the version written here ({version}) differs from images/pins.toml");
+            let message = format!(
+                "{key}: the version written here ({version}) differs from images/pins.toml"
+            );
             quote_spanned! {span=> {
                 const _: () = ::core::assert!(::image_dsl::__private::str_eq(#path.version, #version), #message);
                 #path
@@ -185,7 +212,9 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
 fn user(u: &UserSpec) -> TokenStream {
     match u {
         UserSpec::Numeric { uid, gid } => quote!(::image_dsl::User { uid: #uid, gid: #gid }),
-        UserSpec::Named { .. } | UserSpec::RootBecause { .. } => quote!(::image_dsl::User { uid: 0, gid: 0 }),
+        UserSpec::Named { .. } | UserSpec::RootBecause { .. } => {
+            quote!(::image_dsl::User { uid: 0, gid: 0 })
+        }
     }
 }
 
@@ -221,7 +250,13 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
             let pin = match spec {
                 CellPin::Key(key) => pin_path("git", &key.value, None, key.span),
                 CellPin::Inline(_, fields) => {
-                    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.value.clone()).unwrap_or_default();
+                    let get = |k: &str| {
+                        fields
+                            .iter()
+                            .find(|(f, _)| f == k)
+                            .map(|(_, v)| v.value.clone())
+                            .unwrap_or_default()
+                    };
                     let (repo, commit) = (get("repo"), get("commit"));
                     let key = repo.rsplit('/').next().unwrap_or_default().to_owned();
                     quote!(::image_dsl::GitPin { key: #key, repo: #repo, commit: #commit })
@@ -234,9 +269,20 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
             let cmds = strings(cmds);
             quote!(::image_dsl::Step::Run(#cmds))
         }
-        CellStep::Copy { from, from_stage, src, dest, chown, .. } => {
+        CellStep::Copy {
+            from,
+            from_stage,
+            src,
+            dest,
+            chown,
+            ..
+        } => {
             let source = if *from_stage {
-                let name = from.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                let name = from
+                    .path
+                    .get_ident()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default();
                 quote!(::image_dsl::CopySource::Stage(::std::string::String::from(#name)))
             } else {
                 let r = image_ref(from);
@@ -292,7 +338,9 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
             quote!(::image_dsl::Step::User(#u))
         }
         CellStep::Expose(ports) => {
-            let ports = ports.iter().map(|p| quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp }));
+            let ports = ports.iter().map(
+                |p| quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp }),
+            );
             quote!(::image_dsl::Step::Expose(::std::vec![#(#ports),*]))
         }
         CellStep::Volume(v) => {
@@ -320,8 +368,11 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
                 Some((_, CellHealth::Int(i))) => i.value as u32,
                 _ => 3,
             };
-            let (interval, timeout, start) =
-                (get_str("interval", "30s"), get_str("timeout", "5s"), get_str("start_period", "0s"));
+            let (interval, timeout, start) = (
+                get_str("interval", "30s"),
+                get_str("timeout", "5s"),
+                get_str("start_period", "0s"),
+            );
             quote!(::image_dsl::Step::Healthcheck(::image_dsl::Healthcheck {
                 cmd: #cmd,
                 interval: ::std::string::String::from(#interval),
@@ -334,7 +385,12 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
 }
 
 fn inline_artifact(fields: &[(syn::Ident, Sp<String>)]) -> TokenStream {
-    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.value.clone());
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.value.clone())
+    };
     let url = get("url").unwrap_or_default();
     let version = get("version").unwrap_or_default();
     let key = url.rsplit('/').next().unwrap_or_default().to_owned();

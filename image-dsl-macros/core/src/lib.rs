@@ -41,7 +41,11 @@ pub fn violations(input: TokenStream) -> Vec<String> {
     for decl in &input.decls {
         expand::decl(&cx, decl);
     }
-    cx.errors.into_inner().into_iter().map(|e| e.to_string()).collect()
+    cx.errors
+        .into_inner()
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect()
 }
 
 /// Collects errors (serde's `Ctxt`): every violation is reported, each once.
@@ -56,20 +60,34 @@ impl Ctxt {
     pub fn error(&self, span: Span, message: impl Display) {
         let message = message.to_string();
         if self.seen.borrow_mut().insert(format!("{span:?} {message}")) {
-            self.errors.borrow_mut().push(syn::Error::new(span, message));
+            self.errors
+                .borrow_mut()
+                .push(syn::Error::new(span, message));
         }
     }
 
     fn into_compile_errors(self) -> TokenStream {
-        self.errors.into_inner().into_iter().map(|e| e.to_compile_error()).collect()
+        self.errors
+            .into_inner()
+            .into_iter()
+            .map(|e| e.to_compile_error())
+            .collect()
     }
 }
 
 /// Rust constant name of a pin key: `pyspark-3.5.7` → `PYSPARK_3_5_7`. The images crate's build
 /// script names its constants with this same function.
 pub fn pin_ident(key: &str) -> String {
-    let mut out: String =
-        key.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    let mut out: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }

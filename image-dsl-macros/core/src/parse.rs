@@ -3,7 +3,9 @@
 use crate::ast::*;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Ident, LitFloat, LitInt, LitStr, Token, Visibility, braced, bracketed, parenthesized};
+use syn::{
+    Attribute, Ident, LitFloat, LitInt, LitStr, Token, Visibility, braced, bracketed, parenthesized,
+};
 
 mod kw {
     syn::custom_keyword!(image);
@@ -67,7 +69,10 @@ impl Parse for Decl {
             loop {
                 let ident: Ident = input.parse()?;
                 input.parse::<Token![in]>()?;
-                axes.push(Axis { ident, values: str_list(input)? });
+                axes.push(Axis {
+                    ident,
+                    values: str_list(input)?,
+                });
                 if !input.peek(Token![,]) {
                     break;
                 }
@@ -80,12 +85,18 @@ impl Parse for Decl {
             loop {
                 let content;
                 let paren = parenthesized!(content in input);
-                let conds = Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(&content, |p| {
-                    let axis: Ident = p.parse()?;
-                    p.parse::<Token![=]>()?;
-                    Ok((axis, p.parse()?))
-                })?;
-                excepts.push(Exclusion { span: paren.span.join(), conds: conds.into_iter().collect() });
+                let conds = Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(
+                    &content,
+                    |p| {
+                        let axis: Ident = p.parse()?;
+                        p.parse::<Token![=]>()?;
+                        Ok((axis, p.parse()?))
+                    },
+                )?;
+                excepts.push(Exclusion {
+                    span: paren.span.join(),
+                    conds: conds.into_iter().collect(),
+                });
                 if !input.peek(Token![,]) {
                     break;
                 }
@@ -94,7 +105,14 @@ impl Parse for Decl {
         }
         let content;
         braced!(content in input);
-        Ok(Decl { attrs, vis, ident, axes, excepts, body: stmts(&content)? })
+        Ok(Decl {
+            attrs,
+            vis,
+            ident,
+            axes,
+            excepts,
+            body: stmts(&content)?,
+        })
     }
 }
 
@@ -121,7 +139,11 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         let name: Ident = input.parse()?;
         input.parse::<kw::from>()?;
         let base = base_expr(input)?;
-        return Ok(Stmt::Stage { name, base, body: block(input)? });
+        return Ok(Stmt::Stage {
+            name,
+            base,
+            body: block(input)?,
+        });
     }
     if la.peek(Token![if]) {
         input.parse::<Token![if]>()?;
@@ -135,7 +157,12 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         } else {
             Vec::new()
         };
-        return Ok(Stmt::If { axis, values, then, otherwise });
+        return Ok(Stmt::If {
+            axis,
+            values,
+            then,
+            otherwise,
+        });
     }
     let stmt = if la.peek(kw::name) {
         input.parse::<kw::name>()?;
@@ -150,7 +177,10 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         input.parse::<kw::spark>()?;
         let version = input.parse()?;
         input.parse::<kw::variant>()?;
-        Stmt::Spark { version, variant: input.parse()? }
+        Stmt::Spark {
+            version,
+            variant: input.parse()?,
+        }
     } else if la.peek(kw::notebook) {
         let kw: kw::notebook = input.parse()?;
         Stmt::Notebook(Ident::new("notebook", kw.span))
@@ -164,17 +194,26 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         input.parse::<kw::pip>()?;
         let items = str_list(input)?;
         input.parse::<kw::into>()?;
-        Stmt::Pip { items, venv: input.parse()? }
+        Stmt::Pip {
+            items,
+            venv: input.parse()?,
+        }
     } else if la.peek(kw::artifact) {
         input.parse::<kw::artifact>()?;
         let spec = pin_spec(input)?;
         input.parse::<kw::to>()?;
-        Stmt::Artifact { spec, dest: input.parse()? }
+        Stmt::Artifact {
+            spec,
+            dest: input.parse()?,
+        }
     } else if la.peek(kw::git) {
         input.parse::<kw::git>()?;
         let spec = pin_spec(input)?;
         input.parse::<kw::to>()?;
-        Stmt::Git { spec, dest: input.parse()? }
+        Stmt::Git {
+            spec,
+            dest: input.parse()?,
+        }
     } else if la.peek(kw::run) {
         input.parse::<kw::run>()?;
         Stmt::Run(str_list(input)?)
@@ -236,7 +275,9 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
 fn str_list(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
     let content;
     bracketed!(content in input);
-    Ok(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?.into_iter().collect())
+    Ok(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+        .into_iter()
+        .collect())
 }
 
 fn budget(input: ParseStream<'_>) -> syn::Result<Budget> {
@@ -248,7 +289,11 @@ fn budget(input: ParseStream<'_>) -> syn::Result<Budget> {
         (lit.base10_parse::<u64>()? as f64, lit.span())
     };
     let unit: Ident = input.parse()?;
-    Ok(Budget { amount, amount_span, unit })
+    Ok(Budget {
+        amount,
+        amount_span,
+        unit,
+    })
 }
 
 fn base_expr(input: ParseStream<'_>) -> syn::Result<BaseExpr> {
@@ -272,7 +317,11 @@ fn image_call(input: ParseStream<'_>) -> syn::Result<ImageCall> {
         let content;
         parenthesized!(content in input);
         let args = Punctuated::<CallArg, Token![,]>::parse_terminated_with(&content, |p| {
-            if p.peek(LitStr) { Ok(CallArg::Lit(p.parse()?)) } else { Ok(CallArg::Axis(p.parse()?)) }
+            if p.peek(LitStr) {
+                Ok(CallArg::Lit(p.parse()?))
+            } else {
+                Ok(CallArg::Axis(p.parse()?))
+            }
         })?;
         Some(args.into_iter().collect())
     } else {
@@ -285,12 +334,16 @@ fn pin_spec(input: ParseStream<'_>) -> syn::Result<PinSpec> {
     if input.peek(syn::token::Brace) {
         let content;
         let brace = braced!(content in input);
-        let fields = Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(&content, |p| {
-            let key: Ident = p.parse()?;
-            p.parse::<Token![:]>()?;
-            Ok((key, p.parse()?))
-        })?;
-        return Ok(PinSpec::Inline { span: brace.span.join(), fields: fields.into_iter().collect() });
+        let fields =
+            Punctuated::<(Ident, LitStr), Token![,]>::parse_terminated_with(&content, |p| {
+                let key: Ident = p.parse()?;
+                p.parse::<Token![:]>()?;
+                Ok((key, p.parse()?))
+            })?;
+        return Ok(PinSpec::Inline {
+            span: brace.span.join(),
+            fields: fields.into_iter().collect(),
+        });
     }
     Ok(PinSpec::Key(input.parse()?))
 }
@@ -298,10 +351,21 @@ fn pin_spec(input: ParseStream<'_>) -> syn::Result<PinSpec> {
 fn copy(input: ParseStream<'_>) -> syn::Result<CopyStmt> {
     input.parse::<kw::from>()?;
     let from = image_call(input)?;
-    let src = if input.peek(syn::token::Bracket) { str_list(input)? } else { vec![input.parse()?] };
+    let src = if input.peek(syn::token::Bracket) {
+        str_list(input)?
+    } else {
+        vec![input.parse()?]
+    };
     input.parse::<kw::to>()?;
     let dest = input.parse()?;
-    let mut stmt = CopyStmt { from, src, dest, chown: None, chmod: None, link: None };
+    let mut stmt = CopyStmt {
+        from,
+        src,
+        dest,
+        chown: None,
+        chmod: None,
+        link: None,
+    };
     loop {
         if input.peek(kw::chown) {
             input.parse::<kw::chown>()?;
@@ -328,14 +392,22 @@ fn user_spec(input: ParseStream<'_>) -> syn::Result<UserSpec> {
     }
     if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
-        return Ok(UserSpec::Named { name: lit.value(), span: lit.span() });
+        return Ok(UserSpec::Named {
+            name: lit.value(),
+            span: lit.span(),
+        });
     }
     let ident: Ident = input.call(syn::ext::IdentExt::parse_any)?;
     if ident == "root" && input.peek(kw::because) {
         input.parse::<kw::because>()?;
-        return Ok(UserSpec::RootBecause { reason: input.parse()? });
+        return Ok(UserSpec::RootBecause {
+            reason: input.parse()?,
+        });
     }
-    Ok(UserSpec::Named { name: ident.to_string(), span: ident.span() })
+    Ok(UserSpec::Named {
+        name: ident.to_string(),
+        span: ident.span(),
+    })
 }
 
 fn assignments<K: Parse>(

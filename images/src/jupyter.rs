@@ -1,0 +1,65 @@
+//! JupyterLab images over the Spark runtime images (seed 002).
+
+use crate::base::python;
+use crate::pins;
+use crate::spark::spark_runtime;
+use image_dsl::image;
+
+image! {
+    /// JupyterLab and ipykernel in their own virtual environment at /opt/jupyter; the kernel sees
+    /// Spark and the runtime's /opt/venv through a .pth file, so nothing is installed twice.
+    pub image jupyter_env {
+        name "python-deps";
+        tag "jupyter";
+        budget 200 MB;
+        stage install from python {
+            user 0:0;
+            pip ["jupyterlab", "ipykernel"] into "/opt/jupyter";
+            run ["find /opt/jupyter -depth -name __pycache__ -type d -exec rm -rf {} +"];
+        }
+        from scratch;
+        copy from install "/opt/jupyter" to "/opt/jupyter";
+        user 185:0;
+    }
+
+    /// JupyterLab on 8888 over Spark {spark} `{variant}`: PySpark in-process (local mode) or, on
+    /// 4.x, through Spark Connect (`SPARK_REMOTE`). Token or password from the environment only.
+    pub image jupyter
+        for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
+            variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
+        // Seed 002's table has no gpu-iceberg cell for Spark 3.5.
+        except (spark = "3.5.7", variant = "gpu-iceberg"), (spark = "3.5.8", variant = "gpu-iceberg"),
+        // RAPIDS 26.10.0 supports Spark 4.1.1-4.1.3 but skipped 4.1.0 (NVIDIA/cudf-spark#14056).
+            (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
+    {
+        name "jupyter-{spark}";
+        tag "{variant}";
+        spark "{spark}" variant "{variant}";
+        notebook;
+        if variant in ["baseline"] {
+            budget 1.3 GB;
+        } else {
+            budget 2.9 GB;
+        }
+        from spark_runtime(spark, variant);
+        user 0:0;
+        copy from jupyter_env "/opt/jupyter" to "/opt/jupyter";
+        file "/opt/jupyter/lib/python3.11/site-packages/spark.pth" = include "../files/jupyter/spark.pth";
+        file "/usr/local/bin/start-jupyter" = include "../files/jupyter/start.sh" mode 0o755;
+        if variant in ["gpu", "gpu-iceberg"] {
+            file "/opt/jupyter/share/jupyter/kernels/pyspark-rapids/kernel.json" = include "../files/jupyter/rapids/kernel.json";
+        }
+        run [
+            "mkdir -p /home/spark/work",
+            "chgrp -R 0 /home/spark",
+            "chmod -R g+rwX /home/spark",
+        ];
+        env NOTEBOOK_DIR = "/home/spark/work",
+            JUPYTER_PATH = "/opt/jupyter/share/jupyter";
+        workdir "/home/spark/work";
+        expose 8888, 4040;
+        entrypoint ["/opt/entrypoint.sh"];
+        cmd ["/usr/bin/tini", "-s", "--", "/usr/local/bin/start-jupyter"];
+        user 185:0;
+    }
+}

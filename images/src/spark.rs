@@ -1,0 +1,178 @@
+//! Spark layers (seed 001) and the Spark runtime images (seed 000 and its 4.1 sibling).
+//!
+//! Each layer is built once and shared: the runtime images combine them with `copy from`, so
+//! changing one Python pin rebuilds the Python layer and the images that copy it, nothing else.
+
+use crate::base::python;
+use crate::pins;
+use image_dsl::image;
+
+image! {
+    /// Spark {spark} from the pinned pyspark sdist on PyPI, which carries the full jar set
+    /// (kubernetes, yarn, hive; Spark Connect on 4.x), bin and sbin. Examples, R, tests and data
+    /// are left out. A data-only layer: runtime images copy /opt/spark from it.
+    pub image spark_core for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
+        name "spark-core";
+        tag "{spark}";
+        if spark in ["3.5.7", "3.5.8"] {
+            budget 360 MB;
+        } else {
+            budget 460 MB;
+        }
+        stage unpack from python {
+            user 0:0;
+            artifact "pyspark-{spark}" to "/tmp/pyspark.tar.gz";
+            run [
+                "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
+                "tar -xzf /tmp/pyspark.tar.gz -C /tmp",
+                "mv /tmp/pyspark-{spark}/deps/jars /tmp/pyspark-{spark}/deps/bin /tmp/pyspark-{spark}/deps/sbin /tmp/pyspark-{spark}/deps/licenses /opt/spark/",
+                "mv /tmp/pyspark-{spark}/pyspark /opt/spark/python/pyspark",
+                "mv /tmp/pyspark-{spark}/lib/py4j-*-src.zip /opt/spark/python/lib/",
+                "ln -s \"$(basename /opt/spark/python/lib/py4j-*-src.zip)\" /opt/spark/python/lib/py4j-src.zip",
+                "rm -f /opt/spark/bin/*.cmd /opt/spark/bin/sparkR /opt/spark/bin/docker-image-tool.sh",
+                "find /opt/spark/python -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
+                "chmod -R a+rX,go-w /opt/spark",
+                "rm -rf /tmp/pyspark.tar.gz /tmp/pyspark-{spark}",
+            ];
+        }
+        from scratch;
+        copy from unpack "/opt/spark" to "/opt/spark";
+        user 185:0;
+    }
+
+    /// Python dependencies `{set}` in a virtual environment at /opt/venv, installed from wheels
+    /// fetched and verified on the host. base: pandas, numpy, pyarrow and the Spark Connect client
+    /// (grpcio, protobuf, zstandard); iceberg: + pyiceberg with its SQL catalog, fsspec; gpu: +
+    /// cudf, cuml, cupy for CUDA 12.
+    pub image python_deps for set in ["base", "iceberg", "gpu"] {
+        name "python-deps";
+        tag "{set}";
+        if set in ["gpu"] {
+            budget 7 GB;
+        } else {
+            budget 450 MB;
+        }
+        stage install from python {
+            user 0:0;
+            if set in ["base"] {
+                pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard"] into "/opt/venv";
+            }
+            if set in ["iceberg"] {
+                pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard", "pyiceberg", "sqlalchemy", "fsspec"] into "/opt/venv";
+            }
+            if set in ["gpu"] {
+                pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard", "cudf-cu12", "cuml-cu12", "cupy-cuda12x"] into "/opt/venv";
+            }
+            run ["find /opt/venv -depth -name __pycache__ -type d -exec rm -rf {} +"];
+        }
+        from scratch;
+        copy from install "/opt/venv" to "/opt/venv";
+        user 185:0;
+    }
+
+    /// JDBC drivers `{source}`. debian: PostgreSQL and MariaDB/MySQL drivers as Debian packages them;
+    /// maven: MySQL Connector/J, Oracle, Microsoft SQL Server and Vertica drivers from Maven.
+    pub image jdbc_drivers for source in ["debian", "maven"] {
+        name "jdbc-drivers";
+        tag "{source}";
+        budget 40 MB;
+        if source in ["debian"] {
+            stage fetch from debian "bookworm" {
+                apt ["libpostgresql-jdbc-java", "libmariadb-java"];
+                run [
+                    "mkdir -p /opt/jdbc",
+                    "cp -L /usr/share/java/postgresql.jar /usr/share/java/mariadb-java-client.jar /opt/jdbc/",
+                    "chmod 0644 /opt/jdbc/*.jar",
+                ];
+            }
+            from scratch;
+            copy from fetch "/opt/jdbc" to "/opt/jdbc";
+        } else {
+            from scratch;
+            artifact "mysql-connector-j" to "/opt/jdbc/mysql-connector-j.jar";
+            artifact "ojdbc11" to "/opt/jdbc/ojdbc11.jar";
+            artifact "mssql-jdbc" to "/opt/jdbc/mssql-jdbc.jar";
+            artifact "vertica-jdbc" to "/opt/jdbc/vertica-jdbc.jar";
+        }
+        user 185:0;
+    }
+
+    /// The RAPIDS Accelerator jar for Scala {scala} (CUDA 12; it bundles the cuDF native libraries,
+    /// so the image needs only the host's NVIDIA driver).
+    pub image jars_rapids for scala in ["2.12", "2.13"] {
+        name "jars-rapids";
+        tag "{scala}";
+        budget 1 GB;
+        from scratch;
+        artifact "rapids-4-spark_{scala}" to "/opt/jars/rapids-4-spark_{scala}.jar";
+        user 185:0;
+    }
+
+    /// Iceberg's Spark runtime for Spark {line} and the AWS bundle (S3, Glue, DynamoDB).
+    pub image jars_iceberg for line in ["3.5", "4.1"] {
+        name "jars-iceberg";
+        tag "spark-{line}";
+        budget 150 MB;
+        from scratch;
+        artifact "iceberg-spark-runtime-{line}_{line:scala}" to "/opt/jars/iceberg-spark-runtime-{line}_{line:scala}.jar";
+        if line in ["3.5"] {
+            artifact "iceberg-aws-bundle-1.10.1" to "/opt/jars/iceberg-aws-bundle.jar";
+        } else {
+            artifact "iceberg-aws-bundle-1.11.0" to "/opt/jars/iceberg-aws-bundle.jar";
+        }
+        user 185:0;
+    }
+
+    /// Spark {spark} `{variant}` runtime: JRE 17, Python 3.11, Spark with its PostgreSQL and MariaDB
+    /// drivers, one entrypoint for Kubernetes (driver, executor), standalone (master, worker,
+    /// history) and Spark Connect. Runs as uid 185, or any uid with gid 0.
+    pub image spark_runtime
+        for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
+            variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
+        // RAPIDS 26.10.0 supports Spark 4.1.1-4.1.3 but skipped 4.1.0 (NVIDIA/cudf-spark#14056).
+        except (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
+    {
+        name "spark-{spark}";
+        tag "{variant}";
+        spark "{spark}" variant "{variant}";
+        if variant in ["baseline"] {
+            budget 990 MB;
+        } else {
+            budget 1990 MB;
+        }
+        from python;
+        user 0:0;
+        copy from spark_core(spark) "/opt/spark" to "/opt/spark";
+        copy from jdbc_drivers("debian") ["/opt/jdbc/postgresql.jar", "/opt/jdbc/mariadb-java-client.jar"] to "/opt/spark/jars/";
+        if variant in ["iceberg", "gpu-iceberg"] {
+            copy from python_deps("iceberg") "/opt/venv" to "/opt/venv";
+            copy from jars_iceberg("{spark:minor}") "/opt/jars/" to "/opt/spark/jars/";
+            file "/opt/spark/conf/defaults.d/20-iceberg.conf" = include "../files/spark/iceberg-defaults.conf";
+        } else {
+            copy from python_deps("base") "/opt/venv" to "/opt/venv";
+        }
+        if variant in ["gpu", "gpu-iceberg"] {
+            copy from jars_rapids("{spark:scala}") "/opt/jars/" to "/opt/spark/jars/";
+            file "/opt/spark/conf/defaults.d/10-rapids.conf" = include "../files/spark/gpu-defaults.conf";
+            file "/opt/spark/conf/get-gpus-resources.sh" = include "../files/spark/get-gpus-resources.sh" mode 0o755;
+        }
+        file "/opt/entrypoint.sh" = include "../files/spark/entrypoint.sh" mode 0o755;
+        run [
+            "mkdir -p /opt/spark/conf/defaults.d /opt/spark/work-dir /opt/spark/logs /opt/spark/work",
+            "cat /opt/spark/conf/defaults.d/*.conf > /opt/spark/conf/spark-defaults.conf 2> /dev/null || : > /opt/spark/conf/spark-defaults.conf",
+            "chgrp -R 0 /opt/spark/conf /opt/spark/work-dir /opt/spark/logs /opt/spark/work /home/spark",
+            "chmod -R g+rwX /opt/spark/conf /opt/spark/work-dir /opt/spark/logs /opt/spark/work /home/spark",
+            "find / -xdev -type f -perm /6000 -exec chmod a-s {} +",
+        ];
+        env SPARK_HOME = "/opt/spark",
+            SPARK_CONF_DIR = "/opt/spark/conf",
+            HOME = "/home/spark",
+            PYTHONPATH = "/opt/spark/python:/opt/spark/python/lib/py4j-src.zip",
+            PYSPARK_PYTHON = "/opt/venv/bin/python3",
+            PATH = "/opt/venv/bin:/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        workdir "/opt/spark/work-dir";
+        expose 4040;
+        entrypoint ["/opt/entrypoint.sh"];
+        user 185:0;
+    }
+}

@@ -1,0 +1,134 @@
+//! The catalog as the engine sees it: each `image_dsl::Image` of `images::catalog()` becomes a
+//! [`BuildSpec`] (rendered Dockerfile, context files, host-fetched inputs, parents, budget), and
+//! [`ordered`] gives them in build order.
+
+use crate::engine::graph::{Graph, GraphError};
+use crate::engine::{
+    ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates,
+};
+use image_dsl::{Image, Rendered, Source};
+
+/// Every catalog image with its rendering, in build order (parents first).
+pub fn ordered() -> Result<Vec<(Image, Rendered, BuildSpec)>, GraphError> {
+    let images = images::catalog();
+    let mut rendered: Vec<(Image, Rendered, BuildSpec)> = images
+        .into_iter()
+        .map(|image| {
+            let r = image_dsl::render(&image);
+            let spec = spec(&image, &r);
+            (image, r, spec)
+        })
+        .collect();
+    let graph = Graph::new(rendered.iter().map(|(_, _, s)| s.clone()).collect())?;
+    let position = |reference: &str| graph.specs.iter().position(|s| s.reference == reference);
+    rendered.sort_by_key(|(_, _, s)| position(&s.reference));
+    Ok(rendered)
+}
+
+/// The engine's view of one image.
+pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
+    let mut files: Vec<ContextFile> = vec![ContextFile {
+        path: ".dockerignore".to_owned(),
+        contents: rendered.dockerignore.clone().into_bytes(),
+        mode: 0o644,
+    }];
+    files.extend(rendered.files.iter().map(|f| ContextFile {
+        path: f.path.clone(),
+        contents: f.contents.clone().into_bytes(),
+        mode: f.mode,
+    }));
+    let mut artifacts: Vec<ContextArtifact> = rendered
+        .artifacts
+        .iter()
+        .map(|(path, pin)| ContextArtifact {
+            path: path.clone(),
+            source: ArtifactSource {
+                name: pin.key.to_owned(),
+                version: pin.version.to_owned(),
+                locator: locator(pin),
+                checksum: checksum(pin.checksum),
+            },
+        })
+        .collect();
+    artifacts.extend(rendered.wheels.iter().map(|(path, pin)| ContextArtifact {
+        path: path.clone(),
+        source: ArtifactSource {
+            name: pin.name.to_owned(),
+            version: pin.version.to_owned(),
+            locator: Locator::Pypi {
+                project: pin.name.to_owned(),
+                filename: pin.wheel.to_owned(),
+            },
+            checksum: Checksum::Sha256(pin.sha256.to_owned()),
+        },
+    }));
+    artifacts.extend(rendered.git.iter().map(|(path, pin)| ContextArtifact {
+        path: path.clone(),
+        source: ArtifactSource {
+            name: pin.key.to_owned(),
+            version: pin.commit.to_owned(),
+            locator: Locator::Urls(vec![pin.repo.to_owned()]),
+            checksum: Checksum::Unverified(format!(
+                "git source {} at {} is cloned on the host from its repository, which this machine cannot reach; \
+                 set a git mirror or build where {} is reachable",
+                pin.key, pin.commit, pin.repo
+            )),
+        },
+    }));
+    BuildSpec {
+        reference: image.reference(),
+        dockerfile: rendered.dockerfile.clone(),
+        files,
+        artifacts,
+        parents: image.parents().iter().map(|p| p.reference()).collect(),
+        needs_base: image.bootstrap_base().map(|s| s.image_reference()),
+        budget_bytes: image.budget.bytes(),
+    }
+}
+
+fn checksum(c: image_dsl::Checksum) -> Checksum {
+    match c {
+        image_dsl::Checksum::Sha256(h) => Checksum::Sha256(h.to_owned()),
+        image_dsl::Checksum::Sha512(h) => Checksum::Sha512(h.to_owned()),
+        image_dsl::Checksum::Unverified(why) => Checksum::Unverified(why.to_owned()),
+    }
+}
+
+/// PyPI files and Apache archive paths go through their configurable mirrors; Maven artifacts
+/// through the Maven repository mirror; anything else is fetched from its URL.
+fn locator(pin: &image_dsl::ArtifactPin) -> Locator {
+    match pin.source {
+        Source::Maven {
+            group,
+            artifact,
+            classifier,
+        } => Locator::Maven(MavenCoordinates {
+            group: group.to_owned(),
+            artifact: artifact.to_owned(),
+            version: pin.version.to_owned(),
+            classifier: (!classifier.is_empty()).then(|| classifier.to_owned()),
+            extension: "jar".to_owned(),
+        }),
+        Source::Url(url) => {
+            if let Some(path) = url.strip_prefix("https://archive.apache.org/dist/") {
+                Locator::Apache {
+                    path: path.to_owned(),
+                }
+            } else if url.starts_with("https://files.pythonhosted.org/") {
+                let filename = url.rsplit('/').next().unwrap_or_default();
+                let project = filename
+                    .split('-')
+                    .next()
+                    .unwrap_or_default()
+                    .replace('_', "-")
+                    .to_lowercase();
+                Locator::Pypi {
+                    project,
+                    filename: filename.to_owned(),
+                }
+            } else {
+                Locator::Urls(vec![url.to_owned()])
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The command line of `cargo xtask`, declared in one place.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Project tasks: the image catalog.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub struct Xtask {
+    /// What to do.
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// The image catalog: list, generate, bootstrap, build, lock, bench.
+    #[command(subcommand)]
+    Images(Images),
+}
+
+/// `cargo xtask images …`
+#[derive(Debug, Subcommand)]
+pub enum Images {
+    /// Print every image as `name:tag`, one per line, in build order.
+    List(List),
+    /// Write each image's Dockerfile and build context files to DIR/<name>/<tag>/.
+    Generate(Generate),
+    /// Time rendering and checking the whole catalog.
+    Bench(Bench),
+    /// Make the Debian base from Debian packages and import it into the engine.
+    Bootstrap(Bootstrap),
+    /// Build images (and what they depend on) on the Docker engine.
+    Build(Build),
+    /// Build the specs of a JSON file (engine tests' fixtures).
+    #[command(hide = true)]
+    BuildSpecs(BuildSpecs),
+}
+
+/// Mirror and cache settings shared by the commands that fetch or build.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Mirrors {
+    /// PyPI mirror (simple index URL); also IMAGE_DSL_PYPI_MIRROR or images.toml.
+    #[arg(long)]
+    pub pypi_mirror: Option<String>,
+    /// Maven repository mirror; also IMAGE_DSL_MAVEN_MIRROR or images.toml.
+    #[arg(long)]
+    pub maven_mirror: Option<String>,
+    /// Apache archive mirror; also IMAGE_DSL_APACHE_MIRROR or images.toml.
+    #[arg(long)]
+    pub apache_mirror: Option<String>,
+    /// Debian archive for the base bootstrap; also IMAGE_DSL_DEBIAN_MIRROR or images.toml.
+    #[arg(long)]
+    pub debian_mirror: Option<String>,
+    /// Artifact cache directory (default ~/.cache/image-dsl).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `images build-specs` (hidden)
+#[derive(Debug, Args)]
+pub struct BuildSpecs {
+    /// JSON array of build specs.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Rebuild images that are up to date.
+    #[arg(long)]
+    pub force: bool,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images list`
+#[derive(Debug, Args)]
+pub struct List {}
+
+/// `images generate`
+#[derive(Debug, Args)]
+pub struct Generate {
+    /// Output directory.
+    #[arg(long, default_value = "target/images/generated")]
+    pub out: PathBuf,
+    /// Only check that the committed snapshots match the declarations; write nothing.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `images bench`
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// Rounds to time (the median is reported).
+    #[arg(long, default_value_t = 20)]
+    pub rounds: usize,
+}
+
+/// `images bootstrap`
+#[derive(Debug, Args)]
+pub struct Bootstrap {
+    /// Bootstrap again even when the engine has a base with the same package set.
+    #[arg(long)]
+    pub force: bool,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images build`
+#[derive(Debug, Args)]
+pub struct Build {
+    /// Images to build, as `name:tag` or patterns with `*` (e.g. 'spark-4.1.*'); all when empty.
+    pub filters: Vec<String>,
+    /// Images built at once (default: number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Rebuild images that are up to date.
+    #[arg(long)]
+    pub force: bool,
+    /// Stream build logs.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
