@@ -3,6 +3,7 @@
 //! They never skip: without a daemon they fail with the message saying how to start one
 //! (`.ci/run` starts it). Every fixture has a unique tag and is removed afterwards.
 
+mod bootstrap;
 mod build;
 mod client;
 mod fetch;

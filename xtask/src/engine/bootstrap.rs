@@ -149,8 +149,15 @@ pub async fn ensure_base(
     docker: &Docker,
     opts: &BootstrapOptions,
 ) -> Result<BaseImage, BootstrapError> {
+    // Fast path without locks: a no-op build must stay well under a second.
+    if !opts.force
+        && let Some(base) = existing(docker, opts, &opts.reference).await?
+    {
+        return Ok(base);
+    }
     let _in_process = IN_PROCESS.lock().await;
     let _across_processes = lock_file(opts).await?;
+    // Another bootstrap may have finished while this one waited for the locks.
     if !opts.force
         && let Some(base) = existing(docker, opts, &opts.reference).await?
     {
