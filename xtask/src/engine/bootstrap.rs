@@ -12,7 +12,7 @@ use std::process::Stdio;
 
 use bollard::Docker;
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, ListImagesOptionsBuilder, TagImageOptionsBuilder,
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptions, TagImageOptionsBuilder,
 };
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
@@ -69,6 +69,8 @@ pub struct BootstrapOptions {
     pub suite: String,
     /// The Debian archive to bootstrap from.
     pub mirror: String,
+    /// The Debian security archive; the base is upgraded from it (and the suite's updates).
+    pub security_mirror: String,
     /// Bootstrap again even when the reference already carries a package-set label.
     pub force: bool,
     /// Scratch space for the root filesystem (and the lock file).
@@ -186,6 +188,35 @@ pub async fn ensure_base(
         opts.mirror.clone(),
     ];
     run(opts, "debootstrap", "debootstrap", &debootstrap_args, &log).await?;
+    // Like the official image: apt sees the suite, its updates and security, and the base
+    // carries their fixes (pinned package versions often come from bookworm-security).
+    write_sources(&rootfs, opts).map_err(io("writing apt sources in", &rootfs))?;
+    let root = rootfs.display().to_string();
+    let apt = |args: &[&str]| {
+        let mut all = vec![
+            root.clone(),
+            "env".into(),
+            "DEBIAN_FRONTEND=noninteractive".into(),
+        ];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+    run(
+        opts,
+        "apt-get update",
+        "chroot",
+        &apt(&["apt-get", "update", "-q"]),
+        &log,
+    )
+    .await?;
+    run(
+        opts,
+        "apt-get upgrade",
+        "chroot",
+        &apt(&["apt-get", "upgrade", "-y", "-q"]),
+        &log,
+    )
+    .await?;
     let slim_root = rootfs.clone();
     let slimmed = tokio::task::spawn_blocking(move || slim(&slim_root)).await;
     slimmed
@@ -229,6 +260,11 @@ pub async fn ensure_base(
     .collect();
     run(opts, "tar", "tar", &tar_args, &log).await?;
     let bytes = std::fs::read(&tarball).map_err(io("reading", &tarball))?;
+    let replaced = docker
+        .inspect_image(&opts.reference)
+        .await
+        .ok()
+        .and_then(|i| i.id);
     import(docker, opts, &package_set, bytes).await?;
     let mut base = existing(docker, opts, &opts.reference)
         .await?
@@ -239,6 +275,12 @@ pub async fn ensure_base(
             log: log.clone(),
         })?;
     base.imported = true;
+    // The base this import replaced goes when nothing else uses it (images built on it keep it).
+    if let Some(replaced) = replaced.filter(|id| *id != base.id) {
+        let _ = docker
+            .remove_image(&replaced, None::<RemoveImageOptions>, None)
+            .await;
+    }
     Ok(base)
 }
 
@@ -449,6 +491,24 @@ pub fn slim(root: &Path) -> std::io::Result<()> {
         std::fs::write(root.join(host_file), "")?;
     }
     Ok(())
+}
+
+/// deb822 sources for the suite, its updates and its security archive, replacing `sources.list`.
+fn write_sources(root: &Path, opts: &BootstrapOptions) -> std::io::Result<()> {
+    let suite = &opts.suite;
+    let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    let sources = format!(
+        "Types: deb\nURIs: {}\nSuites: {suite} {suite}-updates\nComponents: main\nSigned-By: {keyring}\n\n\
+         Types: deb\nURIs: {}\nSuites: {suite}-security\nComponents: main\nSigned-By: {keyring}\n",
+        opts.mirror, opts.security_mirror
+    );
+    let dir = root.join("etc/apt/sources.list.d");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("debian.sources"), sources)?;
+    match std::fs::remove_file(root.join("etc/apt/sources.list")) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
 }
 
 /// dpkg and apt configuration of debuerreotype's minimizing config and slim variant.

@@ -2,7 +2,8 @@
 //!
 //! Each setting is taken from the first of: a command-line flag (the caller fills
 //! [`Overrides`]), an environment variable (`IMAGE_DSL_PYPI_MIRROR`, `IMAGE_DSL_MAVEN_MIRROR`,
-//! `IMAGE_DSL_APACHE_MIRROR`, `IMAGE_DSL_DEBIAN_MIRROR`, `IMAGE_DSL_CACHE_DIR`), `images.toml` in
+//! `IMAGE_DSL_APACHE_MIRROR`, `IMAGE_DSL_DEBIAN_MIRROR`, `IMAGE_DSL_DEBIAN_SECURITY_MIRROR`,
+//! `IMAGE_DSL_CACHE_DIR`), `images.toml` in
 //! the repository root, `~/.config/image-dsl/config.toml`, and the public default.
 //!
 //! ```toml
@@ -11,6 +12,7 @@
 //! maven = "https://maven.example.com/maven2"
 //! apache = "https://apache.example.com/dist"
 //! debian = "http://deb.debian.org/debian"
+//! debian_security = "http://deb.debian.org/debian-security"
 //!
 //! [cache]
 //! dir = "/var/cache/image-dsl"
@@ -94,6 +96,8 @@ pub struct Settings {
     pub apache_mirror: String,
     /// Debian archive for the base bootstrap.
     pub debian_mirror: String,
+    /// Debian security archive the base is upgraded from and its apt sources name.
+    pub debian_security_mirror: String,
     /// Root of the content-addressed artifact cache.
     pub cache_dir: PathBuf,
 }
@@ -135,6 +139,7 @@ struct FileMirrors {
     maven: Option<String>,
     apache: Option<String>,
     debian: Option<String>,
+    debian_security: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +175,12 @@ impl Settings {
             .or_else(|| env_nonempty("IMAGE_DSL_CACHE_DIR").map(PathBuf::from))
             .or_else(|| files.iter().find_map(|f| f.cache.dir.clone()))
             .unwrap_or_else(default_cache_dir);
+        let debian_mirror = pick(
+            &overrides.debian_mirror,
+            MirrorKind::Debian,
+            |m| &m.debian,
+            DEFAULT_DEBIAN_MIRROR,
+        );
         Ok(Settings {
             pypi_mirror: pick(
                 &overrides.pypi_mirror,
@@ -189,12 +200,11 @@ impl Settings {
                 |m| &m.apache,
                 DEFAULT_APACHE_MIRROR,
             ),
-            debian_mirror: pick(
-                &overrides.debian_mirror,
-                MirrorKind::Debian,
-                |m| &m.debian,
-                DEFAULT_DEBIAN_MIRROR,
-            ),
+            debian_mirror: debian_mirror.clone(),
+            debian_security_mirror: env_nonempty("IMAGE_DSL_DEBIAN_SECURITY_MIRROR")
+                .or_else(|| files.iter().find_map(|f| f.mirrors.debian_security.clone()))
+                .map(|m| m.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| security_mirror_of(&debian_mirror)),
             cache_dir,
         })
     }
@@ -206,8 +216,18 @@ impl Settings {
             maven_mirror: DEFAULT_MAVEN_MIRROR.to_owned(),
             apache_mirror: DEFAULT_APACHE_MIRROR.to_owned(),
             debian_mirror: DEFAULT_DEBIAN_MIRROR.to_owned(),
+            debian_security_mirror: security_mirror_of(DEFAULT_DEBIAN_MIRROR),
             cache_dir,
         }
+    }
+}
+
+/// The security archive beside a Debian mirror: `.../debian` becomes `.../debian-security`.
+pub fn security_mirror_of(debian_mirror: &str) -> String {
+    let mirror = debian_mirror.trim_end_matches('/');
+    match mirror.strip_suffix("/debian") {
+        Some(root) => format!("{root}/debian-security"),
+        None => format!("{mirror}-security"),
     }
 }
 
@@ -278,6 +298,18 @@ mod tests {
         assert_eq!(settings.maven_mirror, "http://maven.local/m2");
         assert_eq!(settings.apache_mirror, "http://flag.local");
         assert_eq!(settings.cache_dir, PathBuf::from("/c"));
+    }
+
+    #[test]
+    fn the_security_archive_sits_beside_the_debian_mirror() {
+        assert_eq!(
+            security_mirror_of("http://deb.debian.org/debian/"),
+            "http://deb.debian.org/debian-security"
+        );
+        assert_eq!(
+            security_mirror_of("http://mirror.local/deb"),
+            "http://mirror.local/deb-security"
+        );
     }
 
     #[test]

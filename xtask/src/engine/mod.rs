@@ -78,6 +78,7 @@ impl BuildOptions {
             reference: reference.to_owned(),
             suite: "bookworm".to_owned(),
             mirror: self.settings.debian_mirror.clone(),
+            security_mirror: self.settings.debian_security_mirror.clone(),
             force,
             work_dir: self.settings.cache_dir.join("bootstrap"),
             log_dir: self.log_dir.clone(),
