@@ -1,0 +1,15 @@
+// A GPU Spark image must stay under 2 GB; the ceiling is exclusive, so `budget 2 GB` fails at `2`.
+use image_dsl::image;
+
+image! {
+    image spark_gpu {
+        name "spark";
+        tag "3.5.7-gpu";
+        spark "3.5.7" variant "gpu";
+        budget 2 GB;
+        from debian "bookworm";
+        user 185:0;
+    }
+}
+
+fn main() {}
