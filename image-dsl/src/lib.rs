@@ -10,6 +10,7 @@
 
 pub mod model;
 pub mod pin;
+pub mod pinfile;
 pub mod render;
 pub mod verify;
 

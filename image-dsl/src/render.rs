@@ -289,7 +289,7 @@ fn apt_commands(pins: &[crate::pin::AptPin]) -> Vec<String> {
     vec![
         "apt-get update".to_owned(),
         format!(
-            "for pin in {list}; do apt-cache show \"$pin\" > /dev/null 2>&1 || {{ echo \"image-dsl: Debian no longer serves $pin; refresh the pins with: cargo xtask images lock\" >&2; exit 100; }}; done"
+            "for pin in {list}; do apt-cache madison \"${{pin%%=*}}\" | awk -v v=\"${{pin#*=}}\" '$3 == v {{ found = 1 }} END {{ exit !found }}' || {{ echo \"image-dsl: Debian no longer serves $pin; refresh the pins with: cargo xtask images lock\" >&2; exit 100; }}; done"
         ),
         format!("DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {list}"),
         "apt-get clean".to_owned(),

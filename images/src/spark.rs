@@ -8,12 +8,17 @@ use crate::pins;
 use image_dsl::image;
 
 image! {
-    /// Spark {spark} from the pinned pyspark sdist on PyPI, which carries the full jar set
-    /// (kubernetes, yarn, hive; Spark Connect on 4.x), bin and sbin. Examples, R, tests and data
-    /// are left out. A data-only layer: runtime images copy /opt/spark from it.
-    pub image spark_core for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
+    /// Spark {spark} from `{source}`: the pinned pyspark sdist on PyPI (sha256), which carries the
+    /// full jar set (kubernetes, yarn, hive; Spark Connect on 4.x), bin and sbin; or Apache's
+    /// binary tarball (sha512) through the Apache archive mirror. Examples, R, tests and data are
+    /// left out. A data-only layer: runtime images copy /opt/spark from it.
+    pub image spark_core for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"], source in ["pypi", "apache"] {
         name "spark-core";
-        tag "{spark}";
+        if source in ["pypi"] {
+            tag "{spark}";
+        } else {
+            tag "{spark}-apache";
+        }
         if spark in ["3.5.7", "3.5.8"] {
             budget 360 MB;
         } else {
@@ -21,18 +26,33 @@ image! {
         }
         stage unpack from python {
             user 0:0;
-            artifact "pyspark-{spark}" to "/tmp/pyspark.tar.gz";
+            if source in ["pypi"] {
+                artifact "pyspark-{spark}" to "/tmp/spark.tar.gz";
+                run [
+                    "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
+                    "tar -xzf /tmp/spark.tar.gz -C /tmp",
+                    "mv /tmp/pyspark-{spark}/deps/jars /tmp/pyspark-{spark}/deps/bin /tmp/pyspark-{spark}/deps/sbin /tmp/pyspark-{spark}/deps/licenses /opt/spark/",
+                    "mv /tmp/pyspark-{spark}/pyspark /opt/spark/python/pyspark",
+                    "mv /tmp/pyspark-{spark}/lib/py4j-*-src.zip /opt/spark/python/lib/",
+                    "rm -rf /tmp/pyspark-{spark}",
+                ];
+            } else {
+                artifact "spark-{spark}-bin-hadoop3" to "/tmp/spark.tar.gz";
+                run [
+                    "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
+                    "tar -xzf /tmp/spark.tar.gz -C /tmp",
+                    "mv /tmp/spark-{spark}-bin-hadoop3/jars /tmp/spark-{spark}-bin-hadoop3/bin /tmp/spark-{spark}-bin-hadoop3/sbin /tmp/spark-{spark}-bin-hadoop3/licenses /opt/spark/",
+                    "mv /tmp/spark-{spark}-bin-hadoop3/python/pyspark /opt/spark/python/pyspark",
+                    "mv /tmp/spark-{spark}-bin-hadoop3/python/lib/py4j-*-src.zip /opt/spark/python/lib/",
+                    "rm -rf /tmp/spark-{spark}-bin-hadoop3",
+                ];
+            }
             run [
-                "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
-                "tar -xzf /tmp/pyspark.tar.gz -C /tmp",
-                "mv /tmp/pyspark-{spark}/deps/jars /tmp/pyspark-{spark}/deps/bin /tmp/pyspark-{spark}/deps/sbin /tmp/pyspark-{spark}/deps/licenses /opt/spark/",
-                "mv /tmp/pyspark-{spark}/pyspark /opt/spark/python/pyspark",
-                "mv /tmp/pyspark-{spark}/lib/py4j-*-src.zip /opt/spark/python/lib/",
                 "ln -s \"$(basename /opt/spark/python/lib/py4j-*-src.zip)\" /opt/spark/python/lib/py4j-src.zip",
                 "rm -f /opt/spark/bin/*.cmd /opt/spark/bin/sparkR /opt/spark/bin/docker-image-tool.sh",
                 "find /opt/spark/python -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
                 "chmod -R a+rX,go-w /opt/spark",
-                "rm -rf /tmp/pyspark.tar.gz /tmp/pyspark-{spark}",
+                "rm -f /tmp/spark.tar.gz",
             ];
         }
         from scratch;
@@ -142,7 +162,7 @@ image! {
         }
         from python;
         user 0:0;
-        copy from spark_core(spark) "/opt/spark" to "/opt/spark";
+        copy from spark_core(spark, "pypi") "/opt/spark" to "/opt/spark";
         copy from jdbc_drivers("debian") ["/opt/jdbc/postgresql.jar", "/opt/jdbc/mariadb-java-client.jar"] to "/opt/spark/jars/";
         if variant in ["iceberg", "gpu-iceberg"] {
             copy from python_deps("iceberg") "/opt/venv" to "/opt/venv";

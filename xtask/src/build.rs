@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use xtask::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root};
 
 impl Mirrors {
-    fn options(&self) -> anyhow::Result<BuildOptions> {
+    pub(crate) fn options(&self) -> anyhow::Result<BuildOptions> {
         let overrides = Overrides {
             pypi_mirror: self.pypi_mirror.clone(),
             maven_mirror: self.maven_mirror.clone(),

@@ -33,6 +33,8 @@ pub enum Images {
     Bootstrap(Bootstrap),
     /// Build images (and what they depend on) on the Docker engine.
     Build(Build),
+    /// Refresh images/pins.toml: current Debian versions, checksums of fetched artifacts.
+    Lock(Lock),
     /// Build the specs of a JSON file (engine tests' fixtures).
     #[command(hide = true)]
     BuildSpecs(BuildSpecs),
@@ -120,6 +122,17 @@ pub struct Build {
     /// Stream build logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images lock`
+#[derive(Debug, Args)]
+pub struct Lock {
+    /// Verify without writing; exit non-zero when the pin file is not current.
+    #[arg(long)]
+    pub check: bool,
     /// Mirrors and cache.
     #[command(flatten)]
     pub mirrors: Mirrors,

@@ -5,6 +5,7 @@ mod build;
 mod flags;
 mod generate;
 mod list;
+mod lock;
 
 use clap::Parser;
 use flags::{Cmd, Images, Xtask};
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Cmd::Images(Images::Bootstrap(cmd)) => cmd.run(),
         Cmd::Images(Images::Build(cmd)) => cmd.run(),
         Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
+        Cmd::Images(Images::Lock(cmd)) => cmd.run(),
     };
     match result {
         Ok(code) => code,
