@@ -373,6 +373,7 @@ async fn existing(
     reference: &str,
 ) -> Result<Option<BaseImage>, BootstrapError> {
     match docker.inspect_image(reference).await {
+        Ok(image) if !is_imported(&image) => Ok(None),
         Ok(image) => {
             let label = image
                 .config
@@ -418,18 +419,39 @@ async fn with_package_set(
         ))
         .await
         .map_err(engine("list images"))?;
-    let Some(found) = images.first() else {
+    // Images built on the base inherit its label: only the one-layer import is the base.
+    let mut found = None;
+    for image in images {
+        let inspected = docker
+            .inspect_image(&image.id)
+            .await
+            .map_err(engine("inspect"))?;
+        if is_imported(&inspected) {
+            found = Some(image.id);
+            break;
+        }
+    }
+    let Some(found) = found else {
         return Ok(None);
     };
     let (repo, tag) = split_reference(&opts.reference);
     docker
         .tag_image(
-            &found.id,
+            &found,
             Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
         )
         .await
         .map_err(engine("tag"))?;
     existing(docker, opts, &opts.reference).await
+}
+
+/// Whether `image` is a one-layer import (images built on the base have more layers).
+fn is_imported(image: &bollard::models::ImageInspect) -> bool {
+    image
+        .root_fs
+        .as_ref()
+        .and_then(|fs| fs.layers.as_ref())
+        .is_some_and(|layers| layers.len() == 1)
 }
 
 /// `docker import` of the root filesystem tar, labelled with its package set.
