@@ -11,7 +11,10 @@ fn main() {
         .unwrap_or_else(|e| format!("# {e}"));
     let code = match image_dsl::pinfile::generate(&text) {
         Ok(code) => code,
-        Err(errors) => errors.iter().map(|e| format!("compile_error!({e:?});\n")).collect(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| format!("compile_error!({e:?});\n"))
+            .collect(),
     };
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("pins.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");

@@ -108,11 +108,9 @@ impl ArtifactPin {
             Source::Url(url) => url.rsplit('/').next().unwrap_or(self.key).to_owned(),
             Source::Maven {
                 artifact,
-                classifier,
+                classifier: "",
                 ..
-            } if classifier.is_empty() => {
-                format!("{artifact}-{}.jar", self.version)
-            }
+            } => format!("{artifact}-{}.jar", self.version),
             Source::Maven {
                 artifact,
                 classifier,

@@ -384,7 +384,9 @@ mod tests {
              [artifact.ojdbc11]\nversion = \"21.11.0.0\"\nmaven = \"com.oracle.database.jdbc:ojdbc11:21.11.0.0\"\nunverified = \"unreachable\"\n"
         );
         let code = generate(&text).expect("valid");
-        assert!(code.contains("pub const TINI: AptPin = AptPin { package: \"tini\", version: \"0.19.0-1+b3\" };"));
+        assert!(code.contains(
+            "pub const TINI: AptPin = AptPin { package: \"tini\", version: \"0.19.0-1+b3\" };"
+        ));
         assert!(code.contains("pub static PYTHON_DATEUTIL: PipPin"));
         assert!(code.contains("requires: &[&SIX]"));
         assert!(code.contains("pub const PYSPARK_3_5_7: ArtifactPin"));
@@ -402,15 +404,24 @@ mod tests {
     #[test]
     fn two_keys_sharing_a_constant_are_rejected() {
         let e = errors("[debian]\nsuite = \"bookworm\"\n[apt]\nfoo-bar = \"1\"\nfoo_bar = \"2\"\n");
-        assert!(e.iter().any(|e| e.contains("both become `FOO_BAR`")), "{e:?}");
+        assert!(
+            e.iter().any(|e| e.contains("both become `FOO_BAR`")),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn unpinned_versions_are_rejected_at_their_line() {
         let e = errors("[debian]\nsuite = \"bookworm\"\n[apt]\ncurl = \"*\"\nwget = \"latest\"\n");
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(e[0].starts_with("images/pins.toml:4:") && e[0].contains("`curl`"), "{e:?}");
-        assert!(e[1].starts_with("images/pins.toml:5:") && e[1].contains("`wget`"), "{e:?}");
+        assert!(
+            e[0].starts_with("images/pins.toml:4:") && e[0].contains("`curl`"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("images/pins.toml:5:") && e[1].contains("`wget`"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -419,7 +430,11 @@ mod tests {
             "[debian]\nsuite = \"bookworm\"\n[pip.pandas]\nversion = \"2.2.3\"\nwheel = \"p.whl\"\nurl = \"https://x/p.whl\"\nsha256 = \"{SHA}\"\nrequires = [\"numpy\"]\n"
         );
         let e = errors(&text);
-        assert!(e.iter().any(|e| e.contains("requires `numpy`, which has no [pip.numpy] pin")), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|e| e.contains("requires `numpy`, which has no [pip.numpy] pin")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -440,13 +455,22 @@ mod tests {
              [artifact.\"iceberg-spark-runtime-3.5_2.12\"]\nversion = \"1.4.0\"\n\
              maven = \"org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.4.0\"\nunverified = \"x\"\n",
         );
-        assert!(e.iter().any(|e| e.contains("describes RAPIDS 26.10.0")), "{e:?}");
-        assert!(e.iter().any(|e| e.contains("pins Iceberg 1.10.1 for Spark 3.5")), "{e:?}");
+        assert!(
+            e.iter().any(|e| e.contains("describes RAPIDS 26.10.0")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|e| e.contains("pins Iceberg 1.10.1 for Spark 3.5")),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn git_pins_need_a_full_commit() {
-        let e = errors("[debian]\nsuite = \"bookworm\"\n[git.dotfiles]\nrepo = \"https://x/d\"\ncommit = \"main\"\n");
+        let e = errors(
+            "[debian]\nsuite = \"bookworm\"\n[git.dotfiles]\nrepo = \"https://x/d\"\ncommit = \"main\"\n",
+        );
         assert!(e.iter().any(|e| e.contains("full 40-hex commit")), "{e:?}");
     }
 

@@ -70,8 +70,8 @@ pub enum Stmt {
         /// Statements.
         body: Vec<Stmt>,
     },
-    /// `from BASE;` (the final stage's base)
-    From(BaseExpr),
+    /// `from BASE;` (the final stage's base), with the span of `from`.
+    From(Span, BaseExpr),
     /// `apt ["pkg", "pkg=version"];`
     Apt(Vec<LitStr>),
     /// `pip ["pandas"] into "/opt/venv";`

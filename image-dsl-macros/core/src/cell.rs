@@ -13,6 +13,19 @@ pub struct Sp<T> {
     pub value: T,
     /// Where it was written (the axis value token when a template is exactly `{axis}`).
     pub span: Span,
+    /// Whether it is a matrix axis value (a template exactly `{axis}`), so `span` is a cell's own token.
+    pub from_axis: bool,
+}
+
+impl<T> Sp<T> {
+    /// A value written at `span`, not taken from an axis.
+    pub fn new(value: T, span: Span) -> Self {
+        Sp {
+            value,
+            span,
+            from_axis: false,
+        }
+    }
 }
 
 /// One image of a declaration: a single image, or one cell of a matrix.
@@ -234,6 +247,7 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
                         Sp {
                             value: v.value(),
                             span: v.span(),
+                            from_axis: true,
                         },
                     ));
                     c
@@ -242,26 +256,35 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
             .collect();
     }
     let mut used = vec![false; decl.excepts.len()];
+    // Whether the exclusion was the first to remove some cell.
+    let mut needed = vec![false; decl.excepts.len()];
     let mut out = Vec::new();
-    'combo: for values in combos {
+    for values in combos {
+        let mut excluded = false;
         for (i, ex) in decl.excepts.iter().enumerate() {
             let matches = ex.conds.iter().all(|(axis, value)| {
                 values
                     .iter()
                     .any(|(a, v)| *axis == a.as_str() && v.value == value.value())
             });
-            if matches {
-                used[i] = true;
-                continue 'combo;
-            }
+            used[i] |= matches;
+            needed[i] |= matches && !excluded;
+            excluded |= matches;
         }
-        out.push(cell(cx, decl, values));
+        if !excluded {
+            out.push(cell(cx, decl, values));
+        }
     }
-    for (ex, used) in decl.excepts.iter().zip(used) {
+    for ((ex, used), needed) in decl.excepts.iter().zip(used).zip(needed) {
         if !used {
             cx.error(
                 ex.span,
                 "this exclusion matches no cell of the matrix: remove it",
+            );
+        } else if !needed {
+            cx.error(
+                ex.span,
+                "every cell this exclusion matches is already excluded by an earlier one: remove it",
             );
         }
     }
@@ -356,15 +379,14 @@ impl<'a> Walker<'_, 'a> {
                         lit.span(),
                         format!("`{{{axis}}}` is not an axis of `{}`", self.cell.decl.ident),
                     );
+                    // Keep the placeholder, so later rules see it was not filled.
+                    out.push_str(&rest[open..=open + close]);
                 }
             }
             rest = &rest[open + close + 1..];
         }
         out.push_str(rest);
-        Sp {
-            value: out,
-            span: lit.span(),
-        }
+        Sp::new(out, lit.span())
     }
 
     fn fill_all(&self, lits: &[LitStr]) -> Vec<Sp<String>> {
@@ -492,12 +514,12 @@ impl<'a> Walker<'_, 'a> {
                 let index = self.cell.stages.len() - 1;
                 self.stmts(body, Some(index));
             }
-            Stmt::From(base) => {
+            Stmt::From(from, base) => {
                 let base = self.base(base);
                 let target = self.target(stage);
                 if target.base.is_some() {
                     self.cx
-                        .error(proc_macro2::Span::call_site(), "`from` is given twice");
+                        .error(*from, "`from` is given twice: a stage has one base");
                 }
                 self.target(stage).base = Some(base);
             }
@@ -544,17 +566,11 @@ impl<'a> Walker<'_, 'a> {
                 self.push(stage, step);
             }
             Stmt::Env(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp {
-                    value: k.to_string(),
-                    span: k.span(),
-                });
+                let pairs = self.pairs(list, |k: &Ident| Sp::new(k.to_string(), k.span()));
                 self.push(stage, CellStep::Env(pairs));
             }
             Stmt::Arg(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp {
-                    value: k.to_string(),
-                    span: k.span(),
-                });
+                let pairs = self.pairs(list, |k: &Ident| Sp::new(k.to_string(), k.span()));
                 self.push(stage, CellStep::Arg(pairs));
             }
             Stmt::Label(list) => {
@@ -588,10 +604,9 @@ impl<'a> Walker<'_, 'a> {
                     .map(|o| {
                         let v = match &o.value {
                             HealthValue::Str(s) => CellHealth::Str(self.fill(s)),
-                            HealthValue::Int(i) => CellHealth::Int(Sp {
-                                value: i.base10_parse().unwrap_or(0),
-                                span: i.span(),
-                            }),
+                            HealthValue::Int(i) => {
+                                CellHealth::Int(Sp::new(i.base10_parse().unwrap_or(0), i.span()))
+                            }
                             HealthValue::List(l) => CellHealth::List(self.fill_all(l)),
                         };
                         (o.key.to_string(), v)

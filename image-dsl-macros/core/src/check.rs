@@ -4,7 +4,7 @@
 
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
-use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
+use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep};
 use crate::compat;
 
 /// Run every rule on one cell.
@@ -42,10 +42,10 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
             ident.span(),
             format!("image `{ident}` has no `name`: add `name \"...\";`"),
         ),
-        Some(name) if !valid_reference_part(&name.value, true) => cx.error(
+        Some(name) if !name.value.contains('{') && !valid_name(&name.value) => cx.error(
             name.span,
             format!(
-                "`{}` is not a valid image name: lowercase letters, digits, `.`, `_`, `-` and `/`",
+                "`{}` is not a valid image name: `/`-separated lowercase letters and digits, joined by `.`, `_`, `__` or `-`",
                 name.value
             ),
         ),
@@ -57,9 +57,9 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
             tag.span,
             "tag `latest` moves with every build: use a tag that names what is inside (a version or variant)",
         ),
-        Some(tag) if !valid_reference_part(&tag.value, false) => cx.error(
+        Some(tag) if !tag.value.contains('{') && !valid_tag(&tag.value) => cx.error(
             tag.span,
-            format!("`{}` is not a valid tag: letters, digits, `.`, `_` and `-`, at most 128", tag.value),
+            format!("`{}` is not a valid tag: a letter, digit or `_`, then letters, digits, `_`, `.` or `-`, at most 128", tag.value),
         ),
         Some(_) => {}
     }
@@ -71,17 +71,40 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
     }
 }
 
-fn valid_reference_part(s: &str, name: bool) -> bool {
+/// A repository name as Docker's reference grammar has it: `/`-separated components of
+/// lowercase letters and digits, joined inside a component by `.`, `_`, `__` or runs of `-`.
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 128
-        && s.chars().all(|c| {
-            c.is_ascii_digit()
-                || c == '.'
-                || c == '_'
-                || c == '-'
-                || (name && (c.is_ascii_lowercase() || c == '/'))
-                || (!name && c.is_ascii_alphabetic())
+        && s.len() <= 255
+        && s.split('/').all(|component| {
+            let bytes = component.as_bytes();
+            let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+            if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+                return false;
+            }
+            let mut i = 0;
+            while i < bytes.len() {
+                if alnum(bytes[i]) {
+                    i += 1;
+                    continue;
+                }
+                let sep_start = i;
+                while i < bytes.len() && !alnum(bytes[i]) {
+                    i += 1;
+                }
+                let sep = &component[sep_start..i];
+                if !(sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-')) {
+                    return false;
+                }
+            }
+            true
         })
+}
+
+/// A tag: a word character, then up to 127 word characters, `.` or `-`.
+pub(crate) fn valid_tag(s: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    s.len() <= 128 && s.starts_with(word) && s.chars().all(|c| word(c) || c == '.' || c == '-')
 }
 
 /// The final stage runs as a numeric, non-root `uid:gid` (builder stages may run as root).
@@ -196,24 +219,42 @@ pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
                 );
                 continue;
             }
-            if let Some((name, version)) = text.split_once('=') {
-                if version.is_empty() || version == "latest" || version.contains('*') {
-                    cx.error(
-                        item.span,
-                        format!("`{text}` is not pinned: write `{name}=<exact Debian version>` or pin it in images/pins.toml"),
-                    );
-                }
-            } else if !is_package_name(text) {
-                cx.error(item.span, format!("`{text}` is not a Debian package name"));
+            let (name, version) = text
+                .split_once('=')
+                .map_or((text.as_str(), None), |(n, v)| (n, Some(v)));
+            if !is_package_name(name) {
+                cx.error(
+                    item.span,
+                    format!("`{name}` is not a Debian package name: lowercase letters, digits, `+`, `-` and `.`, starting with a letter or digit"),
+                );
+                continue;
+            }
+            if let Some(version) = version
+                && !exact_version(version)
+            {
+                cx.error(
+                    item.span,
+                    format!("`{text}` is not pinned: write `{name}=<exact Debian version>` or pin it in images/pins.toml"),
+                );
             }
         }
     }
 }
 
-fn is_package_name(s: &str) -> bool {
-    !s.is_empty()
+/// Debian policy 5.6.1: at least two characters, lowercase letters, digits, `+`, `-`, `.`,
+/// starting with a letter or digit.
+pub(crate) fn is_package_name(s: &str) -> bool {
+    s.len() >= 2
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+/// An exact version: starts with a digit; no ranges, wildcards or `latest`.
+pub(crate) fn exact_version(v: &str) -> bool {
+    v.starts_with(|c: char| c.is_ascii_digit())
+        && !v.contains(['*', '<', '>', ' ', ','])
+        && !v.contains("latest")
 }
 
 /// pip requirements are pinned with `==` (or by key of the pin file, which records the wheel and its
@@ -242,6 +283,25 @@ pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
                 cx.error(
                     item.span,
                     format!("pip requirement `{text}` is not pinned: use `{name}==<version>` or its key in images/pins.toml"),
+                );
+                continue;
+            }
+            let (name, version) = text
+                .split_once("==")
+                .map_or((text.as_str(), None), |(n, v)| (n, Some(v)));
+            let valid_name = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !valid_name {
+                cx.error(
+                    item.span,
+                    format!("`{name}` is not a Python distribution name"),
+                );
+            } else if version.is_some_and(|v| !exact_version(v)) {
+                cx.error(
+                    item.span,
+                    format!("pip requirement `{text}` is not pinned: use `{name}==<version>`"),
                 );
             }
         }
@@ -375,26 +435,6 @@ pub fn check_external_base_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 /// env DB_PASSWORD = "hunter2";   // error
 /// ```
 pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
-    const NAMES: &[&str] = &[
-        "password",
-        "passwd",
-        "token",
-        "secret",
-        "private_key",
-        "privatekey",
-        "api_key",
-        "apikey",
-        "credential",
-    ];
-    const VALUES: &[&str] = &[
-        "-----BEGIN",
-        "AKIA",
-        "ghp_",
-        "github_pat_",
-        "xoxb-",
-        "sk-ant-",
-        "glpat-",
-    ];
     for step in steps(cell) {
         let (kind, pairs) = match step {
             CellStep::Env(p) => ("ENV", p),
@@ -403,17 +443,84 @@ pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
             _ => continue,
         };
         for (key, value) in pairs {
-            let norm = key.value.to_ascii_lowercase().replace(['-', '.'], "_");
-            if let Some(word) = NAMES.iter().find(|w| norm.contains(*w)) {
+            if let Some(word) = secret_word(&key.value) {
                 cx.error(
                     key.span,
                     format!("`{}` looks like a secret ({word}) in {kind}: it would stay in the image history; pass it at run time", key.value),
                 );
-            } else if let Some(prefix) = VALUES.iter().find(|p| value.value.contains(*p)) {
-                cx.error(value.span, format!("this {kind} value looks like a credential (`{prefix}…`): pass it at run time"));
+            } else if let Some(prefix) = SECRET_VALUES.iter().find(|p| value.value.contains(*p)) {
+                cx.error(
+                    value.span,
+                    format!("this {kind} value looks like a credential (`{prefix}…`): pass it at run time"),
+                );
             }
         }
     }
+}
+
+/// Prefixes of well-known credential formats (PEM keys, AWS, GitHub, Slack, Anthropic, GitLab).
+const SECRET_VALUES: &[&str] = &[
+    "-----BEGIN",
+    "AKIA",
+    "ghp_",
+    "github_pat_",
+    "xoxb-",
+    "sk-ant-",
+    "glpat-",
+];
+
+/// The secret-like word of a variable name, matched on whole words (`DB_PASSWORD`, `apiKey`…), not
+/// substrings (`TOKENIZERS_PARALLELISM` is fine); names of files or paths holding a secret
+/// (`POSTGRES_PASSWORD_FILE`) are the recommended pattern and pass.
+pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "token",
+        "secret",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+    ];
+    const PAIRS: &[(&str, &str, &str)] = &[
+        ("api", "key", "api key"),
+        ("private", "key", "private key"),
+        ("access", "key", "access key"),
+    ];
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if (!c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && prev_lower))
+            && !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+        if c.is_ascii_alphanumeric() {
+            current.push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_ascii_lowercase();
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    if matches!(
+        words.last().map(String::as_str),
+        Some("file" | "path" | "dir" | "env" | "name" | "enabled" | "length")
+    ) {
+        return None;
+    }
+    for w in &words {
+        if let Some(word) = WORDS.iter().find(|x| **x == w.as_str()) {
+            return Some(word);
+        }
+    }
+    words.windows(2).find_map(|pair| {
+        PAIRS
+            .iter()
+            .find(|(a, b, _)| pair[0] == *a && pair[1] == *b)
+            .map(|(_, _, what)| *what)
+    })
 }
 
 /// Only combinations upstream supports: the RAPIDS Accelerator for the Spark versions on its
@@ -456,8 +563,13 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
     };
     let result = compat::supported(spark, gpu, iceberg);
     if let Err(why) = result {
-        // Point at the cell's own token: the variant value when the matrix produced it.
-        let span = cell.axis_span_of(variant).unwrap_or(variant.span);
+        // Point at the cell's own token: the variant's axis value when the matrix produced it,
+        // else the version's, else the variant as written.
+        let span = if variant.from_axis || !version.from_axis {
+            variant.span
+        } else {
+            version.span
+        };
         cx.error(
             span,
             format!(
@@ -487,7 +599,7 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
             }
             CellStep::Run(cmds) => {
                 for cmd in cmds {
-                    if cmd.value.contains("<<") {
+                    if has_heredoc(&cmd.value) {
                         cx.error(cmd.span, "heredocs need the dockerfile 1.4 frontend (not in Engine 20.10): use a `file` step");
                     }
                     if cmd.value.contains('\n') {
@@ -499,6 +611,32 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
             _ => {}
         }
     }
+}
+
+/// A here-document (`<<WORD`, `<<-WORD`, `<<'WORD'`), not a here-string (`<<<`) nor a shift
+/// inside `$(( ))`.
+pub(crate) fn has_heredoc(cmd: &str) -> bool {
+    let bytes = cmd.as_bytes();
+    let mut i = 0;
+    while let Some(at) = cmd[i..].find("<<") {
+        let pos = i + at;
+        i = pos + 2;
+        let before = &cmd[..pos];
+        let in_arithmetic = before.matches("$((").count() > before.matches("))").count();
+        let herestring = bytes.get(pos + 2) == Some(&b'<') || (pos > 0 && bytes[pos - 1] == b'<');
+        if in_arithmetic || herestring {
+            i = pos + 3;
+            continue;
+        }
+        let word = cmd[pos + 2..]
+            .trim_start_matches('-')
+            .trim_start()
+            .trim_start_matches(['\'', '"']);
+        if word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return true;
+        }
+    }
+    false
 }
 
 fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHealth)]) {
@@ -520,11 +658,10 @@ fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHe
             ),
         }
     }
-    if !values.iter().any(|(k, _)| k == "cmd") {
-        if let Some(first) = opts.first() {
+    if !values.iter().any(|(k, _)| k == "cmd")
+        && let Some(first) = opts.first() {
             cx.error(first.key.span(), "healthcheck needs `cmd: [\"...\"]`");
         }
-    }
 }
 
 fn is_duration(s: &str) -> bool {
@@ -535,12 +672,77 @@ fn is_duration(s: &str) -> bool {
         && ["ms", "s", "m", "h"].contains(&unit)
 }
 
-impl Cell<'_> {
-    /// The span of the axis value token a concrete value came from, when it came from one.
-    fn axis_span_of(&self, value: &Sp<String>) -> Option<proc_macro2::Span> {
-        self.values
-            .iter()
-            .find(|(_, v)| v.value == value.value)
-            .map(|(_, v)| v.span)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_words_match_whole_words_only() {
+        for name in [
+            "DB_PASSWORD",
+            "apiKey",
+            "GITHUB_TOKEN",
+            "aws_secret_access_key",
+            "SSH_PRIVATE_KEY",
+            "spark.authenticate.secret",
+        ] {
+            assert!(secret_word(name).is_some(), "{name}");
+        }
+        for name in [
+            "TOKENIZERS_PARALLELISM",
+            "POSTGRES_PASSWORD_FILE",
+            "SECRET_NAME",
+            "PWD",
+            "SPARK_RPC_AUTHENTICATION_ENABLED",
+            "KEYSTORE_PATH",
+        ] {
+            assert_eq!(secret_word(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn heredocs_but_not_herestrings_or_shifts() {
+        assert!(has_heredoc("cat <<EOF > /etc/x"));
+        assert!(has_heredoc("cat <<-'END'"));
+        assert!(!has_heredoc("grep x <<< \"$value\""));
+        assert!(!has_heredoc("echo $((1<<4))"));
+    }
+
+    #[test]
+    fn docker_reference_grammar() {
+        for ok in [
+            "spark",
+            "spark-3.5.7",
+            "a/b",
+            "image-dsl/debian",
+            "a__b",
+            "a---b",
+        ] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "-spark", "/spark", "spark//x", "Spark", "spark-", "a..b", "",
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+        for ok in ["3.5.7", "gpu-iceberg", "_x", "bookworm-slim"] {
+            assert!(valid_tag(ok), "{ok}");
+        }
+        for bad in [".hidden", "-rc1", "a:b", ""] {
+            assert!(!valid_tag(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn debian_package_names_and_exact_versions() {
+        assert!(is_package_name("g++") && is_package_name("libnss-wrapper"));
+        assert!(!is_package_name("x") && !is_package_name("-a") && !is_package_name("Curl"));
+        assert!(exact_version("2:4.0.2-3") && exact_version("17.0.21+9-1~deb12u1"));
+        assert!(
+            !exact_version("*")
+                && !exact_version("latest")
+                && !exact_version(">=1")
+                && !exact_version("")
+        );
     }
 }

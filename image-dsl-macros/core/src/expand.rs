@@ -191,12 +191,20 @@ fn pairs(list: &[(Sp<String>, Sp<String>)]) -> TokenStream {
 
 /// `pins::<kind>::<KEY>` spanned at the literal; with a version written next to the key, a
 /// compile-time assertion that the pin file agrees.
+///
+/// A key that cannot name a constant, or a written version that is not exact, was reported by the
+/// rules; the value is then a placeholder expression so only that report is shown.
 fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) -> TokenStream {
+    let constant = crate::pin_ident(key);
+    if !constant.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return quote_spanned!(span=> ::core::unreachable!("invalid pin key"));
+    }
     let kind = format_ident!("{}", kind, span = span);
-    let ident = format_ident!("{}", crate::pin_ident(key), span = span);
+    let ident = format_ident!("{}", constant, span = span);
     let path = quote_spanned!(span=> pins::#kind::#ident);
     match written_version {
         None => path,
+        Some(version) if !crate::check::exact_version(version) => path,
         Some(version) => {
             let message = format!(
                 "{key}: the version written here ({version}) differs from images/pins.toml"

@@ -185,8 +185,8 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         let kw: kw::notebook = input.parse()?;
         Stmt::Notebook(Ident::new("notebook", kw.span))
     } else if la.peek(kw::from) {
-        input.parse::<kw::from>()?;
-        Stmt::From(base_expr(input)?)
+        let kw: kw::from = input.parse()?;
+        Stmt::From(kw.span, base_expr(input)?)
     } else if la.peek(kw::apt) {
         input.parse::<kw::apt>()?;
         Stmt::Apt(str_list(input)?)

@@ -8,7 +8,7 @@ image! {
         tag "1.0";
         budget 300 MB;
         from debian "bookworm";
-        env AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
+        env UPLOAD_ID = "AKIAIOSFODNN7EXAMPLE";
         arg GH = "ghp_0123456789abcdef0123456789abcdef0123";
         label "org.example.token" = "abc";
         user 185:0;
