@@ -84,7 +84,9 @@ pub fn render(image: &Image) -> Rendered {
                 let _ = writeln!(df, "FROM {base}");
             }
         }
-        let _ = writeln!(df, "{SHELL}");
+        if !matches!(stage.base, Base::Scratch) {
+            let _ = writeln!(df, "{SHELL}");
+        }
         if stage.name.is_none() {
             write_oci_labels(df, image);
         }

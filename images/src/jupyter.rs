@@ -15,7 +15,10 @@ image! {
         stage install from python {
             user 0:0;
             pip ["jupyterlab", "ipykernel"] into "/opt/jupyter";
-            run ["find /opt/jupyter -depth -name __pycache__ -type d -exec rm -rf {} +"];
+            run [
+                "rm -rf /opt/jupyter/bin/pip* /opt/jupyter/lib/python3.11/site-packages/pip /opt/jupyter/lib/python3.11/site-packages/pip-*.dist-info",
+                "find /opt/jupyter -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
+            ];
         }
         from scratch;
         copy from install "/opt/jupyter" to "/opt/jupyter";

@@ -83,7 +83,14 @@ image! {
             if set in ["gpu"] {
                 pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard", "cudf-cu12", "cuml-cu12", "cupy-cuda12x"] into "/opt/venv";
             }
-            run ["find /opt/venv -depth -name __pycache__ -type d -exec rm -rf {} +"];
+            // Nothing installs into the venv at run time: drop pip, test suites, C headers and
+            // Cython sources.
+            run [
+                "rm -rf /opt/venv/bin/pip* /opt/venv/lib/python3.11/site-packages/pip /opt/venv/lib/python3.11/site-packages/pip-*.dist-info",
+                "rm -rf /opt/venv/lib/python3.11/site-packages/pyarrow/include",
+                "find /opt/venv -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
+                "find /opt/venv \\( -name '*.pyx' -o -name '*.pxd' \\) -type f -delete",
+            ];
         }
         from scratch;
         copy from install "/opt/venv" to "/opt/venv";

@@ -493,9 +493,10 @@ pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
     let mut prev_lower = false;
     for c in name.chars() {
         if (!c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && prev_lower))
-            && !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
+            && !current.is_empty()
+        {
+            words.push(std::mem::take(&mut current));
+        }
         if c.is_ascii_alphanumeric() {
             current.push(c.to_ascii_lowercase());
         }
@@ -581,12 +582,29 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
 }
 
 /// Nothing Docker Engine 20.10 cannot build: its classic builder has no `COPY --chmod`, no
-/// `COPY --link`, no heredocs, and `HEALTHCHECK --start-interval` only exists since Engine 25.
+/// `COPY --link`, no heredocs, `HEALTHCHECK --start-interval` only exists since Engine 25, and a
+/// stage `from scratch` has no shell to run anything with.
 ///
 /// ```text
 /// copy from build "/opt/app" to "/opt/app" chmod 755;   // error
 /// ```
 pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
+    for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
+        if !matches!(stage.base, Some(CellBase::Scratch)) {
+            continue;
+        }
+        for step in &stage.steps {
+            let what = match step {
+                CellStep::Run(cmds) => cmds.first().map(|c| (c.span, "run")),
+                CellStep::Apt(items) => items.first().map(|c| (c.span, "apt")),
+                CellStep::Pip(items, _) => items.first().map(|c| (c.span, "pip")),
+                _ => None,
+            };
+            if let Some((span, what)) = what {
+                cx.error(span, format!("`{what}` needs a shell, and a stage `from scratch` has none: do it in a builder stage and `copy from` it"));
+            }
+        }
+    }
     for step in steps(cell) {
         match step {
             CellStep::Copy { chmod, link, .. } => {
@@ -659,9 +677,10 @@ fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHe
         }
     }
     if !values.iter().any(|(k, _)| k == "cmd")
-        && let Some(first) = opts.first() {
-            cx.error(first.key.span(), "healthcheck needs `cmd: [\"...\"]`");
-        }
+        && let Some(first) = opts.first()
+    {
+        cx.error(first.key.span(), "healthcheck needs `cmd: [\"...\"]`");
+    }
 }
 
 fn is_duration(s: &str) -> bool {
