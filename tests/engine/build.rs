@@ -229,3 +229,41 @@ async fn the_noop_benchmark_beats_warm_docker_builds() {
     assert!(bench.noop < std::time::Duration::from_secs(1), "{bench}");
     assert!(bench.ratio() > 1.0, "{bench}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuilding_one_of_two_identical_images_keeps_the_other_tagged() {
+    let docker = docker().await;
+    let tag = unique("twins");
+    let (a, b) = (
+        format!("image-dsl-test/twin-a:{tag}"),
+        format!("image-dsl-test/twin-b:{tag}"),
+    );
+    let _cleanup = Cleanup(vec![a.clone(), b.clone()]);
+    let steps = format!("RUN echo {tag} > /twin\n");
+    // One at a time, so the second is a layer-cache hit and both tags name one image.
+    let mut one_by_one = options();
+    one_by_one.jobs = 1;
+    let first = build_all(vec![fixture(&a, &steps), fixture(&b, &steps)], &one_by_one)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.success(), "{first}");
+    let shared = tagged(&docker, &b).await.expect("b is tagged");
+    assert_eq!(
+        tagged(&docker, &a).await.map(|t| t.0),
+        Some(shared.0.clone()),
+        "same content, same image"
+    );
+
+    let changed = build_all(
+        vec![fixture(&a, &format!("{steps}RUN echo changed >> /twin\n"))],
+        &options(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(changed.success(), "{changed}");
+    assert_eq!(
+        tagged(&docker, &b).await,
+        Some(shared),
+        "b must keep its image"
+    );
+}

@@ -277,9 +277,15 @@ pub async fn ensure_base(
     base.imported = true;
     // The base this import replaced goes when nothing else uses it (images built on it keep it).
     if let Some(replaced) = replaced.filter(|id| *id != base.id) {
-        let _ = docker
-            .remove_image(&replaced, None::<RemoveImageOptions>, None)
-            .await;
+        let untagged = docker
+            .inspect_image(&replaced)
+            .await
+            .is_ok_and(|image| image.repo_tags.unwrap_or_default().is_empty());
+        if untagged {
+            let _ = docker
+                .remove_image(&replaced, None::<RemoveImageOptions>, None)
+                .await;
+        }
     }
     Ok(base)
 }

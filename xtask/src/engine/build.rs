@@ -244,21 +244,22 @@ impl Schedule<'_> {
         let size = inspected.size.unwrap_or(0).max(0) as u64;
         if size > spec.budget_bytes {
             let layers = self.largest_layers(&id).await;
-            // The tag never moves to an over-budget image; if it already pointed at this very
-            // image (a forced rebuild), it is removed so no tag names an over-budget image.
-            let tagged_here = inspected
-                .repo_tags
-                .unwrap_or_default()
-                .contains(&spec.reference);
-            let target = if tagged_here {
-                spec.reference.as_str()
+            // The tag never moves to an over-budget image. If it already pointed at this very
+            // image (a forced rebuild) it is removed; an image another reference uses is kept.
+            let tags = inspected.repo_tags.unwrap_or_default();
+            let target = if tags.contains(&spec.reference) {
+                Some(spec.reference.as_str())
+            } else if tags.is_empty() {
+                Some(id.as_str())
             } else {
-                id.as_str()
+                None
             };
-            let _ = self
-                .docker
-                .remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None)
-                .await;
+            if let Some(target) = target {
+                let _ = self
+                    .docker
+                    .remove_image(target, Some(RemoveImageOptionsBuilder::new().build()), None)
+                    .await;
+            }
             let error = ImageError::OverBudget {
                 image,
                 size,
@@ -277,17 +278,24 @@ impl Schedule<'_> {
             .await
             .map_err(|e| engine("tag", e.to_string()))?;
         let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
-        // The image the tag left is removed when nothing else uses it (another tag, a child
-        // image, a container make the engine refuse, which is fine).
+        // The image the tag left is removed when nothing uses it: no tag (deleting by ID would
+        // drop another reference's tag), and the engine refuses while children or containers do.
         if let Some(previous) = previous.filter(|p| *p != id) {
-            let _ = self
+            let untagged = self
                 .docker
-                .remove_image(
-                    previous,
-                    Some(RemoveImageOptionsBuilder::new().build()),
-                    None,
-                )
-                .await;
+                .inspect_image(previous)
+                .await
+                .is_ok_and(|image| image.repo_tags.unwrap_or_default().is_empty());
+            if untagged {
+                let _ = self
+                    .docker
+                    .remove_image(
+                        previous,
+                        Some(RemoveImageOptionsBuilder::new().build()),
+                        None,
+                    )
+                    .await;
+            }
         }
         Ok(size)
     }
