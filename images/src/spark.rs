@@ -196,7 +196,7 @@ image! {
             HOME = "/home/spark",
             PYTHONPATH = "/opt/spark/python:/opt/spark/python/lib/py4j-src.zip",
             PYSPARK_PYTHON = "/opt/venv/bin/python3",
-            PATH = "/opt/venv/bin:/opt/spark/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+            PATH = "/opt/venv/bin:/opt/spark/bin:/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         workdir "/opt/spark/work-dir";
         expose 4040;
         entrypoint ["/opt/entrypoint.sh"];

@@ -35,6 +35,8 @@ pub enum Images {
     Build(Build),
     /// Refresh images/pins.toml: current Debian versions, checksums of fetched artifacts.
     Lock(Lock),
+    /// Prove built images in real containers (probes generated from each image's model).
+    Test(Test),
     /// Build the specs of a JSON file (engine tests' fixtures).
     #[command(hide = true)]
     BuildSpecs(BuildSpecs),
@@ -134,6 +136,19 @@ pub struct Lock {
     #[arg(long)]
     pub check: bool,
     /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images test`
+#[derive(Debug, Args)]
+pub struct Test {
+    /// Images to test, as `name:tag` or patterns with `*`; all buildable images when empty.
+    pub filters: Vec<String>,
+    /// Build what is missing or stale first.
+    #[arg(long)]
+    pub build: bool,
+    /// Mirrors and cache (for `--build`).
     #[command(flatten)]
     pub mirrors: Mirrors,
 }

@@ -6,6 +6,7 @@ mod flags;
 mod generate;
 mod list;
 mod lock;
+mod test;
 
 use clap::Parser;
 use flags::{Cmd, Images, Xtask};
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Cmd::Images(Images::Build(cmd)) => cmd.run(),
         Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
         Cmd::Images(Images::Lock(cmd)) => cmd.run(),
+        Cmd::Images(Images::Test(cmd)) => cmd.run(),
     };
     match result {
         Ok(code) => code,
