@@ -8,4 +8,4 @@ mod build;
 mod client;
 mod fetch;
 mod kill;
-mod support;
+pub(crate) mod support;

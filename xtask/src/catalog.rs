@@ -102,33 +102,42 @@ fn locator(pin: &image_dsl::ArtifactPin) -> Locator {
             group,
             artifact,
             classifier,
-        } => Locator::Maven(MavenCoordinates {
-            group: group.to_owned(),
-            artifact: artifact.to_owned(),
-            version: pin.version.to_owned(),
-            classifier: (!classifier.is_empty()).then(|| classifier.to_owned()),
-            extension: "jar".to_owned(),
-        }),
-        Source::Url(url) => {
-            if let Some(path) = url.strip_prefix("https://archive.apache.org/dist/") {
-                Locator::Apache {
-                    path: path.to_owned(),
-                }
-            } else if url.starts_with("https://files.pythonhosted.org/") {
-                let filename = url.rsplit('/').next().unwrap_or_default();
-                let project = filename
-                    .split('-')
-                    .next()
-                    .unwrap_or_default()
-                    .replace('_', "-")
-                    .to_lowercase();
-                Locator::Pypi {
-                    project,
-                    filename: filename.to_owned(),
-                }
-            } else {
-                Locator::Urls(vec![url.to_owned()])
-            }
+        } => maven_locator(group, artifact, pin.version, classifier),
+        Source::Url(url) => url_locator(url),
+    }
+}
+
+/// Where a Maven artifact (`classifier` empty for none) is fetched from: the Maven mirror.
+pub fn maven_locator(group: &str, artifact: &str, version: &str, classifier: &str) -> Locator {
+    Locator::Maven(MavenCoordinates {
+        group: group.to_owned(),
+        artifact: artifact.to_owned(),
+        version: version.to_owned(),
+        classifier: (!classifier.is_empty()).then(|| classifier.to_owned()),
+        extension: "jar".to_owned(),
+    })
+}
+
+/// Where a file pinned by URL is fetched from: Apache archive and PyPI files through their
+/// mirrors, anything else from the URL itself.
+pub fn url_locator(url: &str) -> Locator {
+    if let Some(path) = url.strip_prefix("https://archive.apache.org/dist/") {
+        Locator::Apache {
+            path: path.to_owned(),
         }
+    } else if url.starts_with("https://files.pythonhosted.org/") {
+        let filename = url.rsplit('/').next().unwrap_or_default();
+        let project = filename
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .replace('_', "-")
+            .to_lowercase();
+        Locator::Pypi {
+            project,
+            filename: filename.to_owned(),
+        }
+    } else {
+        Locator::Urls(vec![url.to_owned()])
     }
 }

@@ -1,5 +1,7 @@
-//! The xtask library: the catalog adapter ([`catalog`]) and the Docker engine driver ([`engine`]),
-//! shared by the `cargo xtask` binary and the integration tests.
+//! The xtask library: the catalog adapter ([`catalog`]), the Docker engine driver ([`engine`])
+//! and the pin file refresh ([`pins_lock`]), shared by the `cargo xtask` binary and the
+//! integration tests.
 
 pub mod catalog;
 pub mod engine;
+pub mod pins_lock;

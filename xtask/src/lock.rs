@@ -1,10 +1,52 @@
-//! `cargo xtask images lock`: refresh images/pins.toml.
+//! `cargo xtask images lock [--check]`: refresh images/pins.toml (apt versions, artifact
+//! checksums) and print what changed; the work is in [`xtask::pins_lock`].
 
-use crate::flags::Lock;
 use std::process::ExitCode;
+
+use image_dsl::pinfile::PIN_FILE;
+use xtask::engine::repo_root;
+use xtask::pins_lock::{self, Mode, Verdict};
+
+use crate::build::runtime;
+use crate::flags::Lock;
 
 impl Lock {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
-        anyhow::bail!("`images lock` is being written")
+        let opts = self.mirrors.options()?;
+        let mode = if self.check { Mode::Check } else { Mode::Write };
+        let path = repo_root().join(PIN_FILE);
+        let report = runtime()?.block_on(pins_lock::lock(&path, &opts, mode))?;
+
+        for change in &report.changes {
+            println!("{change}");
+        }
+        if !report.unverified.is_empty() {
+            println!("unverified, kept as they are:");
+            for unverified in &report.unverified {
+                println!("  {unverified}");
+            }
+        }
+        println!("{}", report.summary());
+        for problem in &report.problems {
+            eprintln!("error: {problem}");
+        }
+        let verdict = report.verdict();
+        match verdict {
+            Verdict::Current => println!("{PIN_FILE} is current"),
+            Verdict::Written => println!("wrote {PIN_FILE}"),
+            Verdict::Stale => eprintln!(
+                "error: {PIN_FILE} is not current ({} change(s) above); run `cargo xtask images lock`",
+                report.changes.len()
+            ),
+            Verdict::Problems => eprintln!(
+                "error: {} problem(s) above, {PIN_FILE} was not changed",
+                report.problems.len()
+            ),
+        }
+        Ok(if verdict.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     }
 }

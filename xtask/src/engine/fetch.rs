@@ -161,8 +161,14 @@ pub struct Fetcher {
 impl Fetcher {
     /// A fetcher using the host's trust store (so a TLS-intercepting proxy's CA is honoured).
     pub fn new(settings: Settings) -> Fetcher {
+        Fetcher::with_connect_timeout(settings, Duration::from_secs(15))
+    }
+
+    /// [`Fetcher::new`] giving up on a host after `connect_timeout` (`images lock` probes
+    /// sources that may be unreachable and must finish in minutes).
+    pub fn with_connect_timeout(settings: Settings, connect_timeout: Duration) -> Fetcher {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(15))
+            .connect_timeout(connect_timeout)
             .read_timeout(Duration::from_secs(60))
             .user_agent(concat!("image-dsl-xtask/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -260,6 +266,55 @@ impl Fetcher {
                         actual,
                     },
                 }),
+                Err(cause) => attempts.push(Attempt {
+                    url,
+                    problem: Problem::Transfer(cause),
+                }),
+            }
+        }
+        Err(FetchError::Failed {
+            artifact,
+            attempts,
+            mirror_setting: mirror_kind(&source.locator)
+                .map(MirrorKind::how_to_set)
+                .unwrap_or_else(|| "the URLs in its declaration".into()),
+        })
+    }
+
+    /// Fetches `source`, whose checksum is not known yet, into the cache and returns what its
+    /// bytes hash to with `algorithm` (a [`Checksum::Sha256`] or [`Checksum::Sha512`]; the digest
+    /// inside is ignored) and the cached path. For `images lock`, which records the checksum.
+    pub async fn fetch_unpinned(
+        &self,
+        source: &ArtifactSource,
+        algorithm: &Checksum,
+    ) -> Result<(Checksum, PathBuf), FetchError> {
+        let artifact = display_name(source);
+        let cache_error = |path: &Path, source| FetchError::Cache {
+            artifact: artifact.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        let tmp_dir = self.cache_root().join("tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
+        let mut attempts = Vec::new();
+        for url in self.urls(source, &mut attempts).await {
+            let mut tmp =
+                tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
+            match self.download(&url, algorithm, tmp.as_file_mut()).await {
+                Ok(actual) => {
+                    let checksum = match actual.split_once(':') {
+                        Some(("sha512", hex)) => Checksum::Sha512(hex.to_owned()),
+                        Some((_, hex)) => Checksum::Sha256(hex.to_owned()),
+                        None => Checksum::Sha256(actual),
+                    };
+                    let target = self.cached_path(&checksum).unwrap_or_default();
+                    let dir = target.parent().unwrap_or(&tmp_dir).to_path_buf();
+                    std::fs::create_dir_all(&dir).map_err(|e| cache_error(&dir, e))?;
+                    tmp.persist(&target)
+                        .map_err(|e| cache_error(&target, e.error))?;
+                    return Ok((checksum, target));
+                }
                 Err(cause) => attempts.push(Attempt {
                     url,
                     problem: Problem::Transfer(cause),
@@ -386,7 +441,7 @@ fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
 }
 
 /// PEP 503 name normalisation: lowercase, runs of `-_.` become `-`.
-fn normalize_project(name: &str) -> String {
+pub fn normalize_project(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {
@@ -401,7 +456,7 @@ fn normalize_project(name: &str) -> String {
 }
 
 /// reqwest errors with their causes, which carry the useful part ("connection refused").
-fn describe_reqwest(err: &reqwest::Error) -> String {
+pub fn describe_reqwest(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
@@ -440,7 +495,7 @@ impl Hasher {
 }
 
 /// The digest (`algorithm:hex`) of a file, with the algorithm of `checksum`.
-fn hash_file(path: &Path, checksum: &Checksum) -> std::io::Result<String> {
+pub fn hash_file(path: &Path, checksum: &Checksum) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Hasher::for_checksum(checksum);
     let mut buffer = vec![0u8; 1 << 20];

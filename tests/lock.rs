@@ -1,0 +1,352 @@
+//! `cargo xtask images lock` on temporary pin files (never the real `images/pins.toml`): checksums
+//! recorded from a loopback Maven mirror, a tampered file reported and nothing written, an
+//! unreachable mirror keeping its entries, wheels checked against a loopback index, and the apt
+//! candidates of the real bootstrapped base.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use xtask::engine::fetch::hash_file;
+use xtask::engine::{BuildOptions, Checksum, Settings};
+use xtask::pins_lock::{Change, LockReport, Mode, Problem, Verdict, lock};
+
+use super::engine::support::{Mirror, Reply, options, sha256};
+
+const JAR: &[u8] = b"the bytes of a small jar on the loopback maven mirror";
+const JAR_PATH: &str = "/maven2/org/example/demo/1.0/demo-1.0.jar";
+
+/// A pin file with one `[artifact."demo"]` whose checksum line is `checksum`, plus `extra`.
+fn pin_file(dir: &Path, checksum: &str, extra: &str) -> PathBuf {
+    let path = dir.join("pins.toml");
+    let text = format!(
+        "# Pins of a lock test.\n\n[debian]\nsuite = \"bookworm\"\n\n\
+         # The demo jar, served by the loopback mirror.\n[artifact.\"demo\"]\nversion = \"1.0\"\n\
+         maven = \"org.example:demo:1.0\"\n# note above the checksum\n{checksum}\n{extra}"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Options whose Maven and PyPI mirrors are `mirror` and whose cache is `cache`.
+fn mirrored(mirror: &str, cache: &Path) -> BuildOptions {
+    let mut opts = options();
+    opts.settings = Settings {
+        maven_mirror: format!("{mirror}/maven2"),
+        pypi_mirror: format!("{mirror}/simple"),
+        cache_dir: cache.to_owned(),
+        ..opts.settings.clone()
+    };
+    opts
+}
+
+async fn run(path: &Path, opts: &BuildOptions, mode: Mode) -> LockReport {
+    lock(path, opts, mode)
+        .await
+        .unwrap_or_else(|e| panic!("lock failed: {e}"))
+}
+
+#[tokio::test]
+async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
+    let mirror = Mirror::serve(HashMap::from([(
+        JAR_PATH.to_owned(),
+        Reply::Full(JAR.to_vec()),
+    )]))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = pin_file(dir.path(), "unverified = \"not fetched yet\"", "");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let opts = mirrored(&mirror.url, &dir.path().join("cache"));
+    let expected = Change {
+        section: "artifact",
+        key: "demo".into(),
+        old: "unverified".into(),
+        new: format!("sha256:{}", sha256(JAR)),
+    };
+
+    let check = run(&path, &opts, Mode::Check).await;
+    assert_eq!(check.changes, std::slice::from_ref(&expected));
+    assert_eq!(
+        check.verdict(),
+        Verdict::Stale,
+        "--check fails when the file would change"
+    );
+    assert!(!check.verdict().success());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "--check writes nothing"
+    );
+
+    let write = run(&path, &opts, Mode::Write).await;
+    assert_eq!(write.changes, [expected]);
+    assert_eq!(write.verdict(), Verdict::Written);
+    assert_eq!(
+        expected_text(&before, &format!("sha256 = \"{}\"", sha256(JAR))),
+        std::fs::read_to_string(&path).unwrap(),
+        "only the checksum line changes; comments and order stay"
+    );
+    image_dsl::pinfile::generate(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        write.summary(),
+        "0 apt updated, 1 artifacts verified (1 recorded), 0 wheels verified, 0 unverified, 0 unchanged"
+    );
+
+    let again = run(&path, &opts, Mode::Check).await;
+    assert_eq!(again.verdict(), Verdict::Current, "{:?}", again.changes);
+}
+
+fn expected_text(before: &str, checksum_line: &str) -> String {
+    before.replace("unverified = \"not fetched yet\"", checksum_line)
+}
+
+#[tokio::test]
+async fn a_tampered_artifact_is_a_mismatch_and_the_pin_file_stays() {
+    let tampered = b"bytes a mirror swapped in".to_vec();
+    let mirror = Mirror::serve(HashMap::from([(
+        JAR_PATH.to_owned(),
+        Reply::Full(tampered.clone()),
+    )]))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = pin_file(dir.path(), &format!("sha256 = \"{}\"", sha256(JAR)), "");
+    let before = std::fs::read_to_string(&path).unwrap();
+
+    let report = run(
+        &path,
+        &mirrored(&mirror.url, &dir.path().join("cache")),
+        Mode::Write,
+    )
+    .await;
+    assert_eq!(report.verdict(), Verdict::Problems);
+    assert!(!report.written);
+    let url = format!("{}{JAR_PATH}", mirror.url);
+    assert_eq!(
+        report.problems,
+        [Problem::ArtifactMismatch {
+            key: "demo".into(),
+            url: url.clone(),
+            pinned: format!("sha256:{}", sha256(JAR)),
+            actual: format!("sha256:{}", sha256(&tampered)),
+        }]
+    );
+    let message = report.problems[0].to_string();
+    for part in [
+        "artifact demo",
+        &url,
+        &sha256(JAR),
+        &sha256(&tampered),
+        "the pin is kept",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "never silently overwritten"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_mirror_keeps_entries_and_lists_them_unverified() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mirror = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let second = format!(
+        "\n[artifact.\"pinned\"]\nversion = \"2.0\"\nmaven = \"org.example:pinned:2.0\"\nsha256 = \"{}\"\n",
+        sha256(JAR)
+    );
+    let path = pin_file(dir.path(), "unverified = \"not fetched yet\"", &second);
+    let before = std::fs::read_to_string(&path).unwrap();
+
+    let started = std::time::Instant::now();
+    let report = run(
+        &path,
+        &mirrored(&mirror, &dir.path().join("cache")),
+        Mode::Write,
+    )
+    .await;
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "unreachable sources fail fast"
+    );
+    assert_eq!(
+        report.verdict(),
+        Verdict::Current,
+        "nothing to change, nothing invented"
+    );
+    let unverified: Vec<(&str, &str)> = report
+        .unverified
+        .iter()
+        .map(|u| (u.section, u.key.as_str()))
+        .collect();
+    assert_eq!(unverified, [("artifact", "demo"), ("artifact", "pinned")]);
+    assert!(
+        report.unverified[0]
+            .reason
+            .contains(&format!("{mirror}{JAR_PATH}")),
+        "{}",
+        report.unverified[0]
+    );
+    assert!(
+        report
+            .summary()
+            .contains("2 unverified (artifact: demo, pinned)"),
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "entries are kept as they are"
+    );
+}
+
+#[tokio::test]
+async fn wheels_are_checked_against_the_digests_the_index_publishes() {
+    let good = sha256(b"good wheel");
+    let page = |file: &str, hex: &str| {
+        format!("<html><body><a href=\"../../files/{file}#sha256={hex}\">{file}</a></body></html>")
+    };
+    let mirror = Mirror::serve(HashMap::from([
+        (
+            "/simple/good-pkg/".to_owned(),
+            Reply::Full(page("good_pkg-1.0-py3-none-any.whl", &good).into_bytes()),
+        ),
+        (
+            "/simple/bad-pkg/".to_owned(),
+            Reply::Full(page("bad_pkg-1.0-py3-none-any.whl", &sha256(b"other")).into_bytes()),
+        ),
+    ]))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = |name: &str, file: &str| {
+        format!(
+            "\n[pip.{name}]\nversion = \"1.0\"\nwheel = \"{file}\"\nurl = \"https://files.example/{file}\"\nsha256 = \"{good}\"\nrequires = []\n"
+        )
+    };
+    let extra = wheel("good-pkg", "good_pkg-1.0-py3-none-any.whl")
+        + &wheel("bad_pkg", "bad_pkg-1.0-py3-none-any.whl");
+    let path = pin_file(dir.path(), &format!("sha256 = \"{}\"", sha256(JAR)), &extra);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let mirror_with_jar = mirror.url.clone();
+
+    let report = run(
+        &path,
+        &mirrored(&mirror_with_jar, &dir.path().join("cache")),
+        Mode::Write,
+    )
+    .await;
+    assert_eq!(report.wheels_verified, 1, "{:?}", report.problems);
+    assert_eq!(
+        report.problems,
+        [Problem::WheelMismatch {
+            name: "bad_pkg".into(),
+            wheel: "bad_pkg-1.0-py3-none-any.whl".into(),
+            index: format!("{}/simple/bad-pkg/", mirror.url),
+            pinned: good.clone(),
+            actual: sha256(b"other"),
+        }]
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apt_pins_take_the_candidates_of_the_bootstrapped_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pins.toml");
+    let text = "[debian]\nsuite = \"bookworm\"\n\n[apt]\n\
+                tini = \"0.0.1-1\"   # bookworm; a note that stays\n\
+                procps = \"2:4.0.2-3\"   # bookworm\n\
+                image-dsl-no-such-package = \"1.0\"\n";
+    std::fs::write(&path, text).unwrap();
+
+    let report = run(&path, &options(), Mode::Check).await;
+    assert_eq!(
+        report.problems,
+        [Problem::NoCandidate {
+            package: "image-dsl-no-such-package".into(),
+            suite: "bookworm".into()
+        }]
+    );
+    let tini = report
+        .changes
+        .iter()
+        .find(|c| c.key == "tini")
+        .expect("tini is out of date");
+    assert_eq!(tini.old, "0.0.1-1");
+    assert!(
+        tini.new.starts_with("0.19.0-1"),
+        "bookworm has tini 0.19.0: {tini}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text,
+        "--check writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn apache_tarballs_are_pinned_by_sha512_as_apache_publishes() {
+    let tarball = b"an apache release tarball".to_vec();
+    let mirror = Mirror::serve(HashMap::from([
+        (
+            "/dist/demo/demo-1.0.tgz".to_owned(),
+            Reply::Full(tarball.clone()),
+        ),
+        (
+            "/dist/demo/demo-2.0.tgz".to_owned(),
+            Reply::Full(tarball.clone()),
+        ),
+    ]))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pins.toml");
+    let text = format!(
+        "[debian]\nsuite = \"bookworm\"\n\n\
+         [artifact.\"demo-1.0\"]\nversion = \"1.0\"\nurl = \"https://archive.apache.org/dist/demo/demo-1.0.tgz\"\n\
+         unverified = \"archive unreachable\"\n\n\
+         [artifact.\"demo-2.0\"]\nversion = \"2.0\"\nurl = \"https://archive.apache.org/dist/demo/demo-2.0.tgz\"\n\
+         # sha256 from a third party\nsha256 = \"{}\"\n",
+        sha256(&tarball)
+    );
+    std::fs::write(&path, &text).unwrap();
+    let mut opts = options();
+    opts.settings = Settings {
+        apache_mirror: format!("{}/dist", mirror.url),
+        cache_dir: dir.path().join("cache"),
+        ..opts.settings.clone()
+    };
+
+    let report = run(&path, &opts, Mode::Write).await;
+    assert_eq!(report.verdict(), Verdict::Written, "{:?}", report.problems);
+    let sha512 = {
+        let file = dir.path().join("tarball");
+        std::fs::write(&file, &tarball).unwrap();
+        let digest = hash_file(&file, &Checksum::Sha512(String::new())).unwrap();
+        digest.trim_start_matches("sha512:").to_owned()
+    };
+    let changes: Vec<String> = report.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        changes,
+        [
+            format!("artifact demo-1.0: unverified → sha512:{sha512}"),
+            format!(
+                "artifact demo-2.0: sha256:{} → sha512:{sha512}",
+                sha256(&tarball)
+            ),
+        ]
+    );
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.contains(&format!(
+            "# sha256 from a third party\nsha512 = \"{sha512}\"\n"
+        )),
+        "{written}"
+    );
+    image_dsl::pinfile::generate(&written).unwrap();
+}

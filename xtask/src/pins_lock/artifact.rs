@@ -1,0 +1,240 @@
+//! `[artifact]` pins: each fetched through the configured mirrors into the verified cache (the
+//! same sources and cache as a build), its pinned checksum verified or, for an `unverified`
+//! entry, recorded. Checksums are sha256, except Apache archive tarballs: sha512, as Apache
+//! publishes them.
+
+use toml_edit::{DocumentMut, Item, Key, value};
+
+use super::{Change, LockReport, Problem, Unverified};
+use crate::catalog::{maven_locator, url_locator};
+use crate::engine::fetch::{FetchError, Fetcher, Problem as FetchProblem, hash_file};
+use crate::engine::{ArtifactSource, Checksum, Locator};
+
+/// One `[artifact."KEY"]` entry as the lock sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactEntry {
+    /// The key, e.g. `pyspark-3.5.7`.
+    pub key: String,
+    /// Its version.
+    pub version: String,
+    /// Where it is fetched from, as a build would.
+    pub locator: Locator,
+    /// Its pinned checksum, or why it has none.
+    pub checksum: Checksum,
+}
+
+impl ArtifactEntry {
+    fn source(&self) -> ArtifactSource {
+        ArtifactSource {
+            name: self.key.clone(),
+            version: self.version.clone(),
+            locator: self.locator.clone(),
+            checksum: self.checksum.clone(),
+        }
+    }
+}
+
+/// What fetching one artifact showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactCheck {
+    /// The bytes match the pinned checksum.
+    Verified,
+    /// The checksum to pin from now on (the entry was unverified, or the algorithm changes).
+    Recorded(Checksum),
+    /// No source could be reached or had the file; the entry stays as it is.
+    Unreachable(String),
+    /// A source served other bytes than the pin says.
+    Mismatch {
+        /// Where the bytes came from.
+        url: String,
+        /// The pinned checksum, `algorithm:hex`.
+        pinned: String,
+        /// What they hash to, `algorithm:hex`.
+        actual: String,
+    },
+    /// The cache could not be used.
+    Failed(String),
+}
+
+/// The `[artifact]` entries of `doc`, in file order.
+pub fn pins(doc: &DocumentMut) -> Vec<ArtifactEntry> {
+    super::tables(doc, "artifact")
+        .into_iter()
+        .filter_map(|(key, t)| {
+            let version = super::field(t, "version")?;
+            let locator = match (super::field(t, "url"), super::field(t, "maven")) {
+                (Some(url), _) => url_locator(&url),
+                (None, Some(coords)) => {
+                    let parts: Vec<&str> = coords.split(':').collect();
+                    let classifier = parts.get(3).copied().unwrap_or("");
+                    maven_locator(parts.first()?, parts.get(1)?, &version, classifier)
+                }
+                (None, None) => return None,
+            };
+            let checksum = match (
+                super::field(t, "sha256"),
+                super::field(t, "sha512"),
+                super::field(t, "unverified"),
+            ) {
+                (Some(hex), _, _) => Checksum::Sha256(hex),
+                (None, Some(hex), _) => Checksum::Sha512(hex),
+                (None, None, why) => Checksum::Unverified(why.unwrap_or_default()),
+            };
+            Some(ArtifactEntry {
+                key,
+                version,
+                locator,
+                checksum,
+            })
+        })
+        .collect()
+}
+
+/// The algorithm an artifact's checksum is recorded with: sha512 for Apache archive files,
+/// sha256 for the rest (the digest inside is empty).
+pub fn preferred_algorithm(locator: &Locator) -> Checksum {
+    match locator {
+        Locator::Apache { .. } => Checksum::Sha512(String::new()),
+        _ => Checksum::Sha256(String::new()),
+    }
+}
+
+/// Checks every entry at once (downloads run in parallel; cached files are only hashed).
+pub async fn check_all(fetcher: &Fetcher, entries: &[ArtifactEntry]) -> Vec<ArtifactCheck> {
+    futures_util::future::join_all(entries.iter().map(|e| check(fetcher, e))).await
+}
+
+/// Fetches `entry` and compares or records its checksum.
+pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
+    let preferred = preferred_algorithm(&entry.locator);
+    if let Checksum::Unverified(_) = entry.checksum {
+        return match fetcher.fetch_unpinned(&entry.source(), &preferred).await {
+            Ok((checksum, _)) => ArtifactCheck::Recorded(checksum),
+            Err(e) => failure(e),
+        };
+    }
+    let path = match fetcher.fetch(&entry.source()).await {
+        Ok(path) => path,
+        Err(e) => return failure(e),
+    };
+    // A verified Apache tarball pinned by sha256 (from a third party) gets Apache's sha512.
+    // Other verified checksums stay: another algorithm of the same bytes adds nothing.
+    if matches!(
+        (&preferred, &entry.checksum),
+        (Checksum::Sha512(_), Checksum::Sha256(_))
+    ) {
+        let rehash = tokio::task::spawn_blocking(move || hash_file(&path, &preferred)).await;
+        return match rehash {
+            Ok(Ok(digest)) => ArtifactCheck::Recorded(Checksum::Sha512(
+                digest.trim_start_matches("sha512:").to_owned(),
+            )),
+            Ok(Err(e)) => ArtifactCheck::Failed(format!("hashing the cached file failed: {e}")),
+            Err(e) => ArtifactCheck::Failed(format!("hashing the cached file failed: {e}")),
+        };
+    }
+    ArtifactCheck::Verified
+}
+
+/// A mismatch at any URL is reported as such; otherwise the source was unreachable.
+fn failure(error: FetchError) -> ArtifactCheck {
+    match error {
+        FetchError::Failed { attempts, .. } => {
+            if let Some((url, expected, actual)) = attempts.iter().find_map(|a| match &a.problem {
+                FetchProblem::Mismatch { expected, actual } => Some((&a.url, expected, actual)),
+                FetchProblem::Transfer(_) => None,
+            }) {
+                return ArtifactCheck::Mismatch {
+                    url: url.clone(),
+                    pinned: expected.clone(),
+                    actual: actual.clone(),
+                };
+            }
+            let tried: Vec<String> = attempts
+                .iter()
+                .map(|a| super::unreachable_reason(&a.url, &a.problem.to_string()))
+                .collect();
+            ArtifactCheck::Unreachable(if tried.is_empty() {
+                "no source URL to try".to_owned()
+            } else {
+                tried.join("; ")
+            })
+        }
+        other => ArtifactCheck::Failed(other.to_string()),
+    }
+}
+
+/// `sha256:<hex>`, `sha512:<hex>` or `unverified`, as changes show a checksum.
+fn shown(checksum: &Checksum) -> String {
+    checksum.pinned().unwrap_or_else(|| "unverified".to_owned())
+}
+
+/// Records each check in `report` and writes recorded checksums into `doc`.
+pub(super) fn apply(
+    doc: &mut DocumentMut,
+    entries: &[ArtifactEntry],
+    checks: Vec<ArtifactCheck>,
+    report: &mut LockReport,
+) {
+    for (entry, check) in entries.iter().zip(checks) {
+        match check {
+            ArtifactCheck::Verified => report.artifacts_verified += 1,
+            ArtifactCheck::Recorded(checksum) => {
+                set_checksum(doc, &entry.key, &checksum);
+                report.artifacts_verified += 1;
+                report.artifacts_recorded += 1;
+                report.changes.push(Change {
+                    section: "artifact",
+                    key: entry.key.clone(),
+                    old: shown(&entry.checksum),
+                    new: shown(&checksum),
+                });
+            }
+            ArtifactCheck::Unreachable(reason) => report.unverified.push(Unverified {
+                section: "artifact",
+                key: entry.key.clone(),
+                reason,
+            }),
+            ArtifactCheck::Mismatch {
+                url,
+                pinned,
+                actual,
+            } => report.problems.push(Problem::ArtifactMismatch {
+                key: entry.key.clone(),
+                url,
+                pinned,
+                actual,
+            }),
+            ArtifactCheck::Failed(cause) => report.problems.push(Problem::ArtifactCache {
+                key: entry.key.clone(),
+                cause,
+            }),
+        }
+    }
+}
+
+/// Replaces the entry's `sha256`/`sha512`/`unverified` line by `checksum`, keeping the comment
+/// lines above it.
+fn set_checksum(doc: &mut DocumentMut, key: &str, checksum: &Checksum) {
+    let Some(table) = doc
+        .get_mut("artifact")
+        .and_then(|a| a.get_mut(key))
+        .and_then(Item::as_table_mut)
+    else {
+        return;
+    };
+    let mut decor = None;
+    for old in ["sha256", "sha512", "unverified"] {
+        if let Some((k, _)) = table.remove_entry(old) {
+            decor.get_or_insert(k.leaf_decor().clone());
+        }
+    }
+    let (name, hex) = match checksum {
+        Checksum::Sha512(hex) => ("sha512", hex),
+        Checksum::Sha256(hex) | Checksum::Unverified(hex) => ("sha256", hex),
+    };
+    let mut new_key = Key::new(name);
+    if let Some(decor) = decor {
+        new_key = new_key.with_leaf_decor(decor);
+    }
+    table.insert_formatted(&new_key, value(hex.as_str()));
+}
