@@ -12,7 +12,7 @@ image! {
         tag "bookworm";
         budget 250 MB;
         stage jlink from debian "bookworm" {
-            apt ["openjdk-17-jdk-headless"];
+            apt ["openjdk-17-jdk-headless", "binutils"];
             run [
                 "jlink --add-modules java.base,java.compiler,java.datatransfer,java.desktop,java.instrument,java.logging,java.management,java.management.rmi,java.naming,java.net.http,java.prefs,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.sql.rowset,java.transaction.xa,java.xml,java.xml.crypto,jdk.crypto.cryptoki,jdk.crypto.ec,jdk.jcmd,jdk.management,jdk.naming.dns,jdk.net,jdk.security.auth,jdk.security.jgss,jdk.unsupported,jdk.zipfs --strip-debug --no-man-pages --no-header-files --compress=2 --output /opt/java",
                 "cp --remove-destination /etc/ssl/certs/java/cacerts /opt/java/lib/security/cacerts",
