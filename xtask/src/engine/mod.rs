@@ -9,6 +9,13 @@
 //! 6. [`fetch::Fetcher`]: artifacts of the stale images into the verified cache; any failure
 //!    stops the run before any build.
 //! 7. [`build`]: stale images, `jobs` at a time, each built untagged, size-checked, then tagged.
+//!
+//! [`bench::bench_noop`] times a no-op run against warm-cache builds of the same contexts.
+//!
+//! What is cached where: artifacts in `<cache>/artifacts/<algorithm>/<digest>` (the cache is
+//! `$XDG_CACHE_HOME/image-dsl` or `~/.cache/image-dsl`, see [`config`]); the bootstrap's scratch
+//! root filesystem and lock in `<cache>/bootstrap` (removed after import); layers in the engine;
+//! build logs in `target/images/logs`.
 
 pub mod bench;
 pub mod bootstrap;
