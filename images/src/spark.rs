@@ -90,6 +90,10 @@ image! {
                 "rm -rf /opt/venv/lib/python3.11/site-packages/pyarrow/include",
                 "find /opt/venv -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
                 "find /opt/venv \\( -name '*.pyx' -o -name '*.pxd' \\) -type f -delete",
+                // Arrow Flight (RPC) and pyarrow's C++ test module are not used by Spark's Arrow
+                // paths nor by pyiceberg; zstandard's CFFI backend duplicates its C backend.
+                "rm -f /opt/venv/lib/python3.11/site-packages/pyarrow/libarrow_flight.so.* /opt/venv/lib/python3.11/site-packages/pyarrow/libarrow_python_flight.so* /opt/venv/lib/python3.11/site-packages/pyarrow/_flight.cpython-*.so /opt/venv/lib/python3.11/site-packages/pyarrow/_pyarrow_cpp_tests.cpython-*.so",
+                "rm -f /opt/venv/lib/python3.11/site-packages/zstandard/_cffi.cpython-*.so",
             ];
         }
         from scratch;
