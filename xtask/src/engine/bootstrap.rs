@@ -27,6 +27,10 @@ pub const BASE_REFERENCE: &str = "image-dsl/debian:bookworm-slim";
 /// The label holding the SHA-256 of the base's `dpkg-query -W` output.
 pub const PACKAGE_SET_LABEL: &str = "org.image-dsl.package-set";
 
+/// The comment of the import; images built on the base inherit its labels but not this.
+const IMPORT_COMMENT: &str =
+    "debootstrap --variant=minbase, slimmed, by cargo xtask images bootstrap";
+
 /// Files dpkg keeps out of the base and of every image on it (debuerreotype's slim list).
 const SLIM_EXCLUDES: &[&str] = &[
     "/usr/share/doc/*",
@@ -165,6 +169,7 @@ pub async fn ensure_base(
     {
         return Ok(base);
     }
+    remove_stale_scratch(&opts.work_dir);
     let io = |action, path: &Path| {
         let reference = opts.reference.clone();
         let path = path.to_owned();
@@ -177,8 +182,10 @@ pub async fn ensure_base(
     };
     ensure_tool(opts).await?;
     std::fs::create_dir_all(&opts.log_dir).map_err(io("creating", &opts.log_dir))?;
-    let scratch = tempfile::tempdir_in(&opts.work_dir)
-        .map_err(io("creating a directory in", &opts.work_dir))?;
+    let scratch = Scratch(
+        tempfile::tempdir_in(&opts.work_dir)
+            .map_err(io("creating a directory in", &opts.work_dir))?,
+    );
     let rootfs = scratch.path().join("rootfs");
     let log = opts.log_dir.join("bootstrap.log");
     let debootstrap_args = [
@@ -288,6 +295,88 @@ pub async fn ensure_base(
         }
     }
     Ok(base)
+}
+
+/// Removes root filesystems a killed bootstrap left in `work_dir`; with the lock held, every
+/// directory there is stale.
+fn remove_stale_scratch(work_dir: &Path) {
+    for entry in std::fs::read_dir(work_dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            remove_unmounted(&entry.path());
+        }
+    }
+}
+
+/// The bootstrap's scratch directory: file systems mounted inside it (debootstrap mounts
+/// `/proc` and `/sys` in the target) are unmounted before it is removed.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        remove_unmounted(self.0.path());
+    }
+}
+
+/// Unmounts everything below `dir`, then removes it; never recurses into a mount that stays.
+fn remove_unmounted(dir: &Path) {
+    let mounts = || mounts_below(dir);
+    for point in mounts() {
+        let _ = std::process::Command::new("umount")
+            .arg("--lazy")
+            .arg(&point)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    if mounts().is_empty() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Mount points at or below `dir`, deepest first, from `/proc/self/mounts`.
+fn mounts_below(dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    let table = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let mut points: Vec<PathBuf> = table
+        .lines()
+        .filter_map(|line| line.split(' ').nth(1))
+        .map(|field| PathBuf::from(unescape_mount_path(field)))
+        .filter(|point| point.starts_with(&dir))
+        .collect();
+    points.sort_by_key(|point| std::cmp::Reverse(point.components().count()));
+    points
+}
+
+/// `/proc/self/mounts` escapes space, tab, newline and backslash as `\ooo` octal.
+fn unescape_mount_path(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut rest = field;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let code = rest
+            .get(at + 1..at + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(byte) => {
+                out.push(char::from(byte));
+                rest = &rest[at + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Takes the cross-process lock in `work_dir`.
@@ -451,13 +540,15 @@ async fn with_package_set(
     existing(docker, opts, &opts.reference).await
 }
 
-/// Whether `image` is a one-layer import (images built on the base have more layers).
+/// Whether `image` is the import itself: one layer and the import's comment. Images built on
+/// the base inherit its labels (and may add no layer), so the label alone does not tell.
 fn is_imported(image: &bollard::models::ImageInspect) -> bool {
-    image
+    let one_layer = image
         .root_fs
         .as_ref()
         .and_then(|fs| fs.layers.as_ref())
-        .is_some_and(|layers| layers.len() == 1)
+        .is_some_and(|layers| layers.len() == 1);
+    one_layer && image.comment.as_deref() == Some(IMPORT_COMMENT)
 }
 
 /// `docker import` of the root filesystem tar, labelled with its package set.
@@ -472,7 +563,7 @@ async fn import(
         .from_src("-")
         .repo(repo)
         .tag(tag)
-        .message("debootstrap --variant=minbase, slimmed, by cargo xtask images bootstrap")
+        .message(IMPORT_COMMENT)
         .changes(vec![
             format!("LABEL {PACKAGE_SET_LABEL}={package_set}"),
             "CMD [\"bash\"]".to_owned(),
@@ -656,6 +747,12 @@ fn remove_files(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_paths_are_unescaped() {
+        assert_eq!(unescape_mount_path("/a\\040b/proc"), "/a b/proc");
+        assert_eq!(unescape_mount_path("/plain"), "/plain");
+    }
 
     #[test]
     fn slimming_keeps_copyrights_and_locale_alias_and_drops_the_rest() {
