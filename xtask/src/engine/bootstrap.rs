@@ -81,6 +81,8 @@ pub struct BootstrapOptions {
     pub work_dir: PathBuf,
     /// Where `bootstrap.log` goes.
     pub log_dir: PathBuf,
+    /// Say on stderr that a bootstrap starts (it takes about half a minute).
+    pub announce: bool,
 }
 
 /// The base image as the engine has it.
@@ -181,6 +183,14 @@ pub async fn ensure_base(
         }
     };
     ensure_tool(opts).await?;
+    if opts.announce {
+        eprintln!(
+            "bootstrapping {} from {} (debootstrap, about half a minute); log: {}",
+            opts.reference,
+            opts.mirror,
+            opts.log_dir.join("bootstrap.log").display()
+        );
+    }
     std::fs::create_dir_all(&opts.log_dir).map_err(io("creating", &opts.log_dir))?;
     let scratch = Scratch(
         tempfile::tempdir_in(&opts.work_dir)

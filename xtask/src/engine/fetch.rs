@@ -201,6 +201,7 @@ impl Fetcher {
         &self,
         specs: &[&BuildSpec],
     ) -> Result<BTreeMap<String, PathBuf>, Vec<FetchError>> {
+        self.remove_stale_downloads();
         let mut distinct = BTreeMap::new();
         for artifact in specs.iter().flat_map(|spec| &spec.artifacts) {
             if let Some(pinned) = artifact.source.checksum.pinned() {
@@ -216,6 +217,23 @@ impl Fetcher {
             Ok(ok.into_iter().map(Result::unwrap).collect())
         } else {
             Err(errors.into_iter().filter_map(Result::err).collect())
+        }
+    }
+
+    /// Removes downloads a killed run left in the temporary directory (older than an hour, so a
+    /// concurrent run's downloads stay).
+    fn remove_stale_downloads(&self) {
+        let tmp_dir = self.cache_root().join("tmp");
+        for entry in std::fs::read_dir(tmp_dir).into_iter().flatten().flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600));
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
     }
 

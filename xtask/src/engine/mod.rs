@@ -89,6 +89,7 @@ impl BuildOptions {
             force,
             work_dir: self.settings.cache_dir.join("bootstrap"),
             log_dir: self.log_dir.clone(),
+            announce: self.progress,
         }
     }
 }
