@@ -29,7 +29,7 @@ image! {
             if source in ["pypi"] {
                 artifact "pyspark-{spark}" to "/tmp/spark.tar.gz";
                 run [
-                    "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
+                    "mkdir -p /opt/spark/python/lib /opt/spark/defaults.d",
                     "tar -xzf /tmp/spark.tar.gz -C /tmp",
                     "mv /tmp/pyspark-{spark}/deps/jars /tmp/pyspark-{spark}/deps/bin /tmp/pyspark-{spark}/deps/sbin /tmp/pyspark-{spark}/deps/licenses /opt/spark/",
                     "mv /tmp/pyspark-{spark}/pyspark /opt/spark/python/pyspark",
@@ -39,7 +39,7 @@ image! {
             } else {
                 artifact "spark-{spark}-bin-hadoop3" to "/tmp/spark.tar.gz";
                 run [
-                    "mkdir -p /opt/spark/python/lib /opt/spark/conf/defaults.d",
+                    "mkdir -p /opt/spark/python/lib /opt/spark/defaults.d",
                     "tar -xzf /tmp/spark.tar.gz -C /tmp",
                     "mv /tmp/spark-{spark}-bin-hadoop3/jars /tmp/spark-{spark}-bin-hadoop3/bin /tmp/spark-{spark}-bin-hadoop3/sbin /tmp/spark-{spark}-bin-hadoop3/licenses /opt/spark/",
                     "mv /tmp/spark-{spark}-bin-hadoop3/python/pyspark /opt/spark/python/pyspark",
@@ -178,19 +178,19 @@ image! {
         if variant in ["iceberg", "gpu-iceberg"] {
             copy from python_deps("iceberg") "/opt/venv" to "/opt/venv";
             copy from jars_iceberg("{spark:minor}") "/opt/jars/" to "/opt/spark/jars/";
-            file "/opt/spark/conf/defaults.d/20-iceberg.conf" = include "../files/spark/iceberg-defaults.conf";
+            file "/opt/spark/defaults.d/20-iceberg.conf" = include "../files/spark/iceberg-defaults.conf";
         } else {
             copy from python_deps("base") "/opt/venv" to "/opt/venv";
         }
         if variant in ["gpu", "gpu-iceberg"] {
             copy from jars_rapids("{spark:scala}") "/opt/jars/" to "/opt/spark/jars/";
-            file "/opt/spark/conf/defaults.d/10-rapids.conf" = include "../files/spark/gpu-defaults.conf";
+            file "/opt/spark/defaults.d/10-rapids.conf" = include "../files/spark/gpu-defaults.conf";
             file "/opt/spark/conf/get-gpus-resources.sh" = include "../files/spark/get-gpus-resources.sh" mode 0o755;
         }
         file "/opt/entrypoint.sh" = include "../files/spark/entrypoint.sh" mode 0o755;
         run [
-            "mkdir -p /opt/spark/conf/defaults.d /opt/spark/work-dir /opt/spark/logs /opt/spark/work",
-            "cat /opt/spark/conf/defaults.d/*.conf > /opt/spark/conf/spark-defaults.conf 2> /dev/null || : > /opt/spark/conf/spark-defaults.conf",
+            "mkdir -p /opt/spark/conf /opt/spark/defaults.d /opt/spark/work-dir /opt/spark/logs /opt/spark/work",
+            "cat /opt/spark/defaults.d/*.conf > /opt/spark/conf/spark-defaults.conf 2> /dev/null || : > /opt/spark/conf/spark-defaults.conf",
             "chgrp -R 0 /opt/spark/conf /opt/spark/work-dir /opt/spark/logs /opt/spark/work /home/spark",
             "chmod -R g+rwX /opt/spark/conf /opt/spark/work-dir /opt/spark/logs /opt/spark/work /home/spark",
             "find / -xdev -type f -perm /6000 -exec chmod a-s {} +",

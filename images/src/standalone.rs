@@ -38,3 +38,85 @@ image! {
         user 185:0;
     }
 }
+
+/// A setting of the standalone image: an environment variable, its meaning, and whether it is a
+/// secret (never given a default; documented in `.env.example` as empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Variable name.
+    pub name: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+    /// A secret: no default anywhere, passed at run time.
+    pub secret: bool,
+}
+
+/// Every variable the standalone image reads, documented. Defaults come from the image's `env`
+/// (a test checks both lists agree); secrets have none.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "SPARK_MODE",
+        doc: "`master` or `worker`: which daemon `standalone` starts",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_MASTER_HOST",
+        doc: "host name the master binds to and workers connect to",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_MASTER_PORT",
+        doc: "master RPC port",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_MASTER_WEBUI_PORT",
+        doc: "master web UI port",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_WORKER_WEBUI_PORT",
+        doc: "worker web UI port",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_WORKER_DIR",
+        doc: "worker scratch space for applications (a volume)",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_LOG_DIR",
+        doc: "daemon logs (a volume)",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_RPC_AUTHENTICATION_ENABLED",
+        doc: "`yes`: every RPC peer must present SPARK_RPC_AUTHENTICATION_SECRET (spark.authenticate)",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_RPC_ENCRYPTION_ENABLED",
+        doc: "`yes`: encrypt RPC traffic with AES (spark.network.crypto.enabled); needs authentication",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_LOCAL_STORAGE_ENCRYPTION_ENABLED",
+        doc: "`yes`: encrypt shuffle and spill files on disk (spark.io.encryption.enabled)",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_RPC_AUTHENTICATION_SECRET",
+        doc: "shared secret for RPC authentication; the same value on master, workers and clients",
+        secret: true,
+    },
+    Setting {
+        name: "SPARK_WORKER_CORES",
+        doc: "cores a worker offers (default: all)",
+        secret: false,
+    },
+    Setting {
+        name: "SPARK_WORKER_MEMORY",
+        doc: "memory a worker offers, e.g. `2g` (default: all but 1 GB)",
+        secret: false,
+    },
+];

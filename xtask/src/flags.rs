@@ -35,6 +35,8 @@ pub enum Images {
     Build(Build),
     /// Refresh images/pins.toml: current Debian versions, checksums of fetched artifacts.
     Lock(Lock),
+    /// Write Dockerfiles, contexts, docker-bake.json and the compose kits for use without Rust.
+    Export(Export),
     /// Prove built images in real containers (probes generated from each image's model).
     Test(Test),
     /// Build the specs of a JSON file (engine tests' fixtures).
@@ -149,6 +151,20 @@ pub struct Test {
     #[arg(long)]
     pub build: bool,
     /// Mirrors and cache (for `--build`).
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images export`
+#[derive(Debug, Args)]
+pub struct Export {
+    /// Output directory.
+    #[arg(long, default_value = "target/images/export")]
+    pub out: PathBuf,
+    /// Also fetch and verify every pinned input into the contexts (so Buildx can build offline).
+    #[arg(long)]
+    pub fetch: bool,
+    /// Mirrors and cache (for `--fetch`).
     #[command(flatten)]
     pub mirrors: Mirrors,
 }

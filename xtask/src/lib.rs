@@ -4,4 +4,5 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod kit;
 pub mod pins_lock;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod export;
 mod flags;
 mod generate;
 mod list;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
         Cmd::Images(Images::Lock(cmd)) => cmd.run(),
         Cmd::Images(Images::Test(cmd)) => cmd.run(),
+        Cmd::Images(Images::Export(cmd)) => cmd.run(),
     };
     match result {
         Ok(code) => code,

@@ -34,7 +34,7 @@ attempt_setup_fake_passwd_entry() {
   fi
 }
 
-# spark-defaults.conf for the daemons: the image's defaults (conf/defaults.d) plus the standalone
+# spark-defaults.conf for the daemons: the image's defaults ($SPARK_HOME/defaults.d) plus the standalone
 # settings from the environment, rewritten at every start so a restart never duplicates lines.
 # Private (0600): it may hold the RPC secret.
 write_standalone_conf() {
@@ -42,7 +42,7 @@ write_standalone_conf() {
   mkdir -p "$SPARK_CONF_DIR"
   : > "$conf"
   chmod 600 "$conf"
-  cat "$SPARK_HOME"/conf/defaults.d/*.conf >> "$conf" 2> /dev/null || true
+  cat "$SPARK_HOME"/defaults.d/*.conf >> "$conf" 2> /dev/null || true
   if [ "${SPARK_RPC_AUTHENTICATION_ENABLED:-no}" = "yes" ]; then
     if [ -z "${SPARK_RPC_AUTHENTICATION_SECRET:-}" ]; then
       echo "entrypoint: SPARK_RPC_AUTHENTICATION_ENABLED=yes needs SPARK_RPC_AUTHENTICATION_SECRET" >&2
