@@ -147,9 +147,12 @@ pub struct Lock {
 pub struct Test {
     /// Images to test, as `name:tag` or patterns with `*`; all buildable images when empty.
     pub filters: Vec<String>,
-    /// Build what is missing or stale first.
+    /// Build what is missing or stale first (and the images the probes need).
     #[arg(long)]
     pub build: bool,
+    /// Run only these probes (e.g. `--probe local --probe jdbc`); all that apply when empty.
+    #[arg(long = "probe")]
+    pub probes: Vec<String>,
     /// Mirrors and cache (for `--build`).
     #[command(flatten)]
     pub mirrors: Mirrors,

@@ -1,10 +1,118 @@
-//! `cargo xtask images test`: prove built images in real containers.
+//! `cargo xtask images test [FILTER…] [--build] [--probe NAME…]`: prove built images in real
+//! containers with the probes their models call for ([`xtask::probe`]).
+//!
+//! Images not built are reported, not built, unless `--build` (which also builds what the probes
+//! need: `postgresql:15` for JDBC, the Python base for a venv layer). Prints a table and merges
+//! the results into `target/images/test-results.json`.
 
-use crate::flags::Test;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use image_dsl::Image;
+use xtask::engine::{self, BuildSpec, graph};
+use xtask::probe::{self, Outcome, ProbeContext, ProbeKind, results, suite};
+
+use crate::build::runtime;
+use crate::flags::Test;
 
 impl Test {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
-        anyhow::bail!("`images test` is being written")
+        let ordered = xtask::catalog::ordered()?;
+        let specs: Vec<BuildSpec> = ordered.iter().map(|(_, _, s)| s.clone()).collect();
+        let selected = self.select(ordered.into_iter().map(|(i, _, _)| i).collect())?;
+        let mut opts = self.mirrors.options()?;
+        opts.progress = false;
+        let runtime = runtime()?;
+        let docker = runtime.block_on(engine::client::connect(None))?;
+
+        if self.build {
+            let mut wanted: Vec<String> = selected.iter().map(|(i, _)| i.reference()).collect();
+            wanted.extend(suite::prerequisites(&selected));
+            // Images whose inputs cannot be verified here are reported by the probe run instead.
+            wanted.retain(|r| suite::needs_mirror(&specs, r).is_empty());
+            if !wanted.is_empty() {
+                let to_build = graph::select(specs.clone(), &wanted)?;
+                let mut build_opts = opts.clone();
+                build_opts.progress = true;
+                let report = runtime.block_on(engine::build_all(to_build, &build_opts))?;
+                println!("{}", report.summary_table());
+                for failure in report.failures() {
+                    eprintln!("error: {failure}");
+                }
+            }
+        }
+
+        let ctx = ProbeContext {
+            docker,
+            catalog: images::catalog(),
+            specs,
+            build: opts,
+        };
+        let results = runtime.block_on(suite::run(&ctx, &selected, |r| {
+            let first = r.detail.lines().next().unwrap_or_default();
+            eprintln!(
+                "{} {} {}: {} ({:.1}s)",
+                r.outcome.word(),
+                r.image,
+                r.probe,
+                first,
+                r.seconds
+            );
+        }));
+        println!("{}", results::table(&results));
+        for failed in results.iter().filter(|r| r.outcome == Outcome::Failed) {
+            eprintln!("error: {}", failed.detail);
+        }
+        let path = results::results_path();
+        suite::save(&path, &results).with_context(|| format!("writing {}", path.display()))?;
+        println!("results in {}", path.display());
+        Ok(if results.iter().any(|r| r.outcome == Outcome::Failed) {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+
+    /// The images the filters name (only those, not what they build on), each with the probes
+    /// its model calls for, narrowed to `--probe` when given.
+    fn select(&self, catalog: Vec<Image>) -> anyhow::Result<Vec<(Image, Vec<ProbeKind>)>> {
+        let wanted: Vec<ProbeKind> = self
+            .probes
+            .iter()
+            .map(|name| {
+                ProbeKind::from_name(name).with_context(|| {
+                    let all: Vec<&str> = ProbeKind::ALL.iter().map(|k| k.name()).collect();
+                    format!("no probe is called `{name}`; probes: {}", all.join(", "))
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for pattern in &self.filters {
+            if !catalog
+                .iter()
+                .any(|i| graph::glob_match(pattern, &i.reference()))
+            {
+                anyhow::bail!(
+                    "no image matches `{pattern}`; run `cargo xtask images list` to see the names"
+                );
+            }
+        }
+        Ok(catalog
+            .into_iter()
+            .filter(|i| {
+                self.filters.is_empty()
+                    || self
+                        .filters
+                        .iter()
+                        .any(|p| graph::glob_match(p, &i.reference()))
+            })
+            .map(|image| {
+                let kinds: Vec<ProbeKind> = probe::probes_for(&image)
+                    .into_iter()
+                    .filter(|k| wanted.is_empty() || wanted.contains(k))
+                    .collect();
+                (image, kinds)
+            })
+            .filter(|(_, kinds)| !kinds.is_empty())
+            .collect())
     }
 }

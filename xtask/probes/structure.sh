@@ -1,0 +1,23 @@
+#!/bin/sh
+# Filesystem facts for the structure probe (xtask/src/probe/structure.rs), one `KEY value` line
+# each; the probe decides what is wrong. Runs as root so nothing is hidden by permissions.
+find / -xdev -perm /6000 -type f 2>/dev/null | sed 's/^/SETID /'
+for f in /root/.pip /root/.config/pip /etc/pip.conf /root/.netrc /root/.pypirc \
+  /root/.docker/config.json /etc/apt/auth.conf /etc/apt/apt.conf.d/*proxy* \
+  /etc/apt/apt.conf.d/*Proxy* /etc/apt/auth.conf.d/* /root/.cache/pip /root/.m2/settings.xml \
+  /root/.ivy2 /root/.gradle/gradle.properties /opt/spark/examples /opt/spark/R; do
+  [ -e "$f" ] && echo "LEFTOVER $f"
+done
+grep -ils 'proxy' /etc/environment /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null | sed 's/^/PROXYCONF /'
+if [ -d /usr/local/share/ca-certificates ]; then
+  find /usr/local/share/ca-certificates -type f | sed 's/^/EXTRACERT /'
+fi
+find /etc/ssl/certs -maxdepth 1 -type f ! -name ca-certificates.crt 2>/dev/null | sed 's/^/CERTFILE /'
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  echo "BUNDLE $(grep -c 'BEGIN CERTIFICATE' /etc/ssl/certs/ca-certificates.crt)"
+  echo "DEBIANCERTS $(grep -c '^[^#!]' /etc/ca-certificates.conf 2>/dev/null || echo 0)"
+fi
+if [ -d /opt/spark/jars ]; then
+  ls /opt/spark/jars | sed 's/^/JAR /'
+fi
+echo "END"

@@ -1,0 +1,86 @@
+//! The JDBC probe: the catalog's PostgreSQL image on a private network (password from the
+//! environment, readiness from its own health check), a table created with `psql` inside it, and
+//! Spark (local mode, the image under test) reading it through the bundled `postgresql.jar`.
+
+use std::time::Duration;
+
+use image_dsl::Image;
+
+use super::jobs::{self, JOB_PY};
+use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok};
+
+/// The catalog image the probe reads from.
+pub const POSTGRES: &str = "postgresql:15";
+
+/// psql inside the PostgreSQL image.
+const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
+
+/// The table the job reads; its rows are what `job.py jdbc` checks.
+const TABLE_SQL: &str = "CREATE TABLE probe_people (name text PRIMARY KEY, amount integer NOT NULL); \
+     INSERT INTO probe_people VALUES ('ada', 10), ('grace', 20), ('linus', 30);";
+
+const LIMIT: Duration = Duration::from_secs(240);
+
+/// Runs PostgreSQL and the Spark job; `Ok` carries the job's facts.
+pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
+    let reference = image.reference();
+    if !ctx.built(POSTGRES).await {
+        return Err(ProbeError::Prerequisite {
+            image: reference,
+            probe: ProbeKind::Jdbc,
+            needs: POSTGRES.to_owned(),
+        });
+    }
+    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Jdbc);
+    let password = format!("pw{:x}", std::process::id().wrapping_mul(2_654_435_761));
+    let result = async {
+        sandbox.network().await?;
+        let db = sandbox
+            .start(
+                ContainerSpec::new("postgres", POSTGRES, &[])
+                    .env([("POSTGRES_PASSWORD", password.as_str())]),
+            )
+            .await?;
+        sandbox.wait_healthy(&db, LIMIT).await?;
+        let psql = [
+            PSQL,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "/run/postgresql",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            TABLE_SQL,
+        ];
+        let created = sandbox.exec(&db, &psql, None).await?;
+        if created.code != 0 {
+            return Err(sandbox.failed(
+                format!("psql could not create the table (exit {})", created.code),
+                &created.log,
+            ));
+        }
+        let url = format!("jdbc:postgresql://{db}:5432/postgres");
+        let job = ContainerSpec::new(
+            "spark",
+            &reference,
+            &[
+                "python3",
+                &jobs::path(JOB_PY),
+                "jdbc",
+                &url,
+                "postgres",
+                &password,
+                "probe_people",
+            ],
+        )
+        .files(&[JOB_PY]);
+        let finished = sandbox.run(job, LIMIT).await?;
+        expect_ok(&sandbox, "the JDBC job", &finished)
+    }
+    .await;
+    sandbox.cleanup().await;
+    result
+}

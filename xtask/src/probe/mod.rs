@@ -1,0 +1,211 @@
+//! Probes: tests generated from each image's model and run in real containers on the Docker
+//! engine (`cargo xtask images test`, `tests/probe.rs`).
+//!
+//! [`plan::probes_for`] reads what an image is from its model (Spark flavour, entrypoint role,
+//! health check, installed wheels) and picks the probes; each probe runs in its own [`Sandbox`]
+//! (uniquely named containers and a private network, removed afterwards) and checks results the
+//! job scripts under `xtask/probes/` compute. Stages: `plan` (which probes) → `sandbox` (engine
+//! plumbing) → one module per probe family → [`results`] (table and JSON).
+
+pub mod cluster;
+pub mod connect;
+pub mod gpu;
+pub mod health;
+pub mod iceberg;
+pub mod jdbc;
+pub mod jobs;
+pub mod local;
+pub mod plan;
+pub mod results;
+pub mod sandbox;
+pub mod structure;
+pub mod suite;
+
+use std::time::Instant;
+
+use bollard::Docker;
+use image_dsl::Image;
+
+use crate::engine::{BuildOptions, BuildSpec};
+pub use plan::{ProbeKind, probes_for};
+pub use results::{Outcome, ProbeResult};
+pub use sandbox::{ContainerSpec, Sandbox};
+
+/// Why a probe did not pass.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// A check failed; `log` is the tail of the relevant container's output.
+    #[error("{image}: probe {probe}: {what}{}", show_log(log))]
+    Failed {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// What was expected and what happened.
+        what: String,
+        /// Log tail.
+        log: String,
+    },
+    /// Something did not happen in time.
+    #[error("{image}: probe {probe}: no {what} within {seconds}s{}", show_log(log))]
+    Timeout {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// Seconds waited.
+        seconds: u64,
+        /// What was awaited.
+        what: String,
+        /// Log tail.
+        log: String,
+    },
+    /// The engine refused a request.
+    #[error("{image}: probe {probe}: the engine failed at `{step}`: {source}; check `docker info`")]
+    Engine {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// The request.
+        step: &'static str,
+        /// The engine's error.
+        source: bollard::errors::Error,
+    },
+    /// Another image the probe needs is not built.
+    #[error("{image}: probe {probe}: needs {needs}, which is not built; run with --build")]
+    Prerequisite {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// The missing image.
+        needs: String,
+    },
+    /// A derived image the probe builds could not be built.
+    #[error("{image}: probe {probe}: building {derived} failed: {message}")]
+    Derived {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// The derived image.
+        derived: String,
+        /// The engine's report.
+        message: String,
+    },
+}
+
+fn show_log(log: &str) -> String {
+    if log.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n  log tail:\n    {}", log.replace('\n', "\n    "))
+    }
+}
+
+/// What probes need besides the image under test.
+pub struct ProbeContext {
+    /// The engine.
+    pub docker: Docker,
+    /// Every catalog image (a probe may need another one, e.g. `postgresql:15`).
+    pub catalog: Vec<Image>,
+    /// The catalog's build specs, for derived images built through the engine.
+    pub specs: Vec<BuildSpec>,
+    /// How derived images are built.
+    pub build: BuildOptions,
+}
+
+impl ProbeContext {
+    /// The catalog image `reference`.
+    pub fn image(&self, reference: &str) -> Option<&Image> {
+        self.catalog.iter().find(|i| i.reference() == reference)
+    }
+
+    /// Whether `reference` exists in the engine.
+    pub async fn built(&self, reference: &str) -> bool {
+        self.docker.inspect_image(reference).await.is_ok()
+    }
+}
+
+/// Runs `kind` against `image` and reports it; never panics on engine or probe failures.
+pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeResult {
+    let started = Instant::now();
+    let outcome = match kind {
+        ProbeKind::Structure => structure::run(ctx, image).await,
+        ProbeKind::Local => local::pyspark(ctx, image, None).await,
+        ProbeKind::RandomUid => local::random_uid(ctx, image).await,
+        ProbeKind::SparkPi => local::spark_pi(ctx, image).await,
+        ProbeKind::Standalone => cluster::standalone(ctx, image).await,
+        ProbeKind::RpcAuth => cluster::rpc_auth(ctx, image).await,
+        ProbeKind::Executor => cluster::executor(ctx, image).await,
+        ProbeKind::Connect => connect::run(ctx, image).await,
+        ProbeKind::Jdbc => jdbc::run(ctx, image).await,
+        ProbeKind::IcebergPython => iceberg::run(ctx, image).await,
+        ProbeKind::GpuConfig => gpu::run(ctx, image).await,
+        ProbeKind::Healthcheck => health::run(ctx, image).await,
+    };
+    ProbeResult::new(&image.reference(), kind, outcome, started.elapsed())
+}
+
+/// The `PROBE-<key> value` line a job printed, if any (the last one wins).
+pub fn marker<'a>(log: &'a str, key: &str) -> Option<&'a str> {
+    let prefix = format!("PROBE-{key} ");
+    log.lines().rev().find_map(|l| {
+        let l = l.rsplit('\r').next().unwrap_or(l);
+        l.find(&prefix).map(|at| l[at + prefix.len()..].trim())
+    })
+}
+
+/// The job's `PROBE-OK` facts, or a failure naming what the job printed instead.
+pub fn expect_ok(
+    sandbox: &Sandbox,
+    what: &str,
+    finished: &sandbox::Finished,
+) -> Result<String, ProbeError> {
+    match marker(&finished.log, "OK") {
+        Some(facts) if finished.code == 0 => Ok(facts.to_owned()),
+        Some(_) => Err(sandbox.failed(
+            format!(
+                "{what} printed its result but exited with {}",
+                finished.code
+            ),
+            &finished.log,
+        )),
+        None => Err(sandbox.failed(
+            format!("{what} exited with {} without a result", finished.code),
+            &finished.log,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_found_after_progress_bars() {
+        let log = "noise\n[Stage 3:>  (0 + 2) / 2]\rPROBE-OK local sum=1\nPROBE-PI 3.14\n";
+        assert_eq!(marker(log, "OK"), Some("local sum=1"));
+        assert_eq!(marker(log, "PI"), Some("3.14"));
+        assert_eq!(marker(log, "APP-ID"), None);
+    }
+
+    #[test]
+    fn errors_name_the_image_the_probe_and_show_the_log() {
+        let err = ProbeError::Failed {
+            image: "spark-3.5.7:baseline".into(),
+            probe: ProbeKind::Local,
+            what: "the job exited with 1 without a result".into(),
+            log: "Traceback\nAssertionError: sum".into(),
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "spark-3.5.7:baseline: probe local: the job exited with 1 without a result\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("    AssertionError: sum"), "{text}");
+    }
+}
