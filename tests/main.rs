@@ -3,5 +3,6 @@
 mod engine;
 mod lock;
 mod output;
+mod probe;
 mod snapshots;
 mod ui;

@@ -39,6 +39,8 @@ pub enum Images {
     Export(Export),
     /// Prove built images in real containers (probes generated from each image's model).
     Test(Test),
+    /// Write target/images/report.md: every image, built here or what it needs, size, budget, probes.
+    Report(Report),
     /// Build the specs of a JSON file (engine tests' fixtures).
     #[command(hide = true)]
     BuildSpecs(BuildSpecs),
@@ -141,6 +143,10 @@ pub struct Lock {
     #[command(flatten)]
     pub mirrors: Mirrors,
 }
+
+/// `images report`
+#[derive(Debug, Args)]
+pub struct Report {}
 
 /// `images test`
 #[derive(Debug, Args)]

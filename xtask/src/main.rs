@@ -7,6 +7,7 @@ mod flags;
 mod generate;
 mod list;
 mod lock;
+mod report;
 mod test;
 
 use clap::Parser;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
         Cmd::Images(Images::Lock(cmd)) => cmd.run(),
         Cmd::Images(Images::Test(cmd)) => cmd.run(),
+        Cmd::Images(Images::Report(cmd)) => cmd.run(),
         Cmd::Images(Images::Export(cmd)) => cmd.run(),
     };
     match result {

@@ -19,7 +19,8 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
     let limit = allowed(image) + MARGIN;
     let started = std::time::Instant::now();
     let result = async {
-        let spec = ContainerSpec::new("service", &reference, &[]).env(required_env(image));
+        let host = sandbox.name("service");
+        let spec = ContainerSpec::new("service", &reference, &[]).env(required_env(image, &host));
         let name = sandbox.start(spec).await?;
         sandbox.wait_healthy(&name, limit).await?;
         Ok(format!(
@@ -62,12 +63,24 @@ fn seconds(text: &str) -> Duration {
     Duration::from_secs(total)
 }
 
-/// Variables a service needs to start at all.
-fn required_env(image: &Image) -> Vec<(&'static str, &'static str)> {
-    match image.name.as_str() {
-        "postgresql" => vec![("POSTGRES_PASSWORD", "probe-health")],
-        _ => vec![],
+/// Variables a service needs to start at all: PostgreSQL's password, and for an image that
+/// names its own host (`SPARK_MASTER_HOST`, which compose files point at the service name) the
+/// probe container's host name.
+fn required_env(image: &Image, host: &str) -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
+    if image.name == "postgresql" {
+        env.push(("POSTGRES_PASSWORD", "probe-health".to_owned()));
     }
+    let declares = |key: &str| {
+        image.final_stage().steps.iter().any(|s| match s {
+            Step::Env(vars) => vars.iter().any(|(k, _)| k == key),
+            _ => false,
+        })
+    };
+    if declares("SPARK_MASTER_HOST") {
+        env.push(("SPARK_MASTER_HOST", host.to_owned()));
+    }
+    env
 }
 
 #[cfg(test)]

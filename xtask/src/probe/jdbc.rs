@@ -21,14 +21,23 @@ const TABLE_SQL: &str = "CREATE TABLE probe_people (name text PRIMARY KEY, amoun
 
 const LIMIT: Duration = Duration::from_secs(240);
 
-/// Runs PostgreSQL and the Spark job; `Ok` carries the job's facts.
+/// Runs [`POSTGRES`] and the Spark job; `Ok` carries the job's facts.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
+    run_with(ctx, image, POSTGRES).await
+}
+
+/// Runs the probe against the PostgreSQL image `postgres` (same contract as [`POSTGRES`]).
+pub async fn run_with(
+    ctx: &ProbeContext,
+    image: &Image,
+    postgres: &str,
+) -> Result<String, ProbeError> {
     let reference = image.reference();
-    if !ctx.built(POSTGRES).await {
+    if !ctx.built(postgres).await {
         return Err(ProbeError::Prerequisite {
             image: reference,
             probe: ProbeKind::Jdbc,
-            needs: POSTGRES.to_owned(),
+            needs: postgres.to_owned(),
         });
     }
     let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Jdbc);
@@ -37,7 +46,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
         sandbox.network().await?;
         let db = sandbox
             .start(
-                ContainerSpec::new("postgres", POSTGRES, &[])
+                ContainerSpec::new("postgres", postgres, &[])
                     .env([("POSTGRES_PASSWORD", password.as_str())]),
             )
             .await?;

@@ -303,15 +303,6 @@ impl Sandbox {
                 .map_err(|e| self.engine("inspect container", e))?
                 .state
                 .unwrap_or_default();
-            let health = state.health.and_then(|h| h.status);
-            match health {
-                Some(HealthStatusEnum::HEALTHY) => return Ok(()),
-                Some(HealthStatusEnum::UNHEALTHY) => {
-                    let log = self.logs(container).await;
-                    return Err(self.failed(format!("{container} turned unhealthy"), &log));
-                }
-                _ => {}
-            }
             if state.running != Some(true) {
                 let log = self.logs(container).await;
                 return Err(self.failed(
@@ -321,6 +312,14 @@ impl Sandbox {
                     ),
                     &log,
                 ));
+            }
+            match state.health.and_then(|h| h.status) {
+                Some(HealthStatusEnum::HEALTHY) => return Ok(()),
+                Some(HealthStatusEnum::UNHEALTHY) => {
+                    let log = self.logs(container).await;
+                    return Err(self.failed(format!("{container} turned unhealthy"), &log));
+                }
+                _ => {}
             }
             if Instant::now() > deadline {
                 return Err(self
