@@ -60,25 +60,27 @@ fn every_probe_kind_passes_on_a_representative_subset() {
         .enable_all()
         .build()
         .unwrap();
-    let results = runtime.block_on(run_subset());
+    let (build_failures, results) = runtime.block_on(run_subset());
     let table = results::table(&results);
     println!("{table}");
-    let bad: Vec<&ProbeResult> = results
+    let bad: Vec<&str> = results
         .iter()
         .filter(|r| r.outcome != Outcome::Passed)
+        .map(|r| r.detail.as_str())
         .collect();
     assert!(
-        bad.is_empty(),
-        "{} probe(s) did not pass:\n{}\n\n{table}",
+        build_failures.is_empty() && bad.is_empty(),
+        "{} image(s) did not build, {} probe(s) did not pass:\n{}\n\n{}\n\n{table}",
+        build_failures.len(),
         bad.len(),
-        bad.iter()
-            .map(|r| r.detail.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n")
+        build_failures.join("\n"),
+        bad.join("\n\n")
     );
 }
 
-async fn run_subset() -> Vec<ProbeResult> {
+/// Builds the subset (and what its probes need), then probes whatever was built: build failures
+/// and probe results are reported together.
+async fn run_subset() -> (Vec<String>, Vec<ProbeResult>) {
     let docker = support::docker().await;
     let catalog = images::catalog();
     let specs: Vec<BuildSpec> = xtask::catalog::ordered()
@@ -105,10 +107,7 @@ async fn run_subset() -> Vec<ProbeResult> {
     let report = engine::build_all(to_build, &opts)
         .await
         .unwrap_or_else(|e| panic!("the probe subset could not be built: {e}"));
-    assert!(
-        report.success(),
-        "the probe subset did not build:\n{report}"
-    );
+    let build_failures: Vec<String> = report.failures().map(ToString::to_string).collect();
 
     let ctx = ProbeContext {
         docker,
@@ -116,7 +115,7 @@ async fn run_subset() -> Vec<ProbeResult> {
         specs,
         build: opts,
     };
-    suite::run(&ctx, &selected, |r| {
+    let results = suite::run(&ctx, &selected, |r| {
         eprintln!(
             "{} {} {} ({:.1}s)",
             r.outcome.word(),
@@ -125,5 +124,6 @@ async fn run_subset() -> Vec<ProbeResult> {
             r.seconds
         )
     })
-    .await
+    .await;
+    (build_failures, results)
 }

@@ -48,7 +48,7 @@ impl Test {
             specs,
             build: opts,
         };
-        let results = runtime.block_on(suite::run(&ctx, &selected, |r| {
+        let progress = |r: &probe::ProbeResult| {
             let first = r.detail.lines().next().unwrap_or_default();
             eprintln!(
                 "{} {} {}: {} ({:.1}s)",
@@ -58,7 +58,16 @@ impl Test {
                 first,
                 r.seconds
             );
-        }));
+        };
+        // On Ctrl-C the running probe is dropped, and its sandbox removes its containers.
+        let results = runtime.block_on(async {
+            tokio::select! {
+                results = suite::run(&ctx, &selected, progress) => Ok(results),
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!(
+                    "interrupted; the running probe's containers and network were removed"
+                )),
+            }
+        })?;
         println!("{}", results::table(&results));
         for failed in results.iter().filter(|r| r.outcome == Outcome::Failed) {
             eprintln!("error: {}", failed.detail);

@@ -102,7 +102,12 @@ pub async fn rpc_auth(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
             return Err(sandbox.failed("a client without the secret ran its job", &log));
         }
         let master_log = sandbox.logs(&cluster.master).await;
-        let evidence = ["SaslMessage", "SASL", "authenticat", "AuthMessage"];
+        // What Spark's AuthRpcHandler/SaslRpcHandler say when a peer skips the handshake.
+        let evidence = [
+            "Expected SaslMessage",
+            "does not have SASL enabled",
+            "Expected AuthMessage",
+        ];
         let Some(seen) = evidence
             .iter()
             .find(|e| master_log.contains(**e) || log.contains(**e))
