@@ -13,8 +13,12 @@
 //! the test fails saying how to start one. About 15 minutes on a fresh 2-core machine, most of
 //! it building the images.
 
-use xtask::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root};
-use xtask::probe::{Outcome, ProbeContext, ProbeKind, ProbeResult, results, suite};
+use xtask::engine::{
+    self, BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root,
+};
+use xtask::probe::{
+    ContainerSpec, Outcome, ProbeContext, ProbeKind, ProbeResult, Sandbox, results, suite,
+};
 
 use crate::engine::support;
 
@@ -126,4 +130,34 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>) {
     })
     .await;
     (build_failures, results)
+}
+
+/// A probe that panics or is cancelled leaves nothing behind: dropping its sandbox removes its
+/// containers and network.
+#[test]
+fn a_dropped_sandbox_removes_its_containers_and_network() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let docker = support::docker().await;
+        engine::bootstrap(BASE_REFERENCE, false, &options())
+            .await
+            .unwrap_or_else(|e| panic!("the sandbox test needs the base image: {e}"));
+        let mut sandbox = Sandbox::new(&docker, BASE_REFERENCE, ProbeKind::Structure);
+        let network = sandbox.network().await.unwrap();
+        let sleeper = ContainerSpec::new("sleeper", BASE_REFERENCE, &["sleep", "600"]);
+        let name = sandbox.start(sleeper).await.unwrap();
+        assert!(sandbox.running(&name).await.unwrap());
+        drop(sandbox);
+        assert!(
+            docker.inspect_container(&name, None).await.is_err(),
+            "{name} outlived its sandbox"
+        );
+        assert!(
+            docker.inspect_network(&network, None).await.is_err(),
+            "{network} outlived its sandbox"
+        );
+    });
 }
