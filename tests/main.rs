@@ -1,6 +1,7 @@
 //! The workspace's integration tests, one binary so the linker runs once.
 
 mod engine;
+mod kit;
 mod lock;
 mod output;
 mod probe;

@@ -10,6 +10,13 @@
 # Runs under tini (PID 1) for signal forwarding and zombie reaping, as any uid with gid 0.
 set -eo pipefail
 
+# Compose files and Kubernetes manifests often pass optional settings as empty strings; Spark
+# reads many SPARK_* variables directly and treats "" as a value (SPARK_WORKER_CORES="" fails to
+# parse), so an empty variable means unset.
+for v in "${!SPARK_@}"; do
+  if [ -z "${!v}" ]; then unset "$v"; fi
+done
+
 : "${SPARK_HOME:=/opt/spark}"
 : "${SPARK_CONF_DIR:=$SPARK_HOME/conf}"
 export SPARK_HOME SPARK_CONF_DIR
