@@ -9,6 +9,9 @@ for f in /root/.pip /root/.config/pip /etc/pip.conf /root/.netrc /root/.pypirc \
   [ -e "$f" ] && echo "LEFTOVER $f"
 done
 grep -ils 'proxy' /etc/environment /etc/apt/apt.conf /etc/apt/apt.conf.d/* 2>/dev/null | sed 's/^/PROXYCONF /'
+for d in /etc/ssl/private /root/.ssh /home/*/.ssh; do
+  [ -d "$d" ] && find "$d" -type f | sed 's/^/PRIVATEKEY /'
+done
 if [ -d /usr/local/share/ca-certificates ]; then
   find /usr/local/share/ca-certificates -type f | sed 's/^/EXTRACERT /'
 fi

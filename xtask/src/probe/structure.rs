@@ -3,9 +3,10 @@
 //! From the engine's image inspect: the configured user is the model's numeric `uid:gid`, no
 //! proxy variables or secrets in `ENV`, size within the model's budget. From a root container
 //! running `xtask/probes/structure.sh` (skipped for data-only layers, which have no shell): no
-//! setuid/setgid files, no proxy/pip/netrc/registry-credential leftovers, no CA beyond Debian's
-//! bundle, no examples or R, and the jars the model puts in `/opt/spark/jars` are there. A
-//! second container checks `id` under the image's own user. Every violation is listed at once.
+//! setuid/setgid files, no proxy/pip/netrc/registry-credential leftovers, no private keys
+//! (`/etc/ssl/private`, `.ssh`), no CA beyond Debian's bundle, no examples or R, and the jars
+//! the model puts in `/opt/spark/jars` are there. A second container checks `id` under the
+//! image's own user. Every violation is listed at once.
 
 use std::time::Duration;
 
@@ -161,6 +162,7 @@ pub fn scan_problems(log: &str, expected_jars: &[String]) -> Vec<String> {
             "PROXYCONF" => problems.push(format!("proxy setting in {value}")),
             "EXTRACERT" => problems.push(format!("extra CA certificate: {value}")),
             "CERTFILE" => problems.push(format!("certificate outside Debian's bundle: {value}")),
+            "PRIVATEKEY" => problems.push(format!("private key or SSH material: {value}")),
             "BUNDLE" => bundle = value.trim().parse::<u32>().ok(),
             "DEBIANCERTS" => debian = value.trim().parse::<u32>().ok(),
             "JAR" => jars.push(value.trim()),
@@ -232,12 +234,13 @@ mod tests {
     #[test]
     fn the_scan_lists_every_violation_at_once() {
         let log = "SETID /usr/bin/passwd\nLEFTOVER /root/.pip\nEXTRACERT /usr/local/share/ca-certificates/proxy.crt\n\
+                   PRIVATEKEY /etc/ssl/private/ssl-cert-snakeoil.key\n\
                    BUNDLE 149\nDEBIANCERTS 148\nJAR spark-core_2.12-3.5.7.jar\nEND\n";
         let problems = scan_problems(
             log,
             &["spark-core_2.12-3.5.7.jar".into(), "postgresql.jar".into()],
         );
-        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems.len(), 6, "{problems:#?}");
         assert!(problems.iter().any(|p| p.contains("/usr/bin/passwd")));
         assert!(problems.iter().any(|p| p.contains("149 certificates")));
         assert!(
