@@ -9,7 +9,7 @@ image! {
     pub image postgresql {
         name "postgresql";
         tag "15";
-        budget 300 MB;
+        budget 400 MB;
         from debian "bookworm";
         run [
             "groupadd --system --gid 70 postgres",

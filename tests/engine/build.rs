@@ -267,3 +267,50 @@ async fn rebuilding_one_of_two_identical_images_keeps_the_other_tagged() {
         "b must keep its image"
     );
 }
+
+/// Debian drops superseded versions from its archive: a pin it no longer serves fails the build
+/// with the package named and the command that refreshes the pins, not with apt's generic error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_apt_pin_names_the_package_and_the_fix() {
+    let docker = docker().await;
+    let reference = unique("vanished-pin");
+    let (name, tag) = reference.split_at(reference.find('-').unwrap_or(0));
+    let image = image_dsl::Image {
+        name: name.to_owned(),
+        tag: tag.trim_start_matches('-').to_owned(),
+        description: "a pin Debian no longer serves".to_owned(),
+        source: file!(),
+        budget: image_dsl::SizeBudget(200_000_000),
+        spark: None,
+        stages: vec![image_dsl::Stage {
+            name: None,
+            base: image_dsl::Base::Debian(image_dsl::DebianSuite::Bookworm),
+            steps: vec![
+                image_dsl::Step::Apt(vec![image_dsl::AptPin {
+                    package: "tini",
+                    version: "0.19.0-99",
+                }]),
+                image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
+            ],
+        }],
+    };
+    let spec = xtask::catalog::spec(&image, &image_dsl::render(&image));
+    let report = build_all(vec![spec], &options())
+        .await
+        .expect("the run starts");
+    let failure = report
+        .failures()
+        .next()
+        .expect("the build fails")
+        .to_string();
+    assert!(
+        failure.contains("Debian no longer serves tini=0.19.0-99"),
+        "{failure}"
+    );
+    assert!(failure.contains("cargo xtask images lock"), "{failure}");
+    assert!(failure.contains(&image.reference()), "{failure}");
+    assert!(
+        tagged(&docker, &image.reference()).await.is_none(),
+        "a failed build left a tag"
+    );
+}

@@ -101,6 +101,18 @@ pub struct Bench {
     /// Rounds to time (the median is reported).
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
+    /// Also measure a no-op build of the buildable catalog against `docker build` of the same
+    /// Dockerfiles with a warm cache (builds whatever is missing first).
+    #[arg(long)]
+    pub engine: bool,
+    /// With --engine: only these images (and what they build on); default all buildable.
+    pub filters: Vec<String>,
+    /// With --engine: leave these images (patterns with `*`) out, e.g. 'python-deps:gpu'.
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
 }
 
 /// `images bootstrap`

@@ -354,6 +354,9 @@ impl Schedule<'_> {
             self.docker
                 .build_image(options, None, Some(bollard::body_full(tar.into())));
         let mut step = String::from("build");
+        // The current step's last output lines: on failure they say why (e.g. the vanished apt
+        // pin the generated pre-check names), where the engine only says the command failed.
+        let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
         let mut id = None;
         while let Some(item) = stream.next().await {
             match item {
@@ -364,6 +367,14 @@ impl Schedule<'_> {
                             if line.starts_with("Step ") {
                                 step = line.trim().to_owned();
                                 bar.set_message(shorten(&step, 70));
+                                tail.clear();
+                            } else if !line.starts_with(" ---> ")
+                                && !line.starts_with("Removing intermediate container")
+                            {
+                                if tail.len() == 8 {
+                                    tail.pop_front();
+                                }
+                                tail.push_back(strip_ansi(line.trim_end()));
                             }
                             if self.verbose {
                                 bar.suspend(|| eprintln!("[{}] {line}", spec.reference));
@@ -376,10 +387,23 @@ impl Schedule<'_> {
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {
                     let _ = writeln!(log, "ERROR: {error}");
+                    // "The command '<the whole RUN>' returned a non-zero code: N" repeats the step.
+                    let summary = match error.rsplit_once("returned a non-zero code") {
+                        Some((_, code)) => format!("exit code{}", code.trim_end()),
+                        None => error.trim().to_owned(),
+                    };
+                    let output: Vec<&str> = tail
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|l| !l.trim().is_empty())
+                        .collect();
                     return Err(ImageError::Step {
                         image,
-                        step,
-                        message: error.trim().to_owned(),
+                        step: shorten(&step, 100),
+                        message: format!(
+                            "{summary}; its last output:\n    {}\n ",
+                            output.join("\n    ")
+                        ),
                         log: log_path.to_owned(),
                     });
                 }
@@ -421,6 +445,24 @@ fn progress_bar(reference: &str) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// `text` without ANSI colour sequences (the classic builder colours RUN's stderr).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn shorten(text: &str, max: usize) -> String {
