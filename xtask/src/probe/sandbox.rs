@@ -5,7 +5,6 @@
 //! and failure alike; if a probe panics or its future is dropped, `Drop` removes them from a
 //! short-lived thread with its own engine connection.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
@@ -139,7 +138,7 @@ impl Sandbox {
         format!("{}-{role}", self.prefix)
     }
 
-    /// A failure of this probe, with the log tail of `container` when given.
+    /// A failure of this probe: `what` happened, with the tail of `log` (may be empty).
     pub fn failed(&self, what: impl Into<String>, log: &str) -> ProbeError {
         ProbeError::Failed {
             image: self.image.clone(),
@@ -496,11 +495,6 @@ pub fn tail(log: &str) -> String {
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("[Stage "))
         .collect();
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
-}
-
-/// `KEY=value` pairs as a map (later keys win), for tests and messages.
-pub fn env_map(env: &[String]) -> HashMap<&str, &str> {
-    env.iter().filter_map(|kv| kv.split_once('=')).collect()
 }
 
 #[cfg(test)]
