@@ -3,9 +3,10 @@
 //! From the engine's image inspect: the configured user is the model's numeric `uid:gid`, no
 //! proxy variables or secrets in `ENV`, size within the model's budget. From a root container
 //! running `xtask/probes/structure.sh` (skipped for data-only layers, which have no shell): no
-//! setuid/setgid files, no proxy/pip/netrc/registry-credential leftovers, no private keys
-//! (`/etc/ssl/private`, `.ssh`), no CA beyond Debian's bundle, no examples or R, and the jars
-//! the model puts in `/opt/spark/jars` are there. A second container checks `id` under the
+//! setuid/setgid files (unless the model runs the image as root on purpose), no
+//! proxy/pip/netrc/registry-credential leftovers, no private keys (`/etc/ssl/private`, `.ssh`),
+//! no CA beyond Debian's bundle, no examples or R, and the jars the model puts in
+//! `/opt/spark/jars` are there. A second container checks `id` under the
 //! image's own user. Every violation is listed at once.
 
 use std::time::Duration;
@@ -18,6 +19,9 @@ use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox};
 use crate::engine::report::human_size;
 
 const LIMIT: Duration = Duration::from_secs(180);
+
+/// How a setuid/setgid finding starts.
+const SETID: &str = "setuid/setgid file: ";
 
 /// Where Spark's jars are.
 const JARS_DIR: &str = "/opt/spark/jars/";
@@ -67,10 +71,11 @@ async fn check(
                 &finished.log,
             ));
         }
-        problems.extend(scan_problems(
-            &finished.log,
-            &expected_jars(&ctx.catalog, image),
-        ));
+        let mut found = scan_problems(&finished.log, &expected_jars(&ctx.catalog, image));
+        if root_because(image).is_some() {
+            found.retain(|p| !p.starts_with(SETID));
+        }
+        problems.extend(found);
         if let Some(user) = image.user() {
             let id = ContainerSpec::new("id", &reference, &["-c", "echo \"ID $(id -u):$(id -g)\""])
                 .entrypoint(&["/bin/sh"]);
@@ -90,8 +95,12 @@ async fn check(
         }
     }
     if problems.is_empty() {
+        let setid = match root_because(image) {
+            Some(_) => "; setuid allowed: the model runs it as root on purpose",
+            None => "",
+        };
         Ok(format!(
-            "user {}, {} of {}",
+            "user {}, {} of {}{setid}",
             image.user().map(|u| u.to_string()).unwrap_or_default(),
             human_size(size),
             human_size(image.budget.bytes())
@@ -106,6 +115,21 @@ async fn check(
             "",
         ))
     }
+}
+
+/// The reason the model gives for running as root (`user root because …`), if it does: such an
+/// image (a login box with sudo and sshd) needs its setuid programs, so that rule does not apply.
+fn root_because(image: &Image) -> Option<&str> {
+    image
+        .final_stage()
+        .steps
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            Step::RootBecause(why) => Some(Some(why.as_str())),
+            Step::User(_) => Some(None),
+            _ => None,
+        })?
 }
 
 /// What the image's config and size reveal: user, proxy and secret variables, budget.
@@ -157,7 +181,7 @@ pub fn scan_problems(log: &str, expected_jars: &[String]) -> Vec<String> {
     for line in log.lines() {
         let (key, value) = line.split_once(' ').unwrap_or((line, ""));
         match key {
-            "SETID" => problems.push(format!("setuid/setgid file: {value}")),
+            "SETID" => problems.push(format!("{SETID}{value}")),
             "LEFTOVER" => problems.push(format!("build leftover: {value}")),
             "PROXYCONF" => problems.push(format!("proxy setting in {value}")),
             "EXTRACERT" => problems.push(format!("extra CA certificate: {value}")),
@@ -275,6 +299,15 @@ mod tests {
         ] {
             assert!(four.iter().any(|j| j == jar), "{jar} not in {four:?}");
         }
+    }
+
+    #[test]
+    fn only_images_declared_root_on_purpose_may_keep_setuid_programs() {
+        let catalog = images::catalog();
+        let find = |r: &str| catalog.iter().find(|i| i.reference() == r).unwrap();
+        assert!(root_because(find("devbox:bookworm-debian")).is_some());
+        assert!(root_because(find("spark-3.5.7:baseline")).is_none());
+        assert!(root_because(find("postgresql:15")).is_none());
     }
 
     #[test]
