@@ -23,6 +23,9 @@ const JOB_LIMIT: Duration = Duration::from_secs(300);
 /// Standalone master RPC port.
 const MASTER_PORT: u16 = 7077;
 
+/// The driver's RPC port in the executor probe (its block manager uses the next one).
+const DRIVER_PORT: u16 = 7078;
+
 /// What the master logs once it accepts workers and applications.
 const MASTER_READY: &str = "I have been elected leader";
 
@@ -167,9 +170,11 @@ pub async fn executor(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
         let (driver_name, executor_name) = (sandbox.name("driver"), sandbox.name("executor"));
         let driver_script = format!(
             "export SPARK_DRIVER_BIND_ADDRESS=\"$(hostname -i)\"; exec {entrypoint} driver \
-             --master {url} --conf spark.driver.host={driver_name} --conf spark.driver.port=7078 \
-             --conf spark.blockManager.port=7079 {job} cluster {url} {executor_name}",
+             --master {url} --conf spark.driver.host={driver_name} \
+             --conf spark.driver.port={DRIVER_PORT} \
+             --conf spark.blockManager.port={block_manager} {job} cluster {url} {executor_name}",
             job = jobs::path(JOB_PY),
+            block_manager = DRIVER_PORT + 1,
         );
         let driver = sandbox
             .start(
@@ -185,24 +190,7 @@ pub async fn executor(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
         let java_opts: Vec<String> =
             serde_json::from_str(marker(&log, "EXECUTOR-JAVA-OPTS").unwrap_or("[]"))
                 .map_err(|e| sandbox.failed(format!("unreadable executor options: {e}"), &log))?;
-        let mut env: Vec<(String, String)> = vec![
-            (
-                "SPARK_DRIVER_URL".into(),
-                format!("spark://CoarseGrainedScheduler@{driver_name}:7078"),
-            ),
-            ("SPARK_EXECUTOR_ID".into(), "1".into()),
-            ("SPARK_EXECUTOR_CORES".into(), "2".into()),
-            ("SPARK_EXECUTOR_MEMORY".into(), "1g".into()),
-            ("SPARK_APPLICATION_ID".into(), app_id.clone()),
-            ("SPARK_RESOURCE_PROFILE_ID".into(), "0".into()),
-            ("SPARK_EXECUTOR_POD_NAME".into(), executor_name.clone()),
-        ];
-        env.extend(
-            java_opts
-                .iter()
-                .enumerate()
-                .map(|(i, o)| (format!("SPARK_JAVA_OPT_{i}"), o.clone())),
-        );
+        let env = executor_env(&driver_name, &executor_name, &app_id, &java_opts);
         let executor_script =
             format!("export SPARK_EXECUTOR_POD_IP=\"$(hostname -i)\"; exec {entrypoint} executor");
         let executor = sandbox
@@ -262,6 +250,39 @@ pub async fn executor(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
     .await;
     sandbox.cleanup().await;
     result
+}
+
+/// The environment Spark's Kubernetes scheduler gives executor 1 of `app_id` in pod `pod`
+/// (`BasicExecutorFeatureStep`), talking to the driver at `driver`:7078, with the driver's
+/// executor JVM options as `SPARK_JAVA_OPT_<n>`. The pod IP is added in the container.
+pub fn executor_env(
+    driver: &str,
+    pod: &str,
+    app_id: &str,
+    java_opts: &[String],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        (
+            "SPARK_DRIVER_URL",
+            format!("spark://CoarseGrainedScheduler@{driver}:{DRIVER_PORT}"),
+        ),
+        ("SPARK_EXECUTOR_ID", "1".to_owned()),
+        ("SPARK_EXECUTOR_CORES", "2".to_owned()),
+        ("SPARK_EXECUTOR_MEMORY", "1g".to_owned()),
+        ("SPARK_APPLICATION_ID", app_id.to_owned()),
+        ("SPARK_RESOURCE_PROFILE_ID", "0".to_owned()),
+        ("SPARK_EXECUTOR_POD_NAME", pod.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    env.extend(
+        java_opts
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (format!("SPARK_JAVA_OPT_{i}"), o.clone())),
+    );
+    env
 }
 
 fn with_executor_log(error: ProbeError, executor_log: &str) -> ProbeError {
@@ -362,5 +383,40 @@ impl Cluster {
             master,
             workers: names,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_executor_gets_what_the_kubernetes_scheduler_would_set() {
+        let opts = vec![
+            "--add-opens=java.base/java.nio=ALL-UNNAMED".to_owned(),
+            "-Dspark.driver.port=7078".to_owned(),
+        ];
+        let env = executor_env("drv", "exec-1", "app-1", &opts);
+        let get = |k: &str| {
+            env.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            get("SPARK_DRIVER_URL"),
+            Some("spark://CoarseGrainedScheduler@drv:7078")
+        );
+        assert_eq!(get("SPARK_APPLICATION_ID"), Some("app-1"));
+        assert_eq!(get("SPARK_EXECUTOR_POD_NAME"), Some("exec-1"));
+        assert_eq!(get("SPARK_JAVA_OPT_0"), Some(opts[0].as_str()));
+        assert_eq!(get("SPARK_JAVA_OPT_1"), Some("-Dspark.driver.port=7078"));
+        for key in [
+            "SPARK_EXECUTOR_ID",
+            "SPARK_EXECUTOR_CORES",
+            "SPARK_EXECUTOR_MEMORY",
+            "SPARK_RESOURCE_PROFILE_ID",
+        ] {
+            assert!(get(key).is_some(), "{key} missing");
+        }
     }
 }
