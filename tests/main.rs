@@ -1,5 +1,6 @@
 //! The workspace's integration tests, one binary so the linker runs once.
 
+mod devbox;
 mod engine;
 mod kit;
 mod lock;

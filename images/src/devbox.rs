@@ -46,8 +46,12 @@ image! {
         }
         file "/etc/ssh/sshd_config.d/10-hardening.conf" = include "../files/devbox/hardening.conf";
         file "/usr/local/bin/devbox-init" = include "../files/devbox/init.sh" mode 0o755;
+        file "/etc/skel/.zshrc" = include "../files/devbox/zshrc";
+        // Host keys are made per container by devbox-init; /run/secrets is where secret files
+        // are mounted, readable by root alone.
         run [
             "rm -f /etc/ssh/ssh_host_*",
+            "install -d -m 0700 /run/secrets",
             "ln -s /usr/bin/batcat /usr/local/bin/bat",
             "sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' /etc/locale.gen",
             "locale-gen > /dev/null",

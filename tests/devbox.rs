@@ -1,0 +1,467 @@
+//! The developer box (seed 004) on a real daemon, as a newcomer runs it: `docker run` with a user
+//! name and a public key, then `ssh`. A key login as that user, with zsh, within seconds; password
+//! and root logins refused even when the account has a password or root has the key; secrets
+//! passed in readable by the user alone. The `full` variant, whose downloads this machine cannot
+//! reach, stops before building and names every missing one.
+//!
+//! Each test runs its own throwaway container and key pair (ssh-keygen and ssh from the host's
+//! openssh-client, which `.ci/run` installs).
+
+use crate::engine::support;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use xtask::engine::{self, BuildSpec, EngineError, graph};
+
+const IMAGE: &str = "devbox:bookworm-debian";
+const FULL: &str = "devbox:bookworm-full";
+const USER: &str = "alice";
+/// The seed's goal for "container start to ready"; the target is under 2 s.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// Builds the Debian variant once for all tests of this module.
+async fn build_debian_variant() {
+    static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            support::docker().await;
+            let report = engine::build_all(specs(IMAGE), &support::options())
+                .await
+                .expect("build");
+            assert!(report.success(), "{}", report.summary_table());
+        })
+        .await;
+}
+
+/// `reference` and the images it builds on, from the catalog.
+fn specs(reference: &str) -> Vec<BuildSpec> {
+    let all = xtask::catalog::ordered()
+        .expect("catalog graph")
+        .into_iter()
+        .map(|(_, _, s)| s)
+        .collect();
+    graph::select(all, &[reference.to_owned()]).expect("the image is in the catalog")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?} ({e}): install openssh-client and docker.io (.ci/run does)")
+    })
+}
+
+/// A running box with its own key pair; removed when dropped.
+struct Devbox {
+    id: String,
+    port: String,
+    dir: tempfile::TempDir,
+    /// From `docker run` to the first successful `ssh … true`.
+    ready_after: Duration,
+}
+
+impl Devbox {
+    /// `docker run`s the box as `USER` with a fresh key (`extra` before the image name), then
+    /// waits until a key login works.
+    fn start(dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
+        let key = dir.path().join("id_ed25519");
+        let keygen = output(
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", ""])
+                .arg("-f")
+                .arg(&key),
+        );
+        assert!(
+            keygen.status.success(),
+            "ssh-keygen failed: {}",
+            text(&keygen)
+        );
+        let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+
+        let started = Instant::now();
+        let run = output(
+            Command::new("docker")
+                .args(["run", "--detach", "--publish", "127.0.0.1::22"])
+                .args(["--env", &format!("DEV_USER={USER}")])
+                .args(["--env", &format!("SSH_AUTHORIZED_KEY={}", public.trim())])
+                .args(extra)
+                .arg(IMAGE),
+        );
+        assert!(run.status.success(), "docker run failed: {}", text(&run));
+        let id = String::from_utf8_lossy(&run.stdout).trim().to_owned();
+        let mut devbox = Devbox {
+            port: String::new(),
+            id,
+            dir,
+            ready_after: Duration::ZERO,
+        };
+        let port = output(Command::new("docker").args(["port", &devbox.id, "22/tcp"]));
+        devbox.port = String::from_utf8_lossy(&port.stdout)
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(':').next())
+            .unwrap_or_else(|| panic!("no published port: {}\n{}", text(&port), devbox.logs()))
+            .to_owned();
+
+        loop {
+            if devbox.ssh(USER, &[], "true").status.success() {
+                devbox.ready_after = started.elapsed();
+                return devbox;
+            }
+            assert!(
+                started.elapsed() < READY_WITHIN,
+                "no key login as {USER} within {READY_WITHIN:?}; last attempt:\n{}\nthe box's log:\n{}",
+                text(&devbox.ssh(USER, &[], "true")),
+                devbox.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("id_ed25519")
+    }
+
+    /// `ssh` as `user` with the box's key, host checks off, no agent and no user config.
+    fn ssh_command(&self, user: &str, options: &[&str], remote: &str) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.env_remove("SSH_AUTH_SOCK")
+            .args(["-F", "/dev/null", "-p", &self.port, "-i"])
+            .arg(self.key())
+            .args(["-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"])
+            .args(["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+            .args(["-o", "ConnectTimeout=5"])
+            .args(options)
+            .arg(format!("{user}@127.0.0.1"))
+            .arg(remote);
+        cmd
+    }
+
+    fn ssh(&self, user: &str, options: &[&str], remote: &str) -> Output {
+        let options = [&["-o", "BatchMode=yes"], options].concat();
+        output(&mut self.ssh_command(user, &options, remote))
+    }
+
+    /// A shell script run as root inside the box, with `env` set.
+    fn exec(&self, env: &[(&str, &str)], script: &str) -> Output {
+        let mut cmd = Command::new("docker");
+        cmd.arg("exec");
+        for (name, value) in env {
+            cmd.args(["--env", &format!("{name}={value}")]);
+        }
+        let out = output(cmd.args([&self.id, "sh", "-euc", script]));
+        assert!(
+            out.status.success(),
+            "`{script}` failed in the box: {}",
+            text(&out)
+        );
+        out
+    }
+
+    fn logs(&self) -> String {
+        text(&output(Command::new("docker").args(["logs", &self.id])))
+    }
+}
+
+impl Drop for Devbox {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rm", "--force", &self.id])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The newcomer's path: run, ssh in with the key as the user named in the environment, whose
+/// login shell is zsh with a ready `~/.zshrc` (no new-user menu), all within seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_login_as_the_user_from_the_environment_works_within_seconds_with_zsh() {
+    build_debian_variant().await;
+    let size =
+        output(Command::new("docker").args(["image", "inspect", "--format", "{{.Size}}", IMAGE]));
+    let size: u64 = String::from_utf8_lossy(&size.stdout)
+        .trim()
+        .parse()
+        .expect("image size");
+    println!("{IMAGE}: {:.2} GB (budget 1.80 GB)", size as f64 / 1e9);
+    assert!(
+        size <= 1_800_000_000,
+        "{IMAGE} is {size} bytes, over its 1.8 GB budget"
+    );
+
+    let devbox = Devbox::start(temp_dir(), &[]);
+    println!(
+        "{IMAGE}: ssh login ready {:?} after docker run",
+        devbox.ready_after
+    );
+
+    let out = devbox.ssh(
+        USER,
+        &[],
+        "echo \"$SHELL\"; id -un; getent passwd \"$(id -un)\"",
+    );
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("/bin/zsh"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        lines.get(1).map(String::as_str),
+        Some(USER),
+        "{}",
+        text(&out)
+    );
+    let passwd = lines.get(2).cloned().unwrap_or_default();
+    assert!(
+        passwd.starts_with(&format!("{USER}:x:1000:1000:"))
+            && passwd.ends_with(":/home/alice:/bin/zsh"),
+        "passwd entry: {passwd}"
+    );
+
+    // An interactive zsh reads the image's ~/.zshrc cleanly instead of zsh-newuser-install.
+    let out = devbox.ssh(USER, &["-tt"], "zsh -i -c 'echo zshrc-ok' 2>&1");
+    let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        shown.trim(),
+        "zshrc-ok",
+        "an interactive zsh printed more than expected"
+    );
+    assert!(
+        devbox.ready_after < READY_WITHIN,
+        "ready after {:?}",
+        devbox.ready_after
+    );
+}
+
+/// sshd takes keys only and never root: a password the account really has is refused, and so is
+/// root with the very key that logs the user in. A control run with passwords switched on shows
+/// the password attempt is real.
+#[tokio::test(flavor = "multi_thread")]
+async fn password_and_root_logins_are_refused() {
+    build_debian_variant().await;
+    let devbox = Devbox::start(temp_dir(), &[]);
+    let public = std::fs::read_to_string(devbox.key().with_extension("pub")).expect("public key");
+    devbox.exec(
+        &[("USER_NAME", USER), ("KEY", public.trim())],
+        "echo \"$USER_NAME:correct-horse\" | chpasswd; echo 'root:correct-horse' | chpasswd; \
+         install -d -m 0700 /root/.ssh; printf '%s\\n' \"$KEY\" > /root/.ssh/authorized_keys",
+    );
+
+    let askpass = devbox.dir.path().join("askpass");
+    std::fs::write(&askpass, "#!/bin/sh\necho correct-horse\n").expect("write askpass");
+    std::fs::set_permissions(
+        &askpass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod askpass");
+    let password_login = |user: &str| {
+        let options = [
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+        ];
+        output(
+            devbox
+                .ssh_command(user, &options, "true")
+                .env("SSH_ASKPASS", &askpass)
+                .env("SSH_ASKPASS_REQUIRE", "force")
+                .env("DISPLAY", ":0"),
+        )
+    };
+
+    let out = password_login(USER);
+    assert!(!out.status.success(), "password login accepted");
+    assert!(
+        text(&out).contains("Permission denied (publickey)"),
+        "sshd offers more than public keys: {}",
+        text(&out)
+    );
+    let out = devbox.ssh("root", &[], "true");
+    assert!(!out.status.success(), "root logged in with the key");
+    assert!(text(&out).contains("Permission denied"), "{}", text(&out));
+    assert!(
+        devbox.logs().contains("ROOT LOGIN REFUSED"),
+        "sshd did not log the refused root login:\n{}",
+        devbox.logs()
+    );
+
+    // Control: with passwords allowed, the same attempt gets in; root still does not.
+    devbox.exec(
+        &[],
+        "printf 'PasswordAuthentication yes\\nAuthenticationMethods any\\n' \
+         > /etc/ssh/sshd_config.d/00-control.conf; kill -HUP \"$(cat /run/sshd.pid)\"",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !password_login(USER).status.success() {
+        assert!(
+            Instant::now() < deadline,
+            "the control password login failed: {}",
+            text(&password_login(USER))
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        !password_login("root").status.success(),
+        "root logged in with a password"
+    );
+}
+
+/// Secrets come in as files and stay the user's alone: the environment file (world-readable on
+/// the host, as a newcomer writes it) becomes `~/.ssh/environment` 0600 and the session's
+/// environment; the GitHub token becomes gh's hosts.yml 0600; the mounted files, the public key
+/// variable and the processes' environments are out of the user's reach.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_passed_in_are_the_users_alone() {
+    build_debian_variant().await;
+    let dir = temp_dir();
+    let env_file = dir.path().join("dev.env");
+    std::fs::write(
+        &env_file,
+        "API_TOKEN=tok-123\n# a comment\nDATABASE_URL=postgres://db/dev\n",
+    )
+    .expect("write env file");
+    let token = dir.path().join("github_token");
+    std::fs::write(&token, "ghp_example\n").expect("write token");
+    world_readable(&env_file);
+    world_readable(&token);
+    let env_mount = format!("{}:/run/secrets/devbox.env:ro", env_file.display());
+    let token_mount = format!("{}:/run/secrets/github_token:ro", token.display());
+    let devbox = Devbox::start(
+        dir,
+        &[
+            "--env",
+            "DEV_ENV_FILE=/run/secrets/devbox.env",
+            "--volume",
+            &env_mount,
+            "--volume",
+            &token_mount,
+        ],
+    );
+
+    let out = devbox.ssh(
+        USER,
+        &[],
+        "stat -c '%a %U %n' ~/.ssh/environment ~/.ssh/authorized_keys ~/.config/gh ~/.config/gh/hosts.yml; \
+         echo \"API_TOKEN=$API_TOKEN\"; echo \"key:${SSH_AUTHORIZED_KEY:-absent}\"; \
+         grep -c 'oauth_token: ghp_example' ~/.config/gh/hosts.yml; \
+         for f in /run/secrets/devbox.env /run/secrets/github_token /proc/1/environ \"/proc/$(cat /run/sshd.pid)/environ\"; do \
+           cat \"$f\" > /dev/null 2>&1 && echo \"readable $f\"; done; true",
+    );
+    let seen = text(&out);
+    assert!(out.status.success(), "{seen}");
+    for expected in [
+        "600 alice /home/alice/.ssh/environment",
+        "600 alice /home/alice/.ssh/authorized_keys",
+        "700 alice /home/alice/.config/gh",
+        "600 alice /home/alice/.config/gh/hosts.yml",
+        "API_TOKEN=tok-123",
+        "key:absent",
+    ] {
+        assert!(
+            seen.lines().any(|l| l == expected),
+            "expected `{expected}` in:\n{seen}"
+        );
+    }
+    assert!(
+        !seen.contains("readable "),
+        "the user can read secrets or environments:\n{seen}"
+    );
+    assert!(!devbox.logs().contains("warning"), "{}", devbox.logs());
+
+    // sshd itself does not carry the key variable on.
+    let sshd = devbox.exec(
+        &[],
+        "tr '\\0' '\\n' < \"/proc/$(cat /run/sshd.pid)/environ\"",
+    );
+    assert!(
+        !text(&sshd).contains("SSH_AUTHORIZED_KEY"),
+        "sshd's environment: {}",
+        text(&sshd)
+    );
+}
+
+fn world_readable(path: &Path) {
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+}
+
+/// The `full` variant needs release downloads and git sources this machine cannot reach: the run
+/// stops before building anything and names each, with how to point it at a mirror. Downloads
+/// with a pinned checksum (kubectl) are named by the fetch stage, which also runs before any build.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
+    support::docker().await;
+    let specs = specs(FULL);
+    let err = match engine::build_all(specs.clone(), &support::options()).await {
+        Err(EngineError::Unverified(err)) => err.to_string(),
+        Err(other) => panic!("expected the unverified-artifact error, got: {other}"),
+        Ok(report) => panic!("{FULL} was built:\n{}", report.summary_table()),
+    };
+    for missing in [
+        "helm 4.3.0",
+        "starship 1.26.0",
+        "lazygit 0.66.0",
+        "zellij 0.45.1",
+        "yq 4.54.1",
+        "oh-my-zsh d6aaafd",
+        "zsh-autosuggestions 2cb6eb6",
+        "t-eckert-dotfiles 0697956",
+    ] {
+        let line = err.lines().find(|l| l.trim_start().starts_with(missing));
+        let line = line.unwrap_or_else(|| panic!("`{missing}` is not named:\n{err}"));
+        assert!(
+            line.contains(&format!("needed by {FULL}")) && line.contains("mirror set by"),
+            "{line}"
+        );
+    }
+
+    let full = specs
+        .iter()
+        .filter(|s| s.reference == FULL)
+        .collect::<Vec<_>>();
+    match engine::fetch::Fetcher::new(support::options().settings)
+        .fetch_all(&full)
+        .await
+    {
+        Err(errors) => {
+            let text = errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                text.contains("kubernetes-client-linux-amd64 1.36.0")
+                    && text.contains("fix the mirror"),
+                "{text}"
+            );
+        }
+        // Where dl.k8s.io or a mirror answers, kubectl is there and verified: not missing.
+        Ok(fetched) => assert_eq!(fetched.len(), 1, "only kubectl has a pinned checksum"),
+    }
+    let inspect = output(Command::new("docker").args(["image", "inspect", FULL]));
+    assert!(
+        !inspect.status.success(),
+        "{FULL} exists although it cannot be built here"
+    );
+}
