@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use image_dsl::Image;
-use xtask::engine::{self, BuildSpec, graph};
+use xtask::engine::{self, BuildSpec, Status, graph};
 use xtask::probe::{self, Outcome, ProbeContext, ProbeKind, results, suite};
 
 use crate::build::runtime;
@@ -25,6 +25,8 @@ impl Test {
         let runtime = runtime()?;
         let docker = runtime.block_on(engine::client::connect(None))?;
 
+        // Why an image this run tried to build is missing: its build error, or the parent that failed.
+        let mut build_outcomes: Vec<(String, String)> = Vec::new();
         if self.build {
             let mut wanted: Vec<String> = selected.iter().map(|(i, _)| i.reference()).collect();
             wanted.extend(suite::prerequisites(&selected));
@@ -39,6 +41,18 @@ impl Test {
                 for failure in report.failures() {
                     eprintln!("error: {failure}");
                 }
+                build_outcomes = report
+                    .images
+                    .iter()
+                    .filter_map(|image| match &image.status {
+                        Status::Failed(error) => Some((image.reference.clone(), error.to_string())),
+                        Status::Skipped { because } => Some((
+                            image.reference.clone(),
+                            format!("not built: {because} did not build"),
+                        )),
+                        _ => None,
+                    })
+                    .collect();
             }
         }
 
@@ -68,6 +82,7 @@ impl Test {
                 )),
             }
         })?;
+        let results = with_build_outcomes(results, &build_outcomes);
         println!("{}", results::table(&results));
         for failed in results.iter().filter(|r| r.outcome == Outcome::Failed) {
             eprintln!("error: {}", failed.detail);
@@ -124,4 +139,23 @@ impl Test {
             .filter(|(_, kinds)| !kinds.is_empty())
             .collect())
     }
+}
+
+/// Rows of images that are missing because this run's build failed say so, and count as
+/// failures: `--build` was asked to make them.
+fn with_build_outcomes(
+    mut results: Vec<probe::ProbeResult>,
+    outcomes: &[(String, String)],
+) -> Vec<probe::ProbeResult> {
+    for row in results.iter_mut().filter(|r| r.probe == "-") {
+        if let Some((_, why)) = outcomes.iter().find(|(image, _)| *image == row.image) {
+            row.outcome = Outcome::Failed;
+            row.detail = if why.starts_with(&row.image) {
+                why.clone()
+            } else {
+                format!("{}: {why}", row.image)
+            };
+        }
+    }
+    results
 }

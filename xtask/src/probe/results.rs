@@ -96,6 +96,7 @@ pub fn table(results: &[ProbeResult]) -> String {
             let detail = r.detail.lines().next().unwrap_or_default();
             let detail = detail
                 .strip_prefix(&format!("{}: probe {}: ", r.image, r.probe))
+                .or_else(|| detail.strip_prefix(&format!("{}: ", r.image)))
                 .unwrap_or(detail);
             [
                 r.image.clone(),
