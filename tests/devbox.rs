@@ -101,27 +101,30 @@ impl Devbox {
             dir,
             ready_after: Duration::ZERO,
         };
-        let port = output(Command::new("docker").args(["port", &devbox.id, "22/tcp"]));
-        devbox.port = String::from_utf8_lossy(&port.stdout)
+        devbox.wait_for_login(started);
+        devbox
+    }
+
+    /// Finds the published port again (it changes on restart) and waits until a key login works,
+    /// recording the time since `started`.
+    fn wait_for_login(&mut self, started: Instant) {
+        let port = output(Command::new("docker").args(["port", &self.id, "22/tcp"]));
+        self.port = String::from_utf8_lossy(&port.stdout)
             .lines()
             .next()
             .and_then(|l| l.rsplit(':').next())
-            .unwrap_or_else(|| panic!("no published port: {}\n{}", text(&port), devbox.logs()))
+            .unwrap_or_else(|| panic!("no published port: {}\n{}", text(&port), self.logs()))
             .to_owned();
-
-        loop {
-            if devbox.ssh(USER, &[], "true").status.success() {
-                devbox.ready_after = started.elapsed();
-                return devbox;
-            }
+        while !self.ssh(USER, &[], "true").status.success() {
             assert!(
                 started.elapsed() < READY_WITHIN,
                 "no key login as {USER} within {READY_WITHIN:?}; last attempt:\n{}\nthe box's log:\n{}",
-                text(&devbox.ssh(USER, &[], "true")),
-                devbox.logs()
+                text(&self.ssh(USER, &[], "true")),
+                self.logs()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.ready_after = started.elapsed();
     }
 
     fn key(&self) -> PathBuf {
@@ -464,4 +467,124 @@ async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
         !inspect.status.success(),
         "{FULL} exists although it cannot be built here"
     );
+}
+
+/// `GIT_REPO` is cloned while sshd already answers, and appears as ~/project once complete; a
+/// restarted box (the same container) comes back with its user, host key and clone.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_repository_is_cloned_in_the_background_and_a_restart_keeps_the_box() {
+    build_debian_variant().await;
+    let dir = temp_dir();
+    // Owned by the box's uid, as a repository of the user's own would be (git refuses others').
+    let make = output(Command::new("sh").current_dir(dir.path()).args([
+        "-euc",
+        "git init --quiet repo && echo hello > repo/README && git -C repo add README && \
+         git -C repo -c user.name=t -c user.email=t@example.org commit --quiet -m first && \
+         chown -R 1000:1000 repo",
+    ]));
+    assert!(
+        make.status.success(),
+        "could not make the repository: {}",
+        text(&make)
+    );
+    let mount = format!("{}:/srv/repo:ro", dir.path().join("repo").display());
+    let mut devbox = Devbox::start(dir, &["--env", "GIT_REPO=/srv/repo", "--volume", &mount]);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = devbox.ssh(USER, &[], "cat ~/project/README 2>/dev/null || true");
+        if String::from_utf8_lossy(&out.stdout).trim() == "hello" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "~/project never appeared:\n{}",
+            devbox.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        devbox
+            .logs()
+            .contains("devbox: cloned /srv/repo into ~/project"),
+        "{}",
+        devbox.logs()
+    );
+
+    let host_key = "cat /etc/ssh/ssh_host_ed25519_key.pub";
+    let before = text(&devbox.exec(&[], host_key));
+    let restart = output(Command::new("docker").args(["restart", "--time", "2", &devbox.id]));
+    assert!(restart.status.success(), "{}", text(&restart));
+    devbox.wait_for_login(Instant::now());
+    let out = devbox.ssh(USER, &[], "cat ~/project/README; echo \"$SHELL\"");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello\n/bin/zsh\n",
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        text(&devbox.exec(&[], host_key)),
+        before,
+        "the host key changed on restart"
+    );
+}
+
+/// A wrong setting stops the box at once with what to do instead of an sshd that refuses
+/// everyone: root as the user, a private key, no key, a shell that is not installed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_setting_stops_the_box_and_says_what_to_do() {
+    build_debian_variant().await;
+    let dir = temp_dir();
+    let key = dir.path().join("id_ed25519");
+    let keygen = output(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(&key),
+    );
+    assert!(
+        keygen.status.success(),
+        "ssh-keygen failed: {}",
+        text(&keygen)
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+    let private = std::fs::read_to_string(&key).expect("private key");
+    let public = format!("SSH_AUTHORIZED_KEY={}", public.trim());
+    let private = format!("SSH_AUTHORIZED_KEY={private}");
+    let cases: [(&[&str], &str); 4] = [
+        (&[&public, "DEV_USER=root"], "DEV_USER must not be root"),
+        (&[&private], "holds a private key; pass the public one"),
+        (
+            &["DEV_USER=alice"],
+            "set SSH_AUTHORIZED_KEY to your public key",
+        ),
+        (
+            &[&public, "DEV_SHELL=/usr/bin/fish"],
+            "is not a login shell listed in /etc/shells",
+        ),
+    ];
+    for (env, message) in cases {
+        let mut cmd = Command::new("docker");
+        cmd.args(["run", "--rm"]);
+        for setting in env {
+            cmd.args(["--env", setting]);
+        }
+        let out = output(cmd.arg(IMAGE));
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "{env:?} did not stop the box: {}",
+            text(&out)
+        );
+        assert!(
+            text(&out).contains(message),
+            "{env:?}: expected `{message}` in: {}",
+            text(&out)
+        );
+        assert!(
+            !text(&out).contains("BEGIN OPENSSH"),
+            "the private key was echoed"
+        );
+    }
 }
