@@ -64,6 +64,8 @@ struct Devbox {
     dir: tempfile::TempDir,
     /// From `docker run` to the first successful `ssh … true`.
     ready_after: Duration,
+    /// From `docker run` to its return (container created and started).
+    run_returned_after: Duration,
 }
 
 impl Devbox {
@@ -93,6 +95,7 @@ impl Devbox {
                 .args(extra)
                 .arg(IMAGE),
         );
+        let run_returned_after = started.elapsed();
         assert!(run.status.success(), "docker run failed: {}", text(&run));
         let id = String::from_utf8_lossy(&run.stdout).trim().to_owned();
         let mut devbox = Devbox {
@@ -100,6 +103,7 @@ impl Devbox {
             id,
             dir,
             ready_after: Duration::ZERO,
+            run_returned_after,
         };
         devbox.wait_for_login(started);
         devbox
@@ -205,8 +209,14 @@ async fn a_key_login_as_the_user_from_the_environment_works_within_seconds_with_
 
     let devbox = Devbox::start(temp_dir(), &[]);
     println!(
-        "{IMAGE}: ssh login ready {:?} after docker run",
-        devbox.ready_after
+        "{IMAGE}: ssh login ready {:?} after docker run (which returned after {:?}; load {})",
+        devbox.ready_after,
+        devbox.run_returned_after,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split(' ')
+            .next()
+            .unwrap_or("?"),
     );
 
     let out = devbox.ssh(
