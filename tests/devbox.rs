@@ -222,7 +222,7 @@ async fn a_key_login_as_the_user_from_the_environment_works_within_seconds_with_
     let out = devbox.ssh(
         USER,
         &[],
-        "echo \"$SHELL\"; id -un; getent passwd \"$(id -un)\"",
+        "echo \"$SHELL\"; id -un; getent passwd \"$(id -un)\"; echo \"$LANG\"; perl -e 1",
     );
     let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -241,6 +241,14 @@ async fn a_key_login_as_the_user_from_the_environment_works_within_seconds_with_
         "{}",
         text(&out)
     );
+    // The session has the image's UTF-8 locale, and it exists: perl does not warn.
+    assert_eq!(
+        lines.get(3).map(String::as_str),
+        Some("en_US.UTF-8"),
+        "{}",
+        text(&out)
+    );
+    assert!(out.stderr.is_empty(), "{}", text(&out));
     let passwd = lines.get(2).cloned().unwrap_or_default();
     assert!(
         passwd.starts_with(&format!("{USER}:x:1000:1000:"))

@@ -55,6 +55,8 @@ image! {
             "ln -s /usr/bin/batcat /usr/local/bin/bat",
             "sed -i 's/^# *en_US.UTF-8/en_US.UTF-8/' /etc/locale.gen",
             "locale-gen > /dev/null",
+            // ENV does not reach ssh sessions; PAM reads the locale from here.
+            "echo 'LANG=en_US.UTF-8' > /etc/default/locale",
         ];
         env LANG = "en_US.UTF-8";
         expose 22;
