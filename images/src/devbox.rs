@@ -1,5 +1,14 @@
 //! The developer base image (seed 004; "spark" there is a dev box, not Apache Spark): Debian's
 //! tools preinstalled so a box is ready in seconds, sshd with keys only.
+//!
+//! ```sh
+//! docker run -d -p 2222:22 -e DEV_USER=me -e SSH_AUTHORIZED_KEY="$(cat ~/.ssh/id_ed25519.pub)" \
+//!     -v "$PWD/dev.env:/run/secrets/devbox.env:ro" devbox:bookworm-debian
+//! ssh -p 2222 me@localhost
+//! ```
+//!
+//! `files/devbox/init.sh` lists every setting (user, uid, shell, sudo, environment file, GitHub
+//! token, repository to clone); `tests/devbox.rs` proves them on a real daemon.
 
 use crate::pins;
 use image_dsl::image;
