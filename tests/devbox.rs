@@ -606,3 +606,38 @@ async fn a_wrong_setting_stops_the_box_and_says_what_to_do() {
         );
     }
 }
+
+/// A secret mounted outside /run/secrets, world-readable and read-only so the box cannot tighten
+/// it, still reaches the user (0600) and the box's log warns about it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_world_readable_secret_mount_is_reported() {
+    build_debian_variant().await;
+    let dir = temp_dir();
+    let token = dir.path().join("github_token");
+    std::fs::write(&token, "ghp_example\n").expect("write token");
+    world_readable(&token);
+    let mount = format!("{}:/srv/github_token:ro", token.display());
+    let devbox = Devbox::start(
+        dir,
+        &[
+            "--env",
+            "GITHUB_TOKEN_FILE=/srv/github_token",
+            "--volume",
+            &mount,
+        ],
+    );
+    let out = devbox.ssh(USER, &[], "stat -c '%a %U' ~/.config/gh/hosts.yml");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "600 alice\n",
+        "{}",
+        text(&out)
+    );
+    assert!(
+        devbox.logs().contains(
+            "devbox: warning: /srv/github_token is world-readable; mount secrets under /run/secrets"
+        ),
+        "{}",
+        devbox.logs()
+    );
+}
