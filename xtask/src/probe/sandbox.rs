@@ -22,6 +22,9 @@ use super::plan::ProbeKind;
 /// Where the probe's job scripts are placed in every container.
 pub const PROBE_DIR: &str = "/probe";
 
+/// How many times cleanup tries before it names what is left.
+const CLEANUP_ATTEMPTS: u32 = 5;
+
 /// How many log lines an error shows.
 const TAIL_LINES: usize = 25;
 
@@ -445,17 +448,48 @@ impl Drop for Sandbox {
     }
 }
 
+/// Removes the containers, then the network; a request that fails (the daemon restarting) is
+/// retried for a while. What still exists afterwards is named on stderr so it can be removed by
+/// hand: cleanup is best effort and must not turn a probe's result into an error.
 async fn remove_all(docker: &Docker, containers: &[String], network: Option<&str>) {
     let options = RemoveContainerOptionsBuilder::new()
         .force(true)
         .v(true)
         .build();
-    for name in containers {
-        let _ = docker.remove_container(name, Some(options.clone())).await;
+    let gone = |result: Result<(), bollard::errors::Error>| match result {
+        Ok(()) => true,
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => true,
+        Err(_) => false,
+    };
+    let mut left: Vec<String> = containers.to_vec();
+    let mut network_left = network.map(str::to_owned);
+    for attempt in 0..CLEANUP_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let mut still = Vec::new();
+        for name in left {
+            if !gone(docker.remove_container(&name, Some(options.clone())).await) {
+                still.push(name);
+            }
+        }
+        left = still;
+        if let Some(net) = network_left.take()
+            && !gone(docker.remove_network(&net).await)
+        {
+            network_left = Some(net);
+        }
+        if left.is_empty() && network_left.is_none() {
+            return;
+        }
     }
-    if let Some(network) = network {
-        let _ = docker.remove_network(network).await;
-    }
+    left.extend(network_left);
+    eprintln!(
+        "warning: could not remove probe containers/network {}; remove them with the engine when it answers",
+        left.join(", ")
+    );
 }
 
 /// Whether the engine's `FinishedAt` says the container has finished (it is the zero time before).
