@@ -2,6 +2,7 @@
 
 mod devbox;
 mod engine;
+mod jupyter;
 mod kit;
 mod lock;
 mod output;

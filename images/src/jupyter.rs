@@ -57,8 +57,11 @@ image! {
             "chgrp -R 0 /home/spark",
             "chmod -R g+rwX /home/spark",
         ];
+        // `jupyter` on the PATH for terminals and `docker run … jupyter …`; after /opt/venv, so
+        // `python` stays the interpreter Spark's workers use (PYSPARK_PYTHON).
         env NOTEBOOK_DIR = "/home/spark/work",
-            JUPYTER_PATH = "/opt/jupyter/share/jupyter";
+            JUPYTER_PATH = "/opt/jupyter/share/jupyter",
+            PATH = "/opt/venv/bin:/opt/jupyter/bin:/opt/spark/bin:/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         workdir "/home/spark/work";
         expose 8888, 4040;
         entrypoint ["/opt/entrypoint.sh"];

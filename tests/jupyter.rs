@@ -1,0 +1,664 @@
+//! The Jupyter images (seed 002) on a real daemon, built through the engine from the catalog:
+//!
+//! - `jupyter-3.5.7:baseline`: the size against its target; JupyterLab's API on 8888 takes the
+//!   token from `JUPYTER_TOKEN` and refuses a wrong or missing one; a notebook uploaded to the
+//!   server runs in the server's kernel (a Spark job in local mode, a pandas/Arrow round trip
+//!   through a pandas UDF) and is saved with its outputs; the same as an arbitrary uid with gid 0
+//!   (OpenShift) and no token given, where Jupyter generates one (none is baked in).
+//! - `jupyter-4.1.1:baseline`: the notebook's kernel reaches a Spark Connect server container
+//!   (`spark-4.1.1:baseline connect`) through `SPARK_REMOTE` and the query runs there.
+//! - Iceberg and GPU cells, which need Maven-only jars and so cannot be built here: the build
+//!   stops before building, naming the jars; the model carries the Iceberg catalog they inherit
+//!   and the RAPIDS kernel spec.
+//!
+//! The notebook is `tests/jupyter/spark_check.ipynb`; `tests/jupyter/run_notebook.py` drives the
+//! server's REST and websocket APIs from a second container on the same private network. Never
+//! skips: without a daemon the tests fail saying how to start one. About 4 minutes with the
+//! Spark runtime images built, plus the Spark 4.1.1 build (a 455 MB sdist) on a fresh machine.
+
+use std::io::{Read, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use image_dsl::Image;
+use serde_json::Value;
+use xtask::engine::{self, BuildOptions, EngineError, Overrides, Settings, graph, repo_root};
+
+use crate::engine::support;
+
+const NOTEBOOK: &str = include_str!("jupyter/spark_check.ipynb");
+const CLIENT: &str = include_str!("jupyter/run_notebook.py");
+
+/// What the notebook prints on every image, in local mode and through Spark Connect alike.
+const SUM: &str = "499500";
+const ARROW: &str = "90 DataFrame";
+
+/// Builds run one at a time: the tests share parents (`python-deps:jupyter`).
+static BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The CLI's settings (its artifact cache holds the 455 MB pyspark sdist), without progress bars.
+fn options() -> BuildOptions {
+    let settings = Settings::resolve(&Overrides::default(), repo_root())
+        .unwrap_or_else(|e| panic!("the jupyter tests cannot read the mirror settings: {e}"));
+    let mut opts = BuildOptions::new(settings);
+    opts.progress = false;
+    opts.jobs = 2;
+    opts
+}
+
+/// The catalog's specs for `references` and everything they build on.
+fn specs(references: &[&str]) -> Vec<xtask::engine::BuildSpec> {
+    let all = xtask::catalog::ordered()
+        .expect("catalog graph")
+        .into_iter()
+        .map(|(_, _, s)| s)
+        .collect();
+    let wanted: Vec<String> = references.iter().map(|r| (*r).to_owned()).collect();
+    graph::select(all, &wanted).expect("the images are in the catalog")
+}
+
+async fn build(references: &[&str]) {
+    support::docker().await;
+    let _one_at_a_time = BUILDS.lock().await;
+    let report = engine::build_all(specs(references), &options())
+        .await
+        .unwrap_or_else(|e| panic!("nothing was built: {e}"));
+    assert!(report.success(), "{}", report.summary_table());
+}
+
+fn image(reference: &str) -> Image {
+    images::catalog()
+        .into_iter()
+        .find(|i| i.reference() == reference)
+        .unwrap_or_else(|| panic!("the catalog declares {reference}"))
+}
+
+/// Runs `docker args…`, killing it after `timeout`; `stdin` is written to its input.
+fn docker(args: &[&str], stdin: Option<&str>, timeout: Duration) -> Output {
+    let mut child = Command::new("docker")
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run docker ({e}): install the Docker CLI (`apt-get install docker.io`)")
+        });
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Containers on one private network; removed with the network when dropped, even on failure.
+struct Sandbox {
+    network: String,
+    containers: Vec<String>,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let network = support::unique(name);
+        let out = docker(
+            &["network", "create", &network],
+            None,
+            Duration::from_secs(30),
+        );
+        assert!(
+            out.status.success(),
+            "cannot create a network: {}",
+            text(&out)
+        );
+        Sandbox {
+            network,
+            containers: Vec::new(),
+        }
+    }
+
+    /// Starts `image` detached as `<network>-<role>` (also its host name); `extra` goes before the
+    /// image, `cmd` after it.
+    fn start(&mut self, role: &str, extra: &[&str], image: &str, cmd: &[&str]) -> String {
+        let name = format!("{}-{role}", self.network);
+        let mut args = vec![
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--hostname",
+            &name,
+            "--network",
+            &self.network,
+        ];
+        args.extend_from_slice(extra);
+        args.push(image);
+        args.extend_from_slice(cmd);
+        let out = docker(&args, None, Duration::from_secs(60));
+        assert!(out.status.success(), "cannot start {name}: {}", text(&out));
+        self.containers.push(name.clone());
+        name
+    }
+
+    fn logs(&self, container: &str) -> String {
+        text(&docker(&["logs", container], None, Duration::from_secs(30)))
+    }
+
+    /// Waits until `container` logs `pattern`; fails with its log if it exits first or times out.
+    fn wait_for_log(&self, container: &str, pattern: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.logs(container);
+            if log.contains(pattern) {
+                return log;
+            }
+            let state = docker(
+                &["inspect", "--format", "{{.State.Running}}", container],
+                None,
+                Duration::from_secs(20),
+            );
+            let running = String::from_utf8_lossy(&state.stdout).trim() == "true";
+            assert!(
+                running && Instant::now() < deadline,
+                "{container} did not log `{pattern}` ({}):\n{log}",
+                if running { "timed out" } else { "exited" }
+            );
+            std::thread::sleep(Duration::from_millis(700));
+        }
+    }
+
+    /// Runs the notebook through the Jupyter server at `url`, from a client container of `image`
+    /// on this network; returns the notebook as the server saved it.
+    fn run_notebook(&self, image: &str, url: &str, token: &str) -> Value {
+        let out = docker(
+            &[
+                "run",
+                "--rm",
+                "-i",
+                "--network",
+                &self.network,
+                "--entrypoint",
+                "/opt/jupyter/bin/python",
+                image,
+                "-",
+                url,
+                token,
+                NOTEBOOK,
+            ],
+            Some(CLIENT),
+            Duration::from_secs(600),
+        );
+        let log = text(&out);
+        assert!(out.status.success(), "the notebook client failed:\n{log}");
+        let line = log
+            .lines()
+            .find_map(|l| l.strip_prefix("NOTEBOOK "))
+            .unwrap_or_else(|| panic!("the client printed no notebook:\n{log}"));
+        serde_json::from_str(line).expect("the saved notebook is JSON")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(self.containers.iter().map(String::as_str));
+        if !self.containers.is_empty() {
+            let _ = docker(&args, None, Duration::from_secs(60));
+        }
+        let _ = docker(
+            &["network", "rm", &self.network],
+            None,
+            Duration::from_secs(30),
+        );
+    }
+}
+
+/// `KEY value` lines the notebook's cells printed, in order; panics with the notebook when a
+/// cell failed or did not run.
+fn printed(notebook: &Value) -> Vec<(String, String)> {
+    let cells = notebook["cells"].as_array().expect("cells");
+    let mut lines = Vec::new();
+    for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
+        let outputs = cell["outputs"].as_array().expect("outputs");
+        assert!(
+            cell["execution_count"].is_u64() && outputs.iter().all(|o| o["output_type"] != "error"),
+            "a cell failed or did not run in the kernel:\n{}",
+            serde_json::to_string_pretty(cell).unwrap_or_default()
+        );
+        for output in outputs.iter().filter(|o| o["name"] == "stdout") {
+            let text = match &output["text"] {
+                Value::Array(parts) => parts.iter().filter_map(Value::as_str).collect(),
+                other => other.as_str().unwrap_or_default().to_owned(),
+            };
+            for line in text.lines() {
+                if let Some((key, value)) = line.split_once(' ') {
+                    lines.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
+    }
+    lines
+}
+
+fn value<'a>(lines: &'a [(String, String)], key: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("the notebook printed no {key}: {lines:?}"))
+}
+
+/// The status code of `GET path` on `addr`, with `Authorization: token …` when given.
+fn http_status(addr: &str, path: &str, token: Option<&str>) -> u16 {
+    let mut stream = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: token {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("send request");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response from {addr}: {response:?}"))
+}
+
+/// The host address Docker published `container`'s port 8888 on.
+fn published(container: &str) -> String {
+    let out = docker(
+        &["port", container, "8888/tcp"],
+        None,
+        Duration::from_secs(20),
+    );
+    let addr = String::from_utf8_lossy(&out.stdout);
+    addr.lines()
+        .find(|l| l.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("8888 is not published: {}", text(&out)))
+        .to_owned()
+}
+
+/// Jupyter logs this once it serves.
+const SERVING: &str = "is running at";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_in_its_kernel() {
+    const IMAGE: &str = "jupyter-3.5.7:baseline";
+    let started = Instant::now();
+    build(&[IMAGE]).await;
+    let build_time = started.elapsed();
+
+    let size: u64 = String::from_utf8_lossy(
+        &docker(
+            &["image", "inspect", "--format", "{{.Size}}", IMAGE],
+            None,
+            Duration::from_secs(20),
+        )
+        .stdout,
+    )
+    .trim()
+    .parse()
+    .expect("the image has a size");
+    println!(
+        "{IMAGE}: {:.2} GB (target 1.3 GB), built or checked in {build_time:?}",
+        size as f64 / 1e9
+    );
+    assert!(
+        size <= 1_300_000_000,
+        "{IMAGE} is {size} bytes, over its 1.3 GB target"
+    );
+
+    // No credential in the image: neither in its environment nor in a Jupyter config file.
+    let env = text(&docker(
+        &[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Env}}",
+            IMAGE,
+        ],
+        None,
+        Duration::from_secs(20),
+    ));
+    assert!(
+        !env.contains("JUPYTER_TOKEN") && !env.contains("PASSWORD"),
+        "{IMAGE} bakes a credential in: {env}"
+    );
+
+    let mut sandbox = Sandbox::new("jupyter-3-5-7");
+    let token = support::unique("token");
+    let server = sandbox.start(
+        "lab",
+        &[
+            "-e",
+            &format!("JUPYTER_TOKEN={token}"),
+            "-p",
+            "127.0.0.1::8888",
+        ],
+        IMAGE,
+        &[],
+    );
+    let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+    assert!(!log.contains(&token), "the server logged the token:\n{log}");
+    let addr = published(&server);
+    assert_eq!(
+        http_status(&addr, "/api/status", Some(&token)),
+        200,
+        "the token from JUPYTER_TOKEN is refused"
+    );
+    assert_eq!(
+        http_status(&addr, "/api/status", Some("wrong-token")),
+        403,
+        "a wrong token is accepted"
+    );
+    assert_eq!(
+        http_status(&addr, "/api/status", None),
+        403,
+        "a request without a token is accepted"
+    );
+    assert_eq!(
+        http_status(&addr, "/api/kernels", Some("wrong-token")),
+        403,
+        "a wrong token lists kernels"
+    );
+
+    let ran = Instant::now();
+    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &token);
+    println!("{IMAGE}: notebook ran in {:?}", ran.elapsed());
+    let lines = printed(&notebook);
+    assert_eq!(
+        value(&lines, "HOST"),
+        server,
+        "the code did not run in the server's kernel"
+    );
+    assert_eq!(value(&lines, "PYTHON"), "/opt/jupyter/bin/python3");
+    assert_eq!(
+        value(&lines, "SESSION"),
+        "pyspark.sql.session",
+        "not a local-mode session"
+    );
+    assert_eq!(value(&lines, "SUM"), SUM);
+    assert_eq!(value(&lines, "ARROW"), ARROW);
+    assert_eq!(
+        value(&lines, "WORKER"),
+        server,
+        "local mode ran the UDF elsewhere"
+    );
+
+    // OpenShift: an arbitrary uid in group 0, and no token given, so Jupyter makes one up.
+    let server = sandbox.start(
+        "openshift",
+        &["--user", "1000770000:0", "-p", "127.0.0.1::8888"],
+        IMAGE,
+        &[],
+    );
+    let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+    let generated = log
+        .split("token=")
+        .nth(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect::<String>()
+        })
+        .filter(|t| t.len() >= 32)
+        .unwrap_or_else(|| panic!("Jupyter did not generate a token:\n{log}"));
+    let addr = published(&server);
+    assert_eq!(
+        http_status(&addr, "/api/status", None),
+        403,
+        "without JUPYTER_TOKEN the server is open"
+    );
+    assert_eq!(http_status(&addr, "/api/status", Some(&generated)), 200);
+    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &generated);
+    let lines = printed(&notebook);
+    assert_eq!(value(&lines, "HOST"), server);
+    assert_eq!(value(&lines, "SUM"), SUM);
+    assert_eq!(value(&lines, "ARROW"), ARROW);
+    let files = docker(
+        &[
+            "exec",
+            &server,
+            "sh",
+            "-c",
+            "id -u; stat -c '%u:%g %A %n' /home/spark/work/*.ipynb",
+        ],
+        None,
+        Duration::from_secs(30),
+    );
+    let files = text(&files);
+    assert!(
+        files.starts_with("1000770000\n") && files.contains("1000770000:0 -rw-rw-"),
+        "notebooks saved as the arbitrary uid are not shared with group 0:\n{files}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect() {
+    const IMAGE: &str = "jupyter-4.1.1:baseline";
+    const SERVER_IMAGE: &str = "spark-4.1.1:baseline";
+    build(&[IMAGE, SERVER_IMAGE]).await;
+
+    let mut sandbox = Sandbox::new("jupyter-connect");
+    let connect = sandbox.start("connect", &[], SERVER_IMAGE, &["connect"]);
+    sandbox.wait_for_log(
+        &connect,
+        "Spark Connect server started",
+        Duration::from_secs(180),
+    );
+    let token = support::unique("token");
+    let server = sandbox.start(
+        "lab",
+        &[
+            "-e",
+            &format!("JUPYTER_TOKEN={token}"),
+            "-e",
+            &format!("SPARK_REMOTE=sc://{connect}:15002"),
+        ],
+        IMAGE,
+        &[],
+    );
+    sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+
+    let ran = Instant::now();
+    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &token);
+    println!(
+        "{IMAGE}: notebook through Spark Connect ran in {:?}",
+        ran.elapsed()
+    );
+    let lines = printed(&notebook);
+    assert_eq!(
+        value(&lines, "HOST"),
+        server,
+        "the code did not run in the server's kernel"
+    );
+    assert_eq!(
+        value(&lines, "SESSION"),
+        "pyspark.sql.connect.session",
+        "the kernel did not use Spark Connect"
+    );
+    // The pandas UDF reports the host its Python worker ran on: the Connect server's.
+    assert_eq!(
+        value(&lines, "WORKER"),
+        connect,
+        "the query did not run on the Connect server"
+    );
+    assert_eq!(value(&lines, "SUM"), SUM);
+    assert_eq!(value(&lines, "ARROW"), ARROW);
+    let server_log = sandbox.logs(&connect);
+    assert!(
+        !server_log.contains("Exception"),
+        "the Connect server logged an exception:\n{server_log}"
+    );
+}
+
+/// Iceberg cells inherit the runtime's catalog, whose jars only Maven Central serves: the build
+/// must stop before building anything and name them.
+#[tokio::test(flavor = "multi_thread")]
+async fn iceberg_jupyter_images_name_the_missing_maven_jars_and_inherit_the_catalog() {
+    let cells: Vec<Image> = images::jupyter::jupyter::all()
+        .into_iter()
+        .filter(|i| i.tag.contains("iceberg"))
+        .collect();
+    // Seed 002 lists 6; RAPIDS skipped Spark 4.1.0, so jupyter-4.1.0:gpu-iceberg is rejected.
+    assert_eq!(
+        cells.len(),
+        5,
+        "{:?}",
+        cells.iter().map(Image::reference).collect::<Vec<_>>()
+    );
+    for cell in &cells {
+        let reference = cell.reference();
+        let runtime = format!("spark-{}", &cell.name["jupyter-".len()..]);
+        let runtime = image(&format!("{runtime}:{}", cell.tag));
+        assert!(
+            cell.parents()
+                .iter()
+                .any(|p| p.reference() == runtime.reference()),
+            "{reference} does not build on {}",
+            runtime.reference()
+        );
+        let rendered = image_dsl::render(&runtime);
+        let conf = rendered
+            .files
+            .iter()
+            .find(|f| f.path.ends_with("opt/spark/defaults.d/20-iceberg.conf"))
+            .unwrap_or_else(|| panic!("{} ships no Iceberg defaults", runtime.reference()));
+        let setting = |key: &str| {
+            conf.contents.lines().find_map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next() == Some(key)).then(|| words.next().unwrap_or_default().to_owned())
+            })
+        };
+        assert_eq!(
+            setting("spark.sql.catalog.local").as_deref(),
+            Some("org.apache.iceberg.spark.SparkCatalog")
+        );
+        assert_eq!(
+            setting("spark.sql.extensions").as_deref(),
+            Some("org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        );
+        // The notebook's kernel reads $SPARK_CONF_DIR/spark-defaults.conf, made from defaults.d.
+        assert!(
+            rendered
+                .dockerfile
+                .contains("cat /opt/spark/defaults.d/*.conf > /opt/spark/conf/spark-defaults.conf")
+        );
+        let own = image_dsl::render(cell);
+        assert!(
+            !own.dockerfile.contains("SPARK_CONF_DIR"),
+            "{reference} moves the Spark conf dir away from the catalog"
+        );
+
+        let err = engine::build_all(specs(&[&reference]), &options())
+            .await
+            .err()
+            .unwrap_or_else(|| {
+                panic!("{reference} built although its Iceberg jars are not pinned")
+            });
+        let EngineError::Unverified(missing) = &err else {
+            panic!("{reference}: expected the unpinned jars to stop the build, got: {err}");
+        };
+        let names: Vec<&str> = missing.0.iter().map(|a| a.artifact.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("iceberg-spark-runtime-"))
+                && names.iter().any(|n| n.starts_with("iceberg-aws-bundle")),
+            "{reference}: the Iceberg jars are not named: {err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("nothing was built") && message.contains("IMAGE_DSL_MAVEN_MIRROR"),
+            "{message}"
+        );
+    }
+}
+
+/// GPU cells need the Maven-only RAPIDS jar, so their kernel spec is checked in the rendered
+/// context: a second kernel that runs PySpark with the RAPIDS Accelerator.
+#[test]
+fn gpu_jupyter_images_ship_the_rapids_kernel() {
+    let references: Vec<String> = images::jupyter::jupyter::all()
+        .iter()
+        .map(Image::reference)
+        .collect();
+    for cell in images::jupyter::jupyter::all() {
+        let reference = cell.reference();
+        let rendered = image_dsl::render(&cell);
+        let kernel = rendered.files.iter().find(|f| {
+            f.path
+                .ends_with("share/jupyter/kernels/pyspark-rapids/kernel.json")
+        });
+        if !cell.tag.contains("gpu") {
+            assert!(
+                kernel.is_none(),
+                "{reference} ships the RAPIDS kernel without RAPIDS"
+            );
+            continue;
+        }
+        let kernel = kernel.unwrap_or_else(|| panic!("{reference} has no RAPIDS kernel"));
+        assert!(rendered.dockerfile.contains(&format!(
+            "COPY {} /opt/jupyter/share/jupyter/kernels/pyspark-rapids/kernel.json",
+            kernel.path
+        )));
+        let spec: Value = serde_json::from_str(&kernel.contents).expect("kernel.json is JSON");
+        assert_eq!(spec["argv"][0], "/opt/jupyter/bin/python");
+        assert!(
+            spec["argv"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == "{connection_file}"))
+        );
+        assert_eq!(spec["language"], "python");
+        let args = spec["env"]["PYSPARK_SUBMIT_ARGS"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            args.contains("spark.plugins=com.nvidia.spark.SQLPlugin")
+                && args.ends_with("pyspark-shell"),
+            "{reference}: {args}"
+        );
+        // The RAPIDS jar and the GPU discovery come from the runtime it builds on.
+        let runtime = format!("spark-{}:{}", &cell.name["jupyter-".len()..], cell.tag);
+        assert!(cell.parents().iter().any(|p| p.reference() == runtime));
+        assert!(
+            image_dsl::render(&image(&runtime))
+                .dockerfile
+                .contains("jars-rapids")
+        );
+    }
+    // Seed 002's table: 12 cells; RAPIDS skipped Spark 4.1.0.
+    assert_eq!(references.len(), 12, "{references:?}");
+    assert!(
+        !references
+            .iter()
+            .any(|r| r.starts_with("jupyter-4.1.0:gpu"))
+    );
+}
