@@ -412,13 +412,25 @@ async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_
         "local mode ran the UDF elsewhere"
     );
 
-    // OpenShift: an arbitrary uid in group 0, and no token given, so Jupyter makes one up.
-    let server = sandbox.start(
-        "openshift",
-        &["--user", "1000770000:0", "-p", "127.0.0.1::8888"],
+    // OpenShift: an arbitrary uid in group 0; then also with a read-only root file system and
+    // empty volumes on HOME and /tmp (Kubernetes' readOnlyRootFilesystem).
+    let uid = ["--user", "1000770000:0"];
+    let read_only = ["--read-only", "--tmpfs", "/tmp", "--tmpfs", "/home/spark"];
+    arbitrary_uid(&mut sandbox, IMAGE, "openshift", &uid);
+    arbitrary_uid(
+        &mut sandbox,
         IMAGE,
-        &[],
+        "read-only",
+        &[&uid[..], &read_only[..]].concat(),
     );
+}
+
+/// Runs the server with `extra` options as uid 1000770000 and no token given, so Jupyter makes
+/// one up; the notebook runs and is saved group-writable.
+fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, extra: &[&str]) {
+    let mut options = extra.to_vec();
+    options.extend(["-p", "127.0.0.1::8888"]);
+    let server = sandbox.start(role, &options, image, &[]);
     let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
     let generated = log
         .split("token=")
@@ -429,19 +441,19 @@ async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_
                 .collect::<String>()
         })
         .filter(|t| t.len() >= 32)
-        .unwrap_or_else(|| panic!("Jupyter did not generate a token:\n{log}"));
+        .unwrap_or_else(|| panic!("{role}: Jupyter did not generate a token:\n{log}"));
     let addr = published(&server);
     assert_eq!(
         http_status(&addr, "/api/status", None),
         403,
-        "without JUPYTER_TOKEN the server is open"
+        "{role}: without JUPYTER_TOKEN the server is open"
     );
     assert_eq!(http_status(&addr, "/api/status", Some(&generated)), 200);
-    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &generated);
+    let notebook = sandbox.run_notebook(image, &format!("http://{server}:8888"), &generated);
     let lines = printed(&notebook);
     assert_eq!(value(&lines, "HOST"), server);
-    assert_eq!(value(&lines, "SUM"), SUM);
-    assert_eq!(value(&lines, "ARROW"), ARROW);
+    assert_eq!(value(&lines, "SUM"), SUM, "{role}");
+    assert_eq!(value(&lines, "ARROW"), ARROW, "{role}");
     let files = docker(
         &[
             "exec",
@@ -456,7 +468,7 @@ async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_
     let files = text(&files);
     assert!(
         files.starts_with("1000770000\n") && files.contains("1000770000:0 -rw-rw-"),
-        "notebooks saved as the arbitrary uid are not shared with group 0:\n{files}"
+        "{role}: notebooks saved as the arbitrary uid are not shared with group 0:\n{files}"
     );
 }
 

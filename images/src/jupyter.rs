@@ -62,7 +62,10 @@ image! {
         env NOTEBOOK_DIR = "/home/spark/work",
             JUPYTER_PATH = "/opt/jupyter/share/jupyter",
             PATH = "/opt/venv/bin:/opt/jupyter/bin:/opt/spark/bin:/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        workdir "/home/spark/work";
+        // Not the notebook dir itself: the engine creates a missing working directory as root
+        // 0755, so with an empty volume on /home/spark (read-only root file system) the server
+        // could not save notebooks; start-jupyter creates it as the running user instead.
+        workdir "/home/spark";
         expose 8888, 4040;
         entrypoint ["/opt/entrypoint.sh"];
         cmd ["/usr/bin/tini", "-s", "--", "/usr/local/bin/start-jupyter"];
