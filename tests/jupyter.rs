@@ -473,7 +473,7 @@ fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, extra: &[&str])
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect() {
+async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect_and_in_local_mode() {
     const IMAGE: &str = "jupyter-4.1.1:baseline";
     const SERVER_IMAGE: &str = "spark-4.1.1:baseline";
     build(&[IMAGE, SERVER_IMAGE]).await;
@@ -529,6 +529,21 @@ async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect() {
         !server_log.contains("Exception"),
         "the Connect server logged an exception:\n{server_log}"
     );
+
+    // Without SPARK_REMOTE the same image runs Spark in the kernel (Spark 4's JVM options).
+    let local = sandbox.start(
+        "local",
+        &["-e", &format!("JUPYTER_TOKEN={token}")],
+        IMAGE,
+        &[],
+    );
+    sandbox.wait_for_log(&local, SERVING, Duration::from_secs(120));
+    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{local}:8888"), &token);
+    let lines = printed(&notebook);
+    assert_eq!(value(&lines, "SESSION"), "pyspark.sql.session");
+    assert_eq!(value(&lines, "WORKER"), local);
+    assert_eq!(value(&lines, "SUM"), SUM);
+    assert_eq!(value(&lines, "ARROW"), ARROW);
 }
 
 /// Iceberg cells inherit the runtime's catalog, whose jars only Maven Central serves: the build
