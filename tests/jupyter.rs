@@ -5,7 +5,8 @@
 //!   server runs in the server's kernel (a Spark job in local mode, a pandas/Arrow round trip
 //!   through pandas UDFs) and is saved with its outputs; the same as an arbitrary uid in group 0
 //!   (OpenShift), also with a read-only root file system, and no token given, where Jupyter
-//!   generates one (none is baked in).
+//!   generates one (none is baked in); a password from `JUPYTER_PASSWORD_HASH` logs in through
+//!   the login form and a wrong one does not.
 //! - `jupyter-4.1.1:baseline`: the notebook's kernel reaches a Spark Connect server container
 //!   (`spark-4.1.1:baseline connect`) through `SPARK_REMOTE` and the query runs there; without
 //!   `SPARK_REMOTE` it runs in local mode.
@@ -79,7 +80,8 @@ fn image(reference: &str) -> Image {
 const SERVING: &str = "is running at";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_in_its_kernel() {
+async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_notebook_in_its_kernel()
+{
     const IMAGE: &str = "jupyter-3.5.7:baseline";
     let started = Instant::now();
     build(&[IMAGE]).await;
@@ -180,6 +182,41 @@ async fn jupyter_3_5_7_takes_its_token_from_the_environment_and_runs_a_notebook_
         value(&lines, "WORKER"),
         server,
         "local mode ran the UDF elsewhere"
+    );
+
+    // A password instead: the hash from the image's own `jupyter_server.auth.passwd`.
+    let hash = sandbox.python(
+        IMAGE,
+        "from jupyter_server.auth import passwd\nprint('HASH', passwd('correct-horse'))",
+        &[],
+    );
+    let hash = hash
+        .lines()
+        .find_map(|l| l.strip_prefix("HASH "))
+        .expect("passwd() printed a hash");
+    let server = sandbox.start(
+        "password",
+        &["-e", &format!("JUPYTER_PASSWORD_HASH={hash}")],
+        IMAGE,
+        &[],
+    );
+    sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+    let url = format!("http://{server}:8888");
+    let statuses = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        sandbox.log_in(IMAGE, &url, "correct-horse"),
+        statuses(&[("BEFORE", "403"), ("AFTER", "200")]),
+        "the password from JUPYTER_PASSWORD_HASH does not log in"
+    );
+    assert_eq!(
+        sandbox.log_in(IMAGE, &url, "wrong-password"),
+        statuses(&[("BEFORE", "403"), ("LOGIN", "401"), ("AFTER", "403")]),
+        "a wrong password logs in"
     );
 
     // OpenShift: an arbitrary uid in group 0; then also with a read-only root file system and

@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::engine::support;
 
 const NOTEBOOK: &str = include_str!("spark_check.ipynb");
-const CLIENT: &str = include_str!("run_notebook.py");
+const NOTEBOOK_CLIENT: &str = include_str!("run_notebook.py");
+const LOGIN_CLIENT: &str = include_str!("login.py");
 
 /// Runs `docker args…`, killing it after `timeout`; `stdin` is written to its input.
 pub fn docker(args: &[&str], stdin: Option<&str>, timeout: Duration) -> Output {
@@ -126,34 +127,47 @@ impl Sandbox {
         }
     }
 
-    /// Runs the notebook through the Jupyter server at `url`, from a client container of `image`
-    /// on this network; returns the notebook as the server saved it.
-    pub fn run_notebook(&self, image: &str, url: &str, token: &str) -> Value {
-        let out = docker(
-            &[
-                "run",
-                "--rm",
-                "-i",
-                "--network",
-                &self.network,
-                "--entrypoint",
-                "/opt/jupyter/bin/python",
-                image,
-                "-",
-                url,
-                token,
-                NOTEBOOK,
-            ],
-            Some(CLIENT),
-            Duration::from_secs(600),
-        );
+    /// Runs the Python `script` with `args` in a client container of `image` (its /opt/jupyter
+    /// interpreter) on this network; returns its output, failing when it fails.
+    pub fn python(&self, image: &str, script: &str, args: &[&str]) -> String {
+        let mut argv = vec![
+            "run",
+            "--rm",
+            "-i",
+            "--network",
+            &self.network,
+            "--entrypoint",
+            "/opt/jupyter/bin/python",
+            image,
+            "-",
+        ];
+        argv.extend_from_slice(args);
+        let out = docker(&argv, Some(script), Duration::from_secs(600));
         let log = text(&out);
-        assert!(out.status.success(), "the notebook client failed:\n{log}");
+        assert!(out.status.success(), "the client in {image} failed:\n{log}");
+        log
+    }
+
+    /// Runs the notebook through the Jupyter server at `url` with `token`; returns the notebook
+    /// as the server saved it.
+    pub fn run_notebook(&self, image: &str, url: &str, token: &str) -> Value {
+        let log = self.python(image, NOTEBOOK_CLIENT, &[url, token, NOTEBOOK]);
         let line = log
             .lines()
             .find_map(|l| l.strip_prefix("NOTEBOOK "))
             .unwrap_or_else(|| panic!("the client printed no notebook:\n{log}"));
         serde_json::from_str(line).expect("the saved notebook is JSON")
+    }
+
+    /// Logs in to the server at `url` with `password` through its login form; returns the
+    /// status of `/api/status` before and after, and of the form when it refused.
+    pub fn log_in(&self, image: &str, url: &str, password: &str) -> Vec<(String, String)> {
+        let log = self.python(image, LOGIN_CLIENT, &[url, password]);
+        log.lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(k, _)| ["BEFORE", "LOGIN", "AFTER"].contains(k))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 }
 
