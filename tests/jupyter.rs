@@ -139,6 +139,20 @@ async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_note
     );
     let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
     assert!(!log.contains(&token), "the server logged the token:\n{log}");
+    assert!(
+        log.contains("Extension Manager is 'readonly'"),
+        "the extension manager would try PyPI:\n{log}"
+    );
+    let cli = docker(
+        &["exec", &server, "jupyter", "lab", "--version"],
+        None,
+        Duration::from_secs(60),
+    );
+    assert!(
+        cli.status.success(),
+        "`jupyter` is not on the PATH: {}",
+        text(&cli)
+    );
     let addr = published(&server);
     assert_eq!(
         http_status(&addr, "/api/status", Some(&token)),
