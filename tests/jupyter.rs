@@ -451,7 +451,7 @@ async fn iceberg_jupyter_images_name_the_missing_maven_jars_and_inherit_the_cata
 }
 
 /// GPU cells need the Maven-only RAPIDS jar, so their kernel spec is checked in the rendered
-/// context: a second kernel that runs PySpark with the RAPIDS Accelerator.
+/// context: a second kernel that runs PySpark in local mode with the RAPIDS Accelerator.
 #[test]
 fn gpu_jupyter_images_ship_the_rapids_kernel() {
     let references: Vec<String> = images::jupyter::jupyter::all()
@@ -489,9 +489,27 @@ fn gpu_jupyter_images_ship_the_rapids_kernel() {
             .as_str()
             .unwrap_or_default();
         assert!(
-            args.contains("spark.plugins=com.nvidia.spark.SQLPlugin")
+            args.starts_with("--master local")
+                && args.contains("spark.plugins=com.nvidia.spark.SQLPlugin")
                 && args.ends_with("pyspark-shell"),
             "{reference}: {args}"
+        );
+        // Local mode gets the image's Spark conf without the GPU resource requests, which local
+        // mode cannot schedule.
+        let conf_dir = spec["env"]["SPARK_CONF_DIR"].as_str().unwrap_or_default();
+        let derived = rendered
+            .dockerfile
+            .lines()
+            .find(|l| l.contains(&format!("> {conf_dir}/spark-defaults.conf")))
+            .unwrap_or_else(|| {
+                panic!("{reference}: nothing writes {conf_dir}/spark-defaults.conf")
+            });
+        assert!(
+            derived.contains("grep -v")
+                && derived.contains(r"'^spark\.executor\.resource\.gpu\.'")
+                && derived.contains(r"'^spark\.task\.resource\.gpu\.'")
+                && derived.contains("/opt/spark/conf/spark-defaults.conf >"),
+            "{reference}: {derived}"
         );
         // The RAPIDS jar and the GPU discovery come from the runtime it builds on.
         let runtime = format!("spark-{}:{}", &cell.name["jupyter-".len()..], cell.tag);

@@ -51,6 +51,14 @@ image! {
         file "/usr/local/bin/start-jupyter" = include "../files/jupyter/start.sh" mode 0o755;
         if variant in ["gpu", "gpu-iceberg"] {
             file "/opt/jupyter/share/jupyter/kernels/pyspark-rapids/kernel.json" = include "../files/jupyter/rapids/kernel.json";
+            // The RAPIDS kernel runs Spark in local mode on the container's GPU. Local mode does
+            // not schedule GPU resources and can hang waiting for them (NVIDIA/spark-rapids
+            // discussion #8094), so its Spark conf is the image's without the executor and task
+            // GPU requests the cluster modes need.
+            run [
+                "mkdir -p /opt/jupyter/etc/spark-rapids-local",
+                "grep -v -e '^spark\\.executor\\.resource\\.gpu\\.' -e '^spark\\.task\\.resource\\.gpu\\.' /opt/spark/conf/spark-defaults.conf > /opt/jupyter/etc/spark-rapids-local/spark-defaults.conf",
+            ];
         }
         run [
             "mkdir -p /home/spark/work",
