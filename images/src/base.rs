@@ -14,7 +14,7 @@ image! {
         stage jlink from debian "bookworm" {
             apt ["openjdk-17-jdk-headless", "binutils"];
             run [
-                "jlink --add-modules java.base,java.compiler,java.datatransfer,java.desktop,java.instrument,java.logging,java.management,java.management.rmi,java.naming,java.net.http,java.prefs,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.sql.rowset,java.transaction.xa,java.xml,java.xml.crypto,jdk.crypto.cryptoki,jdk.crypto.ec,jdk.jcmd,jdk.management,jdk.naming.dns,jdk.net,jdk.security.auth,jdk.security.jgss,jdk.unsupported,jdk.zipfs --strip-debug --no-man-pages --no-header-files --compress=2 --output /opt/java",
+                "jlink --add-modules java.base,java.compiler,java.datatransfer,java.desktop,java.instrument,java.logging,java.management,java.management.rmi,java.naming,java.net.http,java.prefs,java.rmi,java.scripting,java.security.jgss,java.security.sasl,java.sql,java.sql.rowset,java.transaction.xa,java.xml,java.xml.crypto,jdk.crypto.cryptoki,jdk.crypto.ec,jdk.incubator.vector,jdk.jcmd,jdk.management,jdk.naming.dns,jdk.net,jdk.security.auth,jdk.security.jgss,jdk.unsupported,jdk.zipfs --strip-debug --no-man-pages --no-header-files --compress=2 --output /opt/java",
                 "cp --remove-destination /etc/ssl/certs/java/cacerts /opt/java/lib/security/cacerts",
                 "/opt/java/bin/java -Xshare:dump -version",
             ];
@@ -26,6 +26,7 @@ image! {
             "groupadd --system --gid 185 spark",
             "useradd --system --uid 185 --gid 0 --groups spark --home-dir /home/spark --create-home --shell /usr/sbin/nologin spark",
             "chmod 0775 /home/spark",
+            "find / -xdev -type f -perm /6000 -exec chmod a-s {} +",
         ];
         env JAVA_HOME = "/opt/java",
             PATH = "/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -40,6 +41,7 @@ image! {
         from jre17;
         user 0:0;
         apt ["python3", "python3-venv"];
+        run ["find / -xdev -type f -perm /6000 -exec chmod a-s {} +"];
         user 185:0;
     }
 }

@@ -22,6 +22,8 @@ image! {
             "mkdir -p /var/lib/postgresql/data /run/postgresql",
             "chown -R 70:70 /var/lib/postgresql /run/postgresql",
             "chmod 0700 /var/lib/postgresql/data",
+            "rm -f /etc/ssl/private/ssl-cert-snakeoil.key /etc/ssl/certs/ssl-cert-snakeoil.pem",
+            "find / -xdev -type f -perm /6000 -exec chmod a-s {} +",
         ];
         file "/usr/local/bin/pg-start" = include "../files/postgres/start.sh" mode 0o755;
         env PGDATA = "/var/lib/postgresql/data";

@@ -10,8 +10,8 @@ use image_dsl::image;
 image! {
     /// Spark {spark} from `{source}`: the pinned pyspark sdist on PyPI (sha256), which carries the
     /// full jar set (kubernetes, yarn, hive; Spark Connect on 4.x), bin and sbin; or Apache's
-    /// binary tarball (sha512) through the Apache archive mirror. Examples, R, tests and data are
-    /// left out. A data-only layer: runtime images copy /opt/spark from it.
+    /// binary tarball (sha512) through the Apache archive mirror. Examples, R, tests, data and the
+    /// Connect JVM client REPL are left out. A data-only layer: runtime images copy /opt/spark from it.
     pub image spark_core for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"], source in ["pypi", "apache"] {
         name "spark-core";
         if source in ["pypi"] {
@@ -50,6 +50,9 @@ image! {
             run [
                 "ln -s \"$(basename /opt/spark/python/lib/py4j-*-src.zip)\" /opt/spark/python/lib/py4j-src.zip",
                 "rm -f /opt/spark/bin/*.cmd /opt/spark/bin/sparkR /opt/spark/bin/docker-image-tool.sh",
+                // The Spark Connect JVM client REPL (61 MB on 4.1) serves only bin/spark-connect-shell;
+                // the Connect server jar and the Python client stay.
+                "rm -rf /opt/spark/jars/connect-repl /opt/spark/bin/spark-connect-shell",
                 "find /opt/spark/python -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
                 "chmod -R a+rX,go-w /opt/spark",
                 "rm -f /tmp/spark.tar.gz",

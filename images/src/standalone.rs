@@ -110,6 +110,11 @@ pub const SETTINGS: &[Setting] = &[
         secret: true,
     },
     Setting {
+        name: "SPARK_MASTER_REST_ENABLED",
+        doc: "`yes`: start the master's REST submission server (it does not authenticate; off by default)",
+        secret: false,
+    },
+    Setting {
         name: "SPARK_WORKER_CORES",
         doc: "cores a worker offers (default: all)",
         secret: false,

@@ -47,9 +47,14 @@ attempt_setup_fake_passwd_entry() {
 write_standalone_conf() {
   local conf="$SPARK_CONF_DIR/spark-defaults.conf"
   mkdir -p "$SPARK_CONF_DIR"
-  : > "$conf"
-  chmod 600 "$conf"
+  # The image's build-time file belongs to root; the group-writable directory lets any uid of
+  # group 0 replace it with its own private one.
+  rm -f "$conf"
+  (umask 077 && : > "$conf")
   cat "$SPARK_HOME"/defaults.d/*.conf >> "$conf" 2> /dev/null || true
+  # The REST submission server accepts unauthenticated job submissions (and Spark 4 refuses to
+  # start it with spark.authenticate): keep it off unless asked for.
+  printf 'spark.master.rest.enabled %s\n' "$([ "${SPARK_MASTER_REST_ENABLED:-no}" = yes ] && echo true || echo false)" >> "$conf"
   if [ "${SPARK_RPC_AUTHENTICATION_ENABLED:-no}" = "yes" ]; then
     if [ -z "${SPARK_RPC_AUTHENTICATION_SECRET:-}" ]; then
       echo "entrypoint: SPARK_RPC_AUTHENTICATION_ENABLED=yes needs SPARK_RPC_AUTHENTICATION_SECRET" >&2
