@@ -120,7 +120,8 @@ async fn a_failed_parent_skips_its_children_and_spares_independent_images() {
             step, message, log, ..
         }) => {
             assert!(step.contains("RUN echo about to fail"), "{step}");
-            assert!(message.contains("non-zero code"), "{message}");
+            assert!(message.contains("exit code: 1"), "{message}");
+            assert!(message.contains("about to fail"), "the step's output is quoted: {message}");
             assert!(
                 std::fs::read_to_string(log)
                     .unwrap()
