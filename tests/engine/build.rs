@@ -121,7 +121,10 @@ async fn a_failed_parent_skips_its_children_and_spares_independent_images() {
         }) => {
             assert!(step.contains("RUN echo about to fail"), "{step}");
             assert!(message.contains("exit code: 1"), "{message}");
-            assert!(message.contains("about to fail"), "the step's output is quoted: {message}");
+            assert!(
+                message.contains("about to fail"),
+                "the step's output is quoted: {message}"
+            );
             assert!(
                 std::fs::read_to_string(log)
                     .unwrap()
