@@ -172,31 +172,8 @@ impl Report {
                 ]
             })
             .collect();
-        let header = ["IMAGE", "STATUS", "SIZE", "BUDGET", "TIME"].map(str::to_owned);
-        let mut widths = header.clone().map(|h| h.len());
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let mut table = String::new();
-        for row in std::iter::once(&header).chain(&rows) {
-            let line = format!(
-                "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}",
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2],
-                w3 = widths[3],
-                w4 = widths[4],
-            );
-            table.push_str(line.trim_end());
-            table.push('\n');
-        }
+        let header = ["IMAGE", "STATUS", "SIZE", "BUDGET", "TIME"];
+        let mut table = text_table(&header, &rows, &[false, false, true, true, true]);
         let count = |word| {
             self.images
                 .iter()
@@ -233,6 +210,35 @@ impl fmt::Display for Report {
     }
 }
 
+/// Rows under `header` in columns as wide as their widest cell, two spaces apart, right-aligned
+/// where `right` says so; lines end without trailing spaces.
+pub fn text_table<R: AsRef<[String]>>(header: &[&str], rows: &[R], right: &[bool]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row.as_ref()) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut table = String::new();
+    for row in std::iter::once(header.as_slice()).chain(rows.iter().map(AsRef::as_ref)) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .zip(right.iter().chain(std::iter::repeat(&false)))
+            .map(|((cell, &w), &right)| {
+                if right {
+                    format!("{cell:>w$}")
+                } else {
+                    format!("{cell:<w$}")
+                }
+            })
+            .collect();
+        table.push_str(cells.join("  ").trim_end());
+        table.push('\n');
+    }
+    table
+}
 /// Sizes as people read them: `74.8 MB` (powers of 1000, like `docker images`).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -107,30 +107,9 @@ pub fn table(results: &[ProbeResult]) -> String {
             ]
         })
         .collect();
-    let header = ["IMAGE", "PROBE", "RESULT", "TIME", "DETAIL"].map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:<a$}  {:<b$}  {:<c$}  {:>d$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            a = widths[0],
-            b = widths[1],
-            c = widths[2],
-            d = widths[3],
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let header = ["IMAGE", "PROBE", "RESULT", "TIME", "DETAIL"];
+    let mut out =
+        crate::engine::report::text_table(&header, &rows, &[false, false, false, true, false]);
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
     out.push_str(&format!(
         "{} passed, {} failed, {} skipped in {:.0}s\n",
