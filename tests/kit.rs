@@ -4,6 +4,7 @@
 //! secret is refused. Plus checks of the generated files themselves.
 
 use crate::engine::support;
+use image_dsl_workspace::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -122,28 +123,12 @@ impl Drop for Project {
 
 /// Run `cmd`, killing it after `timeout`.
 fn run(mut cmd: Command, timeout: Duration) -> Output {
-    let mut child = cmd
+    let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): install docker-compose (`apt-get install docker-compose`; .ci/run does)"));
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    child.wait_with_output().expect("collect output")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    image_dsl_workspace::wait_with_timeout(child, timeout)
 }
 
 fn wait_healthy(container: &str, timeout: Duration, project: &Project) {

@@ -33,24 +33,10 @@ pub fn docker(args: &[&str], stdin: Option<&str>, timeout: Duration) -> Output {
         let mut pipe = child.stdin.take().expect("stdin is piped");
         pipe.write_all(input.as_bytes()).expect("write stdin");
     }
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    child.wait_with_output().expect("collect output")
+    image_dsl_workspace::wait_with_timeout(child, timeout)
 }
 
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+pub use image_dsl_workspace::text;
 
 /// Containers on one private network; removed with the network when dropped, even on failure.
 pub struct Sandbox {

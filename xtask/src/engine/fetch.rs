@@ -290,13 +290,7 @@ impl Fetcher {
                 }),
             }
         }
-        Err(FetchError::Failed {
-            artifact,
-            attempts,
-            mirror_setting: mirror_kind(&source.locator)
-                .map(MirrorKind::how_to_set)
-                .unwrap_or_else(|| "the URLs in its declaration".into()),
-        })
+        Err(failed(source, artifact, attempts))
     }
 
     /// Fetches `source`, whose checksum is not known yet, into the cache and returns what its
@@ -339,13 +333,7 @@ impl Fetcher {
                 }),
             }
         }
-        Err(FetchError::Failed {
-            artifact,
-            attempts,
-            mirror_setting: mirror_kind(&source.locator)
-                .map(MirrorKind::how_to_set)
-                .unwrap_or_else(|| "the URLs in its declaration".into()),
-        })
+        Err(failed(source, artifact, attempts))
     }
 
     /// The URLs to try for `source`; a PyPI index that cannot be read is recorded in `attempts`.
@@ -458,6 +446,16 @@ fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
     }
 }
 
+/// Every URL of `source` failed: the error lists each attempt and how to set its mirror.
+fn failed(source: &ArtifactSource, artifact: String, attempts: Vec<Attempt>) -> FetchError {
+    FetchError::Failed {
+        artifact,
+        attempts,
+        mirror_setting: mirror_kind(&source.locator)
+            .map(MirrorKind::how_to_set)
+            .unwrap_or_else(|| "the URLs in its declaration".into()),
+    }
+}
 /// PEP 503 name normalisation: lowercase, runs of `-_.` become `-`.
 pub fn normalize_project(name: &str) -> String {
     let mut out = String::with_capacity(name.len());

@@ -244,13 +244,7 @@ impl Sandbox {
     ) -> Result<i64, ProbeError> {
         let deadline = Instant::now() + limit;
         loop {
-            let state = self
-                .docker
-                .inspect_container(container, None)
-                .await
-                .map_err(|e| self.engine("inspect container", e))?
-                .state
-                .unwrap_or_default();
+            let state = self.state(container).await?;
             if state.running != Some(true) && state.finished_at.as_deref().is_some_and(finished) {
                 return Ok(state.exit_code.unwrap_or(-1));
             }
@@ -294,17 +288,20 @@ impl Sandbox {
         }
     }
 
+    /// `container`'s current state.
+    async fn state(&self, container: &str) -> Result<bollard::models::ContainerState, ProbeError> {
+        let inspected = self.docker.inspect_container(container, None).await;
+        Ok(inspected
+            .map_err(|e| self.engine("inspect container", e))?
+            .state
+            .unwrap_or_default())
+    }
+
     /// Waits until `container`'s health check reports healthy.
     pub async fn wait_healthy(&self, container: &str, limit: Duration) -> Result<(), ProbeError> {
         let deadline = Instant::now() + limit;
         loop {
-            let state = self
-                .docker
-                .inspect_container(container, None)
-                .await
-                .map_err(|e| self.engine("inspect container", e))?
-                .state
-                .unwrap_or_default();
+            let state = self.state(container).await?;
             if state.running != Some(true) {
                 let log = self.logs(container).await;
                 return Err(self.failed(
