@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use xtask::engine::report::ImageError;
 use xtask::engine::{
-    ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Locator,
-    MavenCoordinates, Status, build_all,
+    ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Freshness, Locator,
+    MavenCoordinates, Status, build_all, freshness,
 };
 
 use super::support::{Cleanup, Mirror, Reply, docker, fixture, options, sha256, tagged, unique};
@@ -73,7 +73,7 @@ async fn builds_on_the_bootstrapped_base_then_skips_without_calling_the_builder(
     let fetched = mirror.hits();
 
     let started = std::time::Instant::now();
-    let second = build_all(vec![spec], &opts)
+    let second = build_all(vec![spec.clone()], &opts)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(
@@ -91,6 +91,19 @@ async fn builds_on_the_bootstrapped_base_then_skips_without_calling_the_builder(
     );
     assert_eq!(tagged(&docker, &reference).await.map(|t| t.0), Some(id));
     eprintln!("no-op run took {:?}\n{second}", started.elapsed());
+
+    // `images test` probes only what the definition builds today: an edited file makes the
+    // tag stale, an undeclared tag is missing; nothing is built or fetched to find out.
+    let fresh = freshness(vec![spec.clone()], &opts).await.unwrap();
+    assert_eq!(fresh[&reference], Freshness::Current);
+    let mut edited = spec;
+    edited.files[0].contents = b"#!/bin/sh\necho edited\n".to_vec();
+    let missing = format!("image-dsl-test/never-built:{}", unique("missing"));
+    let never_built = fixture(&missing, "USER 10001\n");
+    let fresh = freshness(vec![edited, never_built], &opts).await.unwrap();
+    assert_eq!(fresh[&reference], Freshness::Stale);
+    assert_eq!(fresh[&missing], Freshness::Missing);
+    assert_eq!(mirror.hits(), fetched);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{Read, Seek as _, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256, Sha512};
 
 use super::config::{MirrorKind, Settings};
@@ -156,16 +157,60 @@ fn describe_failed(artifact: &str, attempts: &[Attempt], mirror_setting: &str) -
 pub struct Fetcher {
     http: reqwest::Client,
     settings: Settings,
+    /// Tries per URL when a transfer fails in a way that may pass.
+    attempts: u32,
+}
+
+/// How many downloads run at once. More only share one link, and through a TLS-intercepting
+/// proxy dozens of simultaneous connections time out while connecting (seen with the 80 wheels
+/// of `python-deps:gpu`).
+const PARALLEL_DOWNLOADS: usize = 4;
+
+/// Tries per URL for a build's fetches: a connect or read time-out, a cut transfer, a 5xx or a
+/// 429 is tried again after 2 s, then 4 s.
+const BUILD_ATTEMPTS: u32 = 3;
+
+/// Why a transfer failed, and whether trying again may help.
+struct TransferError {
+    message: String,
+    transient: bool,
+}
+
+impl TransferError {
+    fn from_reqwest(err: &reqwest::Error) -> TransferError {
+        let status = err.status();
+        TransferError {
+            message: describe_reqwest(err),
+            transient: err.is_timeout()
+                || err.is_connect()
+                || err.is_body()
+                || err.is_request() && status.is_none()
+                || status.is_some_and(|s| {
+                    s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS
+                }),
+        }
+    }
+
+    fn fatal(message: String) -> TransferError {
+        TransferError {
+            message,
+            transient: false,
+        }
+    }
 }
 
 impl Fetcher {
     /// A fetcher using the host's trust store (so a TLS-intercepting proxy's CA is honoured).
     pub fn new(settings: Settings) -> Fetcher {
-        Fetcher::with_connect_timeout(settings, Duration::from_secs(15))
+        Fetcher {
+            attempts: BUILD_ATTEMPTS,
+            ..Fetcher::with_connect_timeout(settings, Duration::from_secs(15))
+        }
     }
 
-    /// [`Fetcher::new`] giving up on a host after `connect_timeout` (`images lock` probes
-    /// sources that may be unreachable and must finish in minutes).
+    /// A fetcher that gives up on a host after `connect_timeout` and tries each URL once
+    /// (`images lock` and the bench probe sources that may be unreachable and must finish in
+    /// minutes).
     pub fn with_connect_timeout(settings: Settings, connect_timeout: Duration) -> Fetcher {
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
@@ -173,7 +218,11 @@ impl Fetcher {
             .user_agent(concat!("image-dsl-xtask/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        Fetcher { http, settings }
+        Fetcher {
+            http,
+            settings,
+            attempts: 1,
+        }
     }
 
     /// The directory cached artifacts live in.
@@ -211,7 +260,10 @@ impl Fetcher {
         let fetches = distinct.into_iter().map(|(pinned, source)| async move {
             self.fetch(source).await.map(|path| (pinned, path))
         });
-        let results = futures_util::future::join_all(fetches).await;
+        let results: Vec<_> = futures_util::stream::iter(fetches)
+            .buffer_unordered(PARALLEL_DOWNLOADS)
+            .collect()
+            .await;
         let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
         if errors.is_empty() {
             Ok(ok.into_iter().map(Result::unwrap).collect())
@@ -269,7 +321,7 @@ impl Fetcher {
             let mut tmp =
                 tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
             match self
-                .download(&url, &source.checksum, tmp.as_file_mut())
+                .download_retrying(&url, &source.checksum, &mut tmp)
                 .await
             {
                 Ok(actual) if Some(&actual) == source.checksum.pinned().as_ref() => {
@@ -313,7 +365,7 @@ impl Fetcher {
         for url in self.urls(source, &mut attempts).await {
             let mut tmp =
                 tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| cache_error(&tmp_dir, e))?;
-            match self.download(&url, algorithm, tmp.as_file_mut()).await {
+            match self.download_retrying(&url, algorithm, &mut tmp).await {
                 Ok(actual) => {
                     let checksum = match actual.split_once(':') {
                         Some(("sha512", hex)) => Checksum::Sha512(hex.to_owned()),
@@ -395,39 +447,70 @@ impl Fetcher {
     }
 
     /// Streams `url` into `file` and returns the digest (`algorithm:hex`) of what arrived.
+    /// [`Fetcher::download`] into `tmp`, tried again (from the start, `tmp` emptied) while the
+    /// failure may pass and attempts remain. The error names how many attempts were made.
+    async fn download_retrying(
+        &self,
+        url: &str,
+        checksum: &Checksum,
+        tmp: &mut tempfile::NamedTempFile,
+    ) -> Result<String, String> {
+        let mut attempt = 1;
+        loop {
+            let file = tmp.as_file_mut();
+            let emptied = file.set_len(0).and_then(|()| file.rewind());
+            emptied.map_err(|e| format!("writing the download failed: {e}"))?;
+            match self.download(url, checksum, file).await {
+                Ok(actual) => return Ok(actual),
+                Err(err) if err.transient && attempt < self.attempts => {
+                    tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+                    attempt += 1;
+                }
+                Err(err) if attempt > 1 => {
+                    return Err(format!("{} (after {attempt} attempts)", err.message));
+                }
+                Err(err) => return Err(err.message),
+            }
+        }
+    }
+
     async fn download(
         &self,
         url: &str,
         checksum: &Checksum,
         file: &mut std::fs::File,
-    ) -> Result<String, String> {
+    ) -> Result<String, TransferError> {
         let mut response = self
             .http
             .get(url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| describe_reqwest(&e))?;
+            .map_err(|e| TransferError::from_reqwest(&e))?;
         let expected_len = response.content_length();
         let mut hasher = Hasher::for_checksum(checksum);
         let mut received = 0u64;
-        let cut = |received: u64, e: &reqwest::Error| {
-            format!(
+        let cut = |received: u64, e: &reqwest::Error| TransferError {
+            message: format!(
                 "transfer cut after {received} bytes: {}",
                 describe_reqwest(e)
-            )
+            ),
+            transient: true,
         };
+        let write_failed =
+            |e: std::io::Error| TransferError::fatal(format!("writing the download failed: {e}"));
         while let Some(chunk) = response.chunk().await.map_err(|e| cut(received, &e))? {
             hasher.update(&chunk);
             received += chunk.len() as u64;
-            file.write_all(&chunk)
-                .map_err(|e| format!("writing the download failed: {e}"))?;
+            file.write_all(&chunk).map_err(write_failed)?;
         }
         if let Some(expected) = expected_len.filter(|len| *len != received) {
-            return Err(format!("transfer cut after {received} of {expected} bytes"));
+            return Err(TransferError {
+                message: format!("transfer cut after {received} of {expected} bytes"),
+                transient: true,
+            });
         }
-        file.flush()
-            .map_err(|e| format!("writing the download failed: {e}"))?;
+        file.flush().map_err(write_failed)?;
         Ok(hasher.finish())
     }
 }

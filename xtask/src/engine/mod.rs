@@ -224,6 +224,21 @@ pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<P
         }
     }
 
+    let hashes = hash_graph(&graph, &bases)?;
+    let current = check_all(&docker, &graph, &hashes).await?;
+    Ok(Plan {
+        docker,
+        graph,
+        hashes,
+        current,
+    })
+}
+
+/// The content hash of every spec in graph order, given the package sets of the bases.
+fn hash_graph(
+    graph: &graph::Graph,
+    bases: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<String>, EngineError> {
     let mut hashes: Vec<String> = Vec::with_capacity(graph.specs.len());
     for (i, spec) in graph.specs.iter().enumerate() {
         let mut parents: Vec<String> = graph.parents[i]
@@ -235,20 +250,72 @@ pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<P
         }
         hashes.push(context::content_hash(spec, &parents)?);
     }
+    Ok(hashes)
+}
 
-    let checks = graph.specs.iter().zip(&hashes).map(|(spec, hash)| async {
-        build::check_current(&docker, &spec.reference, hash, spec.budget_bytes)
+/// What each tag points at now, in graph order.
+async fn check_all(
+    docker: &bollard::Docker,
+    graph: &graph::Graph,
+    hashes: &[String],
+) -> Result<Vec<build::Current>, EngineError> {
+    let checks = graph.specs.iter().zip(hashes).map(|(spec, hash)| async {
+        build::check_current(docker, &spec.reference, hash, spec.budget_bytes)
             .await
             .map_err(|source| EngineError::Inspect {
                 image: spec.reference.clone(),
                 source,
             })
     });
-    let current = futures_util::future::try_join_all(checks).await?;
-    Ok(Plan {
-        docker,
-        graph,
-        hashes,
-        current,
-    })
+    futures_util::future::try_join_all(checks).await
+}
+
+/// Whether an image's tag holds what its definition builds today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// No image carries the tag.
+    Missing,
+    /// The tag points at an image built from another definition (its content-hash label differs:
+    /// the image, its context, a pin, a parent or the Debian base changed since), or one over
+    /// its budget.
+    Stale,
+    /// The tag carries the content hash a build would give it now.
+    Current,
+}
+
+/// The [`Freshness`] of each of `specs` (a closed set: every parent included), keyed by
+/// reference. Unlike a build it changes nothing: a missing base makes everything on it
+/// [`Freshness::Missing`] or [`Freshness::Stale`] instead of being bootstrapped, and artifacts
+/// without a checksum are hashed as `unverified` rather than refused.
+pub async fn freshness(
+    specs: Vec<BuildSpec>,
+    opts: &BuildOptions,
+) -> Result<std::collections::BTreeMap<String, Freshness>, EngineError> {
+    let graph = graph::Graph::new(specs)?;
+    let docker = client::connect(opts.docker_host.as_deref()).await?;
+    let mut bases = std::collections::BTreeMap::new();
+    for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
+        if !bases.contains_key(reference) {
+            let options = opts.bootstrap_options(reference, false);
+            let package_set = bootstrap::existing(&docker, &options, reference)
+                .await?
+                .map_or_else(|| "missing".to_owned(), |base| base.package_set);
+            bases.insert(reference.to_owned(), package_set);
+        }
+    }
+    let hashes = hash_graph(&graph, &bases)?;
+    let current = check_all(&docker, &graph, &hashes).await?;
+    Ok(graph
+        .specs
+        .iter()
+        .zip(current)
+        .map(|(spec, current)| {
+            let freshness = match (current.tagged, current.up_to_date) {
+                (None, _) => Freshness::Missing,
+                (Some(_), None) => Freshness::Stale,
+                (Some(_), Some(_)) => Freshness::Current,
+            };
+            (spec.reference.clone(), freshness)
+        })
+        .collect())
 }

@@ -1,14 +1,15 @@
 //! Probing a set of images: which are built, what the unbuilt ones lack, which other images the
 //! probes need, running them in order, and keeping `test-results.json` across runs.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use image_dsl::Image;
 
 use super::plan::venv_layer;
-use super::results::ProbeResult;
+use super::results::{Outcome, ProbeResult};
 use super::{ProbeContext, ProbeKind, jdbc};
-use crate::engine::{BuildSpec, fetch, graph};
+use crate::engine::{self, BuildSpec, Freshness, fetch, graph};
 
 /// The artifacts without a pinned checksum that `reference` (or an image it builds on) needs:
 /// `name version` each. Empty when everything it needs is verified.
@@ -27,17 +28,29 @@ pub fn needs_mirror(specs: &[BuildSpec], reference: &str) -> Vec<String> {
     }
 }
 
-/// Why `reference` cannot be probed, or `None` when the engine has it.
-pub async fn not_built_reason(ctx: &ProbeContext, reference: &str) -> Option<String> {
-    if ctx.built(reference).await {
-        return None;
+/// Why `reference` cannot be probed, or `None` when the engine has it as its definition builds
+/// it today.
+pub fn not_probed_reason(
+    ctx: &ProbeContext,
+    freshness: &BTreeMap<String, Freshness>,
+    reference: &str,
+) -> Option<String> {
+    match freshness.get(reference) {
+        Some(Freshness::Current) => None,
+        Some(Freshness::Stale) => Some(format!(
+            "stale: the image tagged {reference} was built from an earlier definition (its \
+             content-hash label differs: the image, a pin, a context file, a parent or the base \
+             changed); rebuild it with `cargo xtask images build {reference}` or test with `--build`"
+        )),
+        Some(Freshness::Missing) | None => {
+            let missing = needs_mirror(&ctx.specs, reference);
+            Some(if missing.is_empty() {
+                "not built".to_owned()
+            } else {
+                format!("not built (needs mirror: {})", missing.join(", "))
+            })
+        }
     }
-    let missing = needs_mirror(&ctx.specs, reference);
-    Some(if missing.is_empty() {
-        "not built".to_owned()
-    } else {
-        format!("not built (needs mirror: {})", missing.join(", "))
-    })
 }
 
 /// Catalog images the probes of `images` run besides the images themselves: PostgreSQL for the
@@ -60,16 +73,28 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
 }
 
 /// Runs `kinds` on each built image in order, reporting each result to `progress` as it ends;
-/// unbuilt images get one skipped row saying why.
+/// images not built, or built from an earlier definition (stale), get one skipped row saying why.
 pub async fn run(
     ctx: &ProbeContext,
     images: &[(Image, Vec<ProbeKind>)],
     mut progress: impl FnMut(&ProbeResult),
 ) -> Vec<ProbeResult> {
     let mut results = Vec::new();
+    let freshness = match engine::freshness(ctx.specs.clone(), &ctx.build).await {
+        Ok(freshness) => freshness,
+        Err(err) => {
+            for (image, _) in images {
+                let mut result = ProbeResult::not_built(&image.reference(), &err.to_string());
+                result.outcome = Outcome::Failed;
+                progress(&result);
+                results.push(result);
+            }
+            return results;
+        }
+    };
     for (image, kinds) in images {
         let reference = image.reference();
-        if let Some(reason) = not_built_reason(ctx, &reference).await {
+        if let Some(reason) = not_probed_reason(ctx, &freshness, &reference) {
             let result = ProbeResult::not_built(&reference, &reason);
             progress(&result);
             results.push(result);
@@ -107,7 +132,6 @@ pub fn load(path: &Path) -> Vec<ProbeResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::Outcome;
 
     fn catalog_specs() -> Vec<BuildSpec> {
         crate::catalog::ordered()

@@ -374,7 +374,7 @@ async fn run(
 }
 
 /// The image at `reference` when it carries a package-set label.
-async fn existing(
+pub(crate) async fn existing(
     docker: &Docker,
     opts: &BootstrapOptions,
     reference: &str,
