@@ -427,15 +427,16 @@ fn world_readable(path: &Path) {
         .expect("chmod");
 }
 
-/// The `full` variant needs release downloads and git sources this machine cannot reach: the run
-/// stops before building anything and names each, with how to point it at a mirror. Downloads
-/// with a pinned checksum (kubectl) are named by the fetch stage, which also runs before any build.
+/// The `full` variant needs release downloads and git sources this machine cannot reach. One run
+/// stops before building anything and names each: the downloads without a checksum, and the
+/// pinned inputs it could not fetch (kubectl, the git commits), each with how to set its mirror.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
     support::docker().await;
     let specs = specs(FULL);
-    let err = match engine::build_all(specs.clone(), &support::options()).await {
-        Err(EngineError::Unverified(err)) => err.to_string(),
+    let opts = support::options();
+    let err = match engine::build_all(specs.clone(), &opts).await {
+        Err(err @ EngineError::Unverified { .. }) => err.to_string(),
         Err(other) => panic!("expected the unverified-artifact error, got: {other}"),
         Ok(report) => panic!("{FULL} was built:\n{}", report.summary_table()),
     };
@@ -445,9 +446,6 @@ async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
         "lazygit 0.66.0",
         "zellij 0.45.1",
         "yq 4.54.1",
-        "oh-my-zsh d6aaafd",
-        "zsh-autosuggestions 2cb6eb6",
-        "t-eckert-dotfiles 0697956",
     ] {
         let line = err.lines().find(|l| l.trim_start().starts_with(missing));
         let line = line.unwrap_or_else(|| panic!("`{missing}` is not named:\n{err}"));
@@ -457,28 +455,38 @@ async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
         );
     }
 
-    let full = specs
-        .iter()
-        .filter(|s| s.reference == FULL)
-        .collect::<Vec<_>>();
-    match engine::fetch::Fetcher::new(support::options().settings)
-        .fetch_all(&full)
-        .await
-    {
-        Err(errors) => {
-            let text = errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n");
-            assert!(
-                text.contains("kubernetes-client-linux-amd64 1.36.0")
-                    && text.contains("fix the mirror"),
-                "{text}"
-            );
+    // Pinned inputs are named when their host does not answer; where it (or a mirror) does,
+    // they are fetched and verified into the cache instead.
+    let fetcher = engine::fetch::Fetcher::new(opts.settings.clone());
+    let full = specs.iter().find(|s| s.reference == FULL).unwrap();
+    for (name, mirror_var) in [
+        (
+            "kubernetes-client-linux-amd64 1.36.0",
+            "the URLs in its declaration",
+        ),
+        ("oh-my-zsh d6aaafd", "IMAGE_DSL_GIT_MIRROR"),
+        ("zsh-autosuggestions 2cb6eb6", "IMAGE_DSL_GIT_MIRROR"),
+        ("t-eckert-dotfiles 0697956", "IMAGE_DSL_GIT_MIRROR"),
+    ] {
+        let source = &full
+            .artifacts
+            .iter()
+            .find(|a| format!("{} {}", a.source.name, a.source.version).starts_with(name))
+            .unwrap_or_else(|| panic!("{FULL} does not declare {name}"))
+            .source;
+        let cached = fetcher
+            .cached_path(&source.checksum)
+            .is_some_and(|p| p.exists());
+        let named = err.lines().position(|l| {
+            l.contains(&format!("artifact {name}")) && l.contains(&format!("(needed by {FULL})"))
+        });
+        match named {
+            Some(at) => {
+                let rest: Vec<&str> = err.lines().skip(at + 1).take(2).collect();
+                assert!(rest.join("\n").contains(mirror_var), "{name}:\n{err}");
+            }
+            None => assert!(cached, "{name} is neither named nor fetched:\n{err}"),
         }
-        // Where dl.k8s.io or a mirror answers, kubectl is there and verified: not missing.
-        Ok(fetched) => assert_eq!(fetched.len(), 1, "only kubectl has a pinned checksum"),
     }
     let inspect = output(Command::new("docker").args(["image", "inspect", FULL]));
     assert!(

@@ -438,7 +438,11 @@ async fn iceberg_jupyter_images_name_the_missing_maven_jars_and_inherit_the_cata
             .unwrap_or_else(|| {
                 panic!("{reference} built although its Iceberg jars are not pinned")
             });
-        let EngineError::Unverified(missing) = &err else {
+        let EngineError::Unverified {
+            unverified: missing,
+            ..
+        } = &err
+        else {
             panic!("{reference}: expected the unpinned jars to stop the build, got: {err}");
         };
         let names: Vec<&str> = missing.0.iter().map(|a| a.artifact.as_str()).collect();

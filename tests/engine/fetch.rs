@@ -141,7 +141,7 @@ async fn unverified_artifacts_are_refused_naming_each_and_the_mirror_setting() {
     let mut opts = options();
     opts.docker_host = Some("unix:///nonexistent/docker.sock".into());
     let message = match build_all(vec![spec], &opts).await {
-        Err(error @ EngineError::Unverified(_)) => error.to_string(),
+        Err(error @ EngineError::Unverified { .. }) => error.to_string(),
         other => panic!("expected unverified artifacts to be refused: {other:?}"),
     };
     for expected in [

@@ -7,5 +7,6 @@ mod bootstrap;
 mod build;
 mod client;
 mod fetch;
+mod git;
 mod kill;
 pub(crate) mod support;

@@ -12,6 +12,7 @@ impl Mirrors {
             maven_mirror: self.maven_mirror.clone(),
             apache_mirror: self.apache_mirror.clone(),
             debian_mirror: self.debian_mirror.clone(),
+            git_mirror: self.git_mirror.clone(),
             cache_dir: self.cache_dir.clone(),
         };
         Ok(BuildOptions::new(Settings::resolve(

@@ -67,12 +67,10 @@ pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
         source: ArtifactSource {
             name: pin.key.to_owned(),
             version: pin.commit.to_owned(),
-            locator: Locator::Urls(vec![pin.repo.to_owned()]),
-            checksum: Checksum::Unverified(format!(
-                "git source {} at {} is cloned on the host from its repository, which this machine cannot reach; \
-                 set a git mirror or build where {} is reachable",
-                pin.key, pin.commit, pin.repo
-            )),
+            locator: Locator::Git {
+                repo: pin.repo.to_owned(),
+            },
+            checksum: Checksum::GitCommit(pin.commit.to_owned()),
         },
     }));
     BuildSpec {

@@ -61,6 +61,10 @@ pub struct Mirrors {
     /// Debian archive for the base bootstrap; also IMAGE_DSL_DEBIAN_MIRROR or images.toml.
     #[arg(long)]
     pub debian_mirror: Option<String>,
+    /// Git mirror holding each repository under its path (github.com/a/b at MIRROR/a/b); also
+    /// IMAGE_DSL_GIT_MIRROR or images.toml.
+    #[arg(long)]
+    pub git_mirror: Option<String>,
     /// Artifact cache directory (default ~/.cache/image-dsl).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,

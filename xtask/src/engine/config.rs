@@ -3,7 +3,7 @@
 //! Each setting is taken from the first of: a command-line flag (the caller fills
 //! [`Overrides`]), an environment variable (`IMAGE_DSL_PYPI_MIRROR`, `IMAGE_DSL_MAVEN_MIRROR`,
 //! `IMAGE_DSL_APACHE_MIRROR`, `IMAGE_DSL_DEBIAN_MIRROR`, `IMAGE_DSL_DEBIAN_SECURITY_MIRROR`,
-//! `IMAGE_DSL_CACHE_DIR`), `images.toml` in
+//! `IMAGE_DSL_GIT_MIRROR`, `IMAGE_DSL_CACHE_DIR`), `images.toml` in
 //! the repository root, `~/.config/image-dsl/config.toml`, and the public default.
 //!
 //! ```toml
@@ -13,6 +13,8 @@
 //! apache = "https://apache.example.com/dist"
 //! debian = "http://deb.debian.org/debian"
 //! debian_security = "http://deb.debian.org/debian-security"
+//! # Git sources: https://github.com/ohmyzsh/ohmyzsh is fetched from <git>/ohmyzsh/ohmyzsh.
+//! git = "https://git.example.com/mirror"
 //!
 //! [cache]
 //! dir = "/var/cache/image-dsl"
@@ -42,6 +44,9 @@ pub enum MirrorKind {
     Apache,
     /// A Debian archive.
     Debian,
+    /// Git repositories: the mirror holds `<host path>` of each repository (none by default:
+    /// each repository is fetched from where its pin says).
+    Git,
 }
 
 impl MirrorKind {
@@ -52,6 +57,7 @@ impl MirrorKind {
             MirrorKind::Maven => "IMAGE_DSL_MAVEN_MIRROR",
             MirrorKind::Apache => "IMAGE_DSL_APACHE_MIRROR",
             MirrorKind::Debian => "IMAGE_DSL_DEBIAN_MIRROR",
+            MirrorKind::Git => "IMAGE_DSL_GIT_MIRROR",
         }
     }
 
@@ -62,6 +68,7 @@ impl MirrorKind {
             MirrorKind::Maven => ("--maven-mirror", "maven"),
             MirrorKind::Apache => ("--apache-mirror", "apache"),
             MirrorKind::Debian => ("--debian-mirror", "debian"),
+            MirrorKind::Git => ("--git-mirror", "git"),
         };
         format!(
             "{flag}, {} or `[mirrors] {key} = ...` in images.toml",
@@ -81,6 +88,8 @@ pub struct Overrides {
     pub apache_mirror: Option<String>,
     /// `--debian-mirror`.
     pub debian_mirror: Option<String>,
+    /// `--git-mirror`.
+    pub git_mirror: Option<String>,
     /// `--cache-dir`.
     pub cache_dir: Option<PathBuf>,
 }
@@ -98,6 +107,8 @@ pub struct Settings {
     pub debian_mirror: String,
     /// Debian security archive the base is upgraded from and its apt sources name.
     pub debian_security_mirror: String,
+    /// Where git repositories are fetched from instead of their own hosts, if anywhere.
+    pub git_mirror: Option<String>,
     /// Root of the content-addressed artifact cache.
     pub cache_dir: PathBuf,
 }
@@ -140,6 +151,7 @@ struct FileMirrors {
     apache: Option<String>,
     debian: Option<String>,
     debian_security: Option<String>,
+    git: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,6 +217,12 @@ impl Settings {
                 .or_else(|| files.iter().find_map(|f| f.mirrors.debian_security.clone()))
                 .map(|m| m.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| security_mirror_of(&debian_mirror)),
+            git_mirror: overrides
+                .git_mirror
+                .clone()
+                .or_else(|| env_nonempty(MirrorKind::Git.env_var()))
+                .or_else(|| files.iter().find_map(|f| f.mirrors.git.clone()))
+                .map(|m| m.trim_end_matches('/').to_owned()),
             cache_dir,
         })
     }
@@ -217,6 +235,7 @@ impl Settings {
             apache_mirror: DEFAULT_APACHE_MIRROR.to_owned(),
             debian_mirror: DEFAULT_DEBIAN_MIRROR.to_owned(),
             debian_security_mirror: security_mirror_of(DEFAULT_DEBIAN_MIRROR),
+            git_mirror: None,
             cache_dir,
         }
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::spec::BuildSpec;
+use super::spec::{BuildSpec, Checksum};
 
 /// The mtime of every entry: 1980-01-01, the earliest a zip (a wheel) can hold.
 pub const FIXED_MTIME: u64 = 315_532_800;
@@ -64,6 +64,60 @@ pub enum ContextError {
 enum Contents<'a> {
     Bytes(&'a [u8]),
     File(&'a Path),
+    Symlink(&'a str),
+}
+
+/// A file or symbolic link of a git source's tree, read from its `git archive` tar.
+struct TreeEntry {
+    path: String,
+    mode: u32,
+    contents: TreeContents,
+}
+
+enum TreeContents {
+    Bytes(Vec<u8>),
+    Symlink(String),
+}
+
+/// The files and symbolic links of the tar at `archive`, under `prefix/` (directories are
+/// implied by their contents; git has no empty ones).
+fn tree_entries(prefix: &str, archive: &Path) -> io::Result<Vec<TreeEntry>> {
+    let mut tar = tar::Archive::new(std::fs::File::open(archive)?);
+    let mut out = Vec::new();
+    for entry in tar.entries()? {
+        let mut entry = entry?;
+        let path = entry
+            .path()?
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_owned();
+        let contents = match entry.header().entry_type() {
+            tar::EntryType::Regular => {
+                let mut bytes = Vec::with_capacity(entry.size() as usize);
+                entry.read_to_end(&mut bytes)?;
+                TreeContents::Bytes(bytes)
+            }
+            tar::EntryType::Symlink => TreeContents::Symlink(
+                entry
+                    .link_name()?
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
+            // Directories, and git archive's global header carrying the commit id.
+            _ => continue,
+        };
+        out.push(TreeEntry {
+            path: format!("{}/{path}", prefix.trim_end_matches('/')),
+            // git tracks only these two; `git archive` widens them by its umask (0664/0775).
+            mode: if entry.header().mode()? & 0o111 == 0 {
+                0o644
+            } else {
+                0o755
+            },
+            contents,
+        });
+    }
+    Ok(out)
 }
 
 struct Entry<'a> {
@@ -90,9 +144,33 @@ pub fn write_context_tar<W: Write>(
                 })
         })
         .collect::<Result<_, _>>()?;
+    let is_tree = |path: &str| {
+        spec.artifacts
+            .iter()
+            .any(|a| a.path == path && matches!(a.source.checksum, Checksum::GitCommit(_)))
+    };
+    let trees: Vec<TreeEntry> = artifact_paths
+        .iter()
+        .filter(|(path, _)| is_tree(path))
+        .map(|(path, archive)| tree_entries(path, archive))
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(|source| ContextError::Io {
+            image: spec.reference.clone(),
+            source,
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
     let mut entries = files_of(spec)?;
-    for (path, file) in &artifact_paths {
+    for (path, file) in artifact_paths.iter().filter(|(path, _)| !is_tree(path)) {
         insert(&mut entries, spec, path, 0o644, Contents::File(file))?;
+    }
+    for tree in &trees {
+        let contents = match &tree.contents {
+            TreeContents::Bytes(bytes) => Contents::Bytes(bytes),
+            TreeContents::Symlink(target) => Contents::Symlink(target),
+        };
+        insert(&mut entries, spec, &tree.path, tree.mode, contents)?;
     }
     write_tar(&spec.reference, &entries, out)
 }
@@ -236,6 +314,14 @@ fn write_tar<W: Write>(
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_mode(entry.mode & 0o7777);
                 match &entry.contents {
+                    Contents::Symlink(target) => {
+                        header.set_entry_type(tar::EntryType::Symlink);
+                        header.set_mode(0o777);
+                        header.set_size(0);
+                        builder
+                            .append_link(&mut header, &path, target)
+                            .map_err(io_error)?;
+                    }
                     Contents::Bytes(bytes) => {
                         header.set_size(bytes.len() as u64);
                         builder

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::config::{MirrorKind, Settings};
 use super::context::hex;
+use super::git;
 use super::spec::{ArtifactSource, BuildSpec, Checksum, Locator};
 
 /// Artifacts without a pinned checksum, found before any fetch or build.
@@ -75,6 +76,70 @@ pub fn refuse_unverified(specs: &[BuildSpec]) -> Result<(), UnverifiedArtifacts>
     }
 }
 
+/// A pinned input that could not be fetched, and the images that need it.
+#[derive(Debug)]
+pub struct Unreachable {
+    /// The images of the run that need it.
+    pub needed_by: Vec<String>,
+    /// What went wrong.
+    pub error: FetchError,
+}
+
+/// Every pinned artifact of `specs` that cannot be fetched and verified now (an empty list
+/// when all can), each with the images needing it. What can be fetched lands in the cache.
+pub async fn unreachable(fetcher: &Fetcher, specs: &[BuildSpec]) -> Vec<Unreachable> {
+    let all: Vec<&BuildSpec> = specs.iter().collect();
+    let Err(errors) = fetcher.fetch_all(&all).await else {
+        return Vec::new();
+    };
+    errors
+        .into_iter()
+        .map(|error| {
+            let mut needed_by: Vec<String> = specs
+                .iter()
+                .filter(|spec| {
+                    spec.artifacts
+                        .iter()
+                        .any(|a| display_name(&a.source) == error.artifact())
+                })
+                .map(|spec| spec.reference.clone())
+                .collect();
+            needed_by.dedup();
+            Unreachable { needed_by, error }
+        })
+        .collect()
+}
+
+/// The text of [`crate::engine::EngineError::Unverified`]: the unverified artifacts, then the
+/// pinned ones this run could not fetch either.
+pub fn describe_missing(unverified: &UnverifiedArtifacts, unreachable: &[Unreachable]) -> String {
+    let mut text = unverified.to_string();
+    if !unreachable.is_empty() {
+        text.push_str(&format!(
+            "
+{} pinned input(s) cannot be fetched here either:",
+            unreachable.len()
+        ));
+        for item in unreachable {
+            let error = item.error.to_string();
+            let mut lines = error.lines();
+            let first = lines.next().unwrap_or_default();
+            text.push_str(&format!(
+                "
+  {first} (needed by {})",
+                item.needed_by.join(", ")
+            ));
+            for line in lines {
+                text.push_str(&format!(
+                    "
+  {line}"
+                ));
+            }
+        }
+    }
+    text
+}
+
 /// An artifact that could not be made available.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -104,6 +169,17 @@ pub enum FetchError {
         /// Name and version.
         artifact: String,
     },
+}
+
+impl FetchError {
+    /// The artifact's `name version`.
+    pub fn artifact(&self) -> &str {
+        match self {
+            FetchError::Failed { artifact, .. }
+            | FetchError::Cache { artifact, .. }
+            | FetchError::Unpinned { artifact } => artifact,
+        }
+    }
 }
 
 /// One URL tried for an artifact.
@@ -146,9 +222,16 @@ fn describe_failed(artifact: &str, attempts: &[Attempt], mirror_setting: &str) -
     for attempt in attempts {
         text.push_str(&format!("\n  {}: {}", attempt.url, attempt.problem));
     }
-    text.push_str(&format!(
-        "\n  fix the mirror ({mirror_setting}) or, if the new bytes are trusted, re-pin with `cargo xtask images lock`"
-    ));
+    let mismatch = attempts
+        .iter()
+        .any(|a| matches!(a.problem, Problem::Mismatch { .. }));
+    text.push_str(&if mismatch {
+        format!(
+            "\n  fix the mirror ({mirror_setting}) or, if the new bytes are trusted, re-pin with `cargo xtask images lock`"
+        )
+    } else {
+        format!("\n  make the source reachable or set a mirror ({mirror_setting})")
+    });
     text
 }
 
@@ -235,6 +318,7 @@ impl Fetcher {
         let (algorithm, digest) = match checksum {
             Checksum::Sha256(hex) => ("sha256", hex),
             Checksum::Sha512(hex) => ("sha512", hex),
+            Checksum::GitCommit(hex) => ("git", hex),
             Checksum::Unverified(_) => return None,
         };
         Some(
@@ -295,6 +379,11 @@ impl Fetcher {
         let Some(target) = self.cached_path(&source.checksum) else {
             return Err(FetchError::Unpinned { artifact });
         };
+        if let (Locator::Git { repo }, Checksum::GitCommit(commit)) =
+            (&source.locator, &source.checksum)
+        {
+            return self.fetch_git(source, repo, commit, &target).await;
+        }
         let cache_error = |path: &Path, source| FetchError::Cache {
             artifact: artifact.clone(),
             path: path.to_owned(),
@@ -345,6 +434,42 @@ impl Fetcher {
         Err(failed(source, artifact, attempts))
     }
 
+    /// The tree of `commit` of `repo` as a tar at `target`; an existing tar was written only
+    /// after its commit was fetched and checked, so it is used as it is.
+    async fn fetch_git(
+        &self,
+        source: &ArtifactSource,
+        repo: &str,
+        commit: &str,
+        target: &Path,
+    ) -> Result<PathBuf, FetchError> {
+        if target.exists() {
+            return Ok(target.to_owned());
+        }
+        let artifact = display_name(source);
+        let tmp_dir = self.cache_root().join("tmp");
+        for dir in [&tmp_dir, &target.parent().unwrap_or(&tmp_dir).to_path_buf()] {
+            std::fs::create_dir_all(dir).map_err(|source| FetchError::Cache {
+                artifact: artifact.clone(),
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let url = git::fetch_url(repo, self.settings.git_mirror.as_deref());
+        let git_cache = self.settings.cache_dir.join("git");
+        match git::archive(&git_cache, repo, &url, commit, target, &tmp_dir).await {
+            Ok(()) => Ok(target.to_owned()),
+            Err(cause) => Err(failed(
+                source,
+                artifact,
+                vec![Attempt {
+                    url,
+                    problem: Problem::Transfer(cause),
+                }],
+            )),
+        }
+    }
+
     /// Fetches `source`, whose checksum is not known yet, into the cache and returns what its
     /// bytes hash to with `algorithm` (a [`Checksum::Sha256`] or [`Checksum::Sha512`]; the digest
     /// inside is ignored) and the cached path. For `images lock`, which records the checksum.
@@ -393,6 +518,7 @@ impl Fetcher {
         let s = &self.settings;
         match &source.locator {
             Locator::Urls(urls) => urls.clone(),
+            Locator::Git { repo } => vec![git::fetch_url(repo, s.git_mirror.as_deref())],
             Locator::Apache { path } => vec![format!(
                 "{}/{}",
                 s.apache_mirror,
@@ -526,6 +652,7 @@ fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
         Locator::Apache { .. } => Some(MirrorKind::Apache),
         Locator::Maven(_) => Some(MirrorKind::Maven),
         Locator::Pypi { .. } => Some(MirrorKind::Pypi),
+        Locator::Git { .. } => Some(MirrorKind::Git),
     }
 }
 

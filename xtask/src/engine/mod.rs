@@ -1,7 +1,8 @@
 //! Hermetic builds of the catalog on a real Docker Engine.
 //!
 //! The stages, in the order [`build_all`] runs them:
-//! 1. [`fetch::refuse_unverified`]: an artifact without a pinned checksum stops the run.
+//! 1. [`fetch::refuse_unverified`]: an artifact without a pinned checksum stops the run; the
+//!    pinned inputs are still fetched first, so its error names every missing input at once.
 //! 2. [`graph::Graph`]: images ordered by their parents.
 //! 3. [`client::connect`]: the engine, or a fast error saying how to start one.
 //! 4. [`bootstrap::ensure_base`]: the Debian base, made locally when missing.
@@ -24,6 +25,7 @@ pub mod client;
 pub mod config;
 pub mod context;
 pub mod fetch;
+pub mod git;
 pub mod graph;
 pub mod report;
 pub mod spec;
@@ -114,9 +116,15 @@ pub enum EngineError {
     /// The specs do not form a graph.
     #[error(transparent)]
     Graph(#[from] graph::GraphError),
-    /// Some artifacts have no pinned checksum.
-    #[error(transparent)]
-    Unverified(#[from] fetch::UnverifiedArtifacts),
+    /// Some artifacts have no pinned checksum; the pinned inputs of the same run that could not
+    /// be fetched either are listed with them, so one run names everything missing.
+    #[error("{}", fetch::describe_missing(unverified, unreachable))]
+    Unverified {
+        /// The artifacts without a checksum.
+        unverified: fetch::UnverifiedArtifacts,
+        /// The pinned inputs that could not be fetched.
+        unreachable: Vec<fetch::Unreachable>,
+    },
     /// Some artifacts could not be fetched and verified; nothing was built.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Fetch(Vec<fetch::FetchError>),
@@ -143,6 +151,16 @@ pub enum EngineError {
 /// the exit code.
 pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Report, EngineError> {
     let started = Instant::now();
+    if let Err(unverified) = fetch::refuse_unverified(&specs) {
+        // Nothing will be built. Fetch what is pinned anyway, so this run names every missing
+        // input, not just the first kind, and the cache holds the rest for the run after the fix.
+        let fetcher = fetch::Fetcher::new(opts.settings.clone());
+        let unreachable = fetch::unreachable(&fetcher, &specs).await;
+        return Err(EngineError::Unverified {
+            unverified,
+            unreachable,
+        });
+    }
     let Plan {
         docker,
         graph,
@@ -211,7 +229,10 @@ pub(crate) struct Plan {
 
 /// Stages 1 to 5: refuse unverified artifacts, order, connect, ensure bases, hash, check tags.
 pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Plan, EngineError> {
-    fetch::refuse_unverified(&specs)?;
+    fetch::refuse_unverified(&specs).map_err(|unverified| EngineError::Unverified {
+        unverified,
+        unreachable: Vec::new(),
+    })?;
     let graph = graph::Graph::new(specs)?;
     let docker = client::connect(opts.docker_host.as_deref()).await?;
 

@@ -94,6 +94,13 @@ pub enum Locator {
     },
     /// A Maven artifact, under the Maven repository mirror.
     Maven(MavenCoordinates),
+    /// A commit of a git repository, fetched on the host (through the git mirror when one is
+    /// set) and placed in the context as the commit's tree, like `git archive`. Its checksum is
+    /// [`Checksum::GitCommit`].
+    Git {
+        /// The repository URL, e.g. `https://github.com/ohmyzsh/ohmyzsh`.
+        repo: String,
+    },
     /// A file of a PyPI project, found through the simple index of the PyPI mirror.
     Pypi {
         /// The project name, e.g. `pyspark`.
@@ -144,16 +151,20 @@ pub enum Checksum {
     Sha256(String),
     /// Lowercase hex SHA-512.
     Sha512(String),
+    /// A full git commit id (40 hex digits): git names a commit by the hash of its tree and
+    /// history, so the fetched objects verify against it (`transfer.fsckObjects` on).
+    GitCommit(String),
     /// No checksum could be recorded; such an artifact is refused before any build.
     Unverified(String),
 }
 
 impl Checksum {
-    /// The algorithm and digest as `sha256:<hex>`, or `None` when unverified.
+    /// The algorithm and digest as `sha256:<hex>` (`git:<commit>`), or `None` when unverified.
     pub fn pinned(&self) -> Option<String> {
         match self {
             Checksum::Sha256(hex) => Some(format!("sha256:{}", hex.to_ascii_lowercase())),
             Checksum::Sha512(hex) => Some(format!("sha512:{}", hex.to_ascii_lowercase())),
+            Checksum::GitCommit(hex) => Some(format!("git:{}", hex.to_ascii_lowercase())),
             Checksum::Unverified(_) => None,
         }
     }

@@ -230,7 +230,10 @@ fn set_checksum(doc: &mut DocumentMut, key: &str, checksum: &Checksum) {
     }
     let (name, hex) = match checksum {
         Checksum::Sha512(hex) => ("sha512", hex),
-        Checksum::Sha256(hex) | Checksum::Unverified(hex) => ("sha256", hex),
+        // `[git]` entries keep their commit; artifacts are never pinned by one.
+        Checksum::Sha256(hex) | Checksum::Unverified(hex) | Checksum::GitCommit(hex) => {
+            ("sha256", hex)
+        }
     };
     let mut new_key = Key::new(name);
     if let Some(decor) = decor {
