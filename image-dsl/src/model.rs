@@ -248,6 +248,10 @@ pub struct SparkFlavor {
     pub gpu: bool,
     /// Iceberg runtime included.
     pub iceberg: bool,
+    /// A notebook server whose kernels run this Spark (`notebook;`), probed by running a
+    /// notebook through it. Kept here rather than on [`Image`] because only Spark notebook images
+    /// exist; `notebook;` on an image without `spark` sets only its budget ceiling.
+    pub notebook: bool,
 }
 
 /// A Spark release number.

@@ -59,7 +59,8 @@ pub enum Stmt {
         /// Variant template: baseline, gpu, iceberg or gpu-iceberg.
         variant: LitStr,
     },
-    /// `notebook;`: the image is a notebook image (its own budget ceiling).
+    /// `notebook;`: the image is a notebook image (its own budget ceiling; on a Spark image also
+    /// `SparkFlavor::notebook`, which gives it the notebook probe).
     Notebook(Ident),
     /// `stage NAME from BASE { ... }`
     Stage {

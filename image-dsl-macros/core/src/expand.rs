@@ -103,11 +103,13 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
             let (major, minor, patch) = (v.major, v.minor, v.patch);
             let gpu = variant.value.contains("gpu");
             let iceberg = variant.value.contains("iceberg");
+            let notebook = cell.notebook.is_some();
             quote! {
                 ::std::option::Option::Some(::image_dsl::SparkFlavor {
                     version: ::image_dsl::SparkVersion { major: #major, minor: #minor, patch: #patch },
                     gpu: #gpu,
                     iceberg: #iceberg,
+                    notebook: #notebook,
                 })
             }
         }
