@@ -6,7 +6,7 @@
 //! half-built image. Over budget, the image is removed and the tag stays where it was.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::io::{Seek as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,8 +18,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::io::ReaderStream;
 
-use super::context::write_context_tar;
+use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
 use super::report::{ImageError, ImageReport, Layer, Status, human_size};
 use super::spec::{BuildSpec, split_reference};
@@ -325,6 +326,8 @@ impl Schedule<'_> {
             .map_err(|e| engine("log", format!("cannot create {}: {e}", log_path.display())))?;
         let _ = writeln!(log, "# {} content-hash {hash}", spec.reference);
 
+        // The context goes through a temporary file and is streamed to the engine: a GPU
+        // layer's context is 5 GB of wheels, which should not sit in memory.
         bar.set_message("assembling context");
         let tar = {
             let spec = spec.clone();
@@ -334,7 +337,19 @@ impl Schedule<'_> {
                     let artifact = spec.artifacts.iter().find(|a| a.path == path)?;
                     artifacts.get(&artifact.source.checksum.pinned()?).cloned()
                 };
-                write_context_tar(&spec, &lookup, Vec::new())
+                let file = tempfile::tempfile().map_err(|source| ContextError::Io {
+                    image: spec.reference.clone(),
+                    source,
+                })?;
+                let file = write_context_tar(&spec, &lookup, std::io::BufWriter::new(file))?
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|mut f| f.rewind().map(|()| f))
+                    .map_err(|source| ContextError::Io {
+                        image: spec.reference.clone(),
+                        source,
+                    })?;
+                Ok::<_, ContextError>(tokio::fs::File::from_std(file))
             })
             .await
             .map_err(|e| engine("context", e.to_string()))??
@@ -351,8 +366,14 @@ impl Schedule<'_> {
             .build();
         self.builder_calls.fetch_add(1, Ordering::SeqCst);
         let mut stream =
-            self.docker
-                .build_image(options, None, Some(bollard::body_full(tar.into())));
+            self.docker.build_image(
+                options,
+                None,
+                Some(bollard::body_try_stream(ReaderStream::with_capacity(
+                    tar,
+                    1 << 20,
+                ))),
+            );
         let mut step = String::from("build");
         // The current step's last output lines: on failure they say why (e.g. the vanished apt
         // pin the generated pre-check names), where the engine only says the command failed.
