@@ -365,15 +365,14 @@ impl Schedule<'_> {
             .version(BuilderVersion::BuilderV1)
             .build();
         self.builder_calls.fetch_add(1, Ordering::SeqCst);
-        let mut stream =
-            self.docker.build_image(
-                options,
-                None,
-                Some(bollard::body_try_stream(ReaderStream::with_capacity(
-                    tar,
-                    1 << 20,
-                ))),
-            );
+        let mut stream = self.docker.build_image(
+            options,
+            None,
+            Some(bollard::body_try_stream(ReaderStream::with_capacity(
+                tar,
+                1 << 20,
+            ))),
+        );
         let mut step = String::from("build");
         // The current step's last output lines: on failure they say why (e.g. the vanished apt
         // pin the generated pre-check names), where the engine only says the command failed.
