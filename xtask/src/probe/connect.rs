@@ -10,10 +10,10 @@ use super::jobs::{self, JOB_PY};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok};
 
 /// Spark Connect's default gRPC port.
-const PORT: u16 = 15002;
+pub const PORT: u16 = 15002;
 
 /// What the server logs once it listens.
-const SERVER_READY: &str = "Spark Connect server started";
+pub const SERVER_READY: &str = "Spark Connect server started";
 
 const LIMIT: Duration = Duration::from_secs(240);
 

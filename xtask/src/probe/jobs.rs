@@ -10,6 +10,16 @@ pub const SPARK_PI: (&str, &str) = (
     include_str!("../../probes/spark_pi.scala"),
 );
 
+/// The notebook client: the HTTP API's answers, then the notebook run in the server's kernel,
+/// printing `PROBE-STATUS`, `PROBE-CELL` and `PROBE-OUT` lines.
+pub const NOTEBOOK_PY: (&str, &str) = ("notebook.py", include_str!("../../probes/notebook.py"));
+
+/// The notebook it runs: Spark in the kernel, each cell printing `KEY value` lines.
+pub const NOTEBOOK: (&str, &str) = (
+    "spark_check.ipynb",
+    include_str!("../../probes/spark_check.ipynb"),
+);
+
 /// pyiceberg on a local SQL catalog, printing `PROBE-OK`.
 pub const ICEBERG_PY: (&str, &str) = ("iceberg.py", include_str!("../../probes/iceberg.py"));
 

@@ -15,6 +15,7 @@ pub mod iceberg;
 pub mod jdbc;
 pub mod jobs;
 pub mod local;
+pub mod notebook;
 pub mod plan;
 pub mod results;
 pub mod sandbox;
@@ -140,6 +141,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeRes
         ProbeKind::RpcAuth => cluster::rpc_auth(ctx, image).await,
         ProbeKind::Executor => cluster::executor(ctx, image).await,
         ProbeKind::Connect => connect::run(ctx, image).await,
+        ProbeKind::Notebook => notebook::run(ctx, image).await,
         ProbeKind::Jdbc => jdbc::run(ctx, image).await,
         ProbeKind::IcebergPython => iceberg::run(ctx, image).await,
         ProbeKind::GpuConfig => gpu::run(ctx, image).await,

@@ -25,6 +25,9 @@ pub enum ProbeKind {
     Executor,
     /// A Spark Connect server (`connect` mode) and a Python client in another container.
     Connect,
+    /// JupyterLab with a token from the environment (a wrong one gets 403) runs a notebook in its
+    /// kernel: a Spark job and pandas UDFs in local mode, and on 4.x also through Spark Connect.
+    Notebook,
     /// Spark reads a PostgreSQL table (the catalog's `postgresql:15`) through the bundled driver.
     Jdbc,
     /// pyiceberg creates, writes and reads a table in a local SQL (sqlite) catalog.
@@ -37,7 +40,7 @@ pub enum ProbeKind {
 
 impl ProbeKind {
     /// Every kind, in the order probes run.
-    pub const ALL: [ProbeKind; 12] = [
+    pub const ALL: [ProbeKind; 13] = [
         ProbeKind::Structure,
         ProbeKind::Healthcheck,
         ProbeKind::Local,
@@ -47,6 +50,7 @@ impl ProbeKind {
         ProbeKind::Standalone,
         ProbeKind::RpcAuth,
         ProbeKind::Connect,
+        ProbeKind::Notebook,
         ProbeKind::Jdbc,
         ProbeKind::IcebergPython,
         ProbeKind::GpuConfig,
@@ -63,6 +67,7 @@ impl ProbeKind {
             ProbeKind::RpcAuth => "rpc-auth",
             ProbeKind::Executor => "executor",
             ProbeKind::Connect => "connect",
+            ProbeKind::Notebook => "notebook",
             ProbeKind::Jdbc => "jdbc",
             ProbeKind::IcebergPython => "iceberg-python",
             ProbeKind::GpuConfig => "gpu-config",
@@ -146,6 +151,9 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
         }
         if flavor.gpu {
             kinds.push(ProbeKind::GpuConfig);
+        }
+        if flavor.notebook {
+            kinds.push(ProbeKind::Notebook);
         }
     }
     if installs_pyiceberg(image) {
@@ -257,6 +265,20 @@ mod tests {
             venv_layer(&image("python-deps:iceberg")),
             Some(("python-3.11:jre-17".to_owned(), "/opt/venv".to_owned()))
         );
+    }
+
+    #[test]
+    fn notebook_images_run_a_notebook_besides_the_local_probes() {
+        assert_eq!(
+            names("jupyter-3.5.8:baseline"),
+            ["structure", "local", "spark-pi", "random-uid", "notebook"]
+        );
+        let gpu = names("jupyter-4.1.1:gpu");
+        assert!(
+            gpu.contains(&"notebook") && gpu.contains(&"gpu-config"),
+            "{gpu:?}"
+        );
+        assert!(!names("spark-4.1.1:baseline").contains(&"notebook"));
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct ContainerSpec {
     pub user: Option<String>,
     /// Files placed under [`PROBE_DIR`] before the container starts: name and contents.
     pub files: Vec<(String, String)>,
+    /// A read-only root file system (Kubernetes' `readOnlyRootFilesystem`).
+    pub read_only: bool,
+    /// Empty writable file systems mounted at these paths.
+    pub tmpfs: Vec<String>,
 }
 
 impl ContainerSpec {
@@ -83,6 +87,14 @@ impl ContainerSpec {
     /// Runs as `user` (`uid:gid`).
     pub fn user(mut self, user: &str) -> ContainerSpec {
         self.user = Some(user.to_owned());
+        self
+    }
+
+    /// Runs with a read-only root file system and an empty writable file system at each of
+    /// `writable` (a pod's `emptyDir` volumes).
+    pub fn read_only(mut self, writable: &[&str]) -> ContainerSpec {
+        self.read_only = true;
+        self.tmpfs.extend(writable.iter().map(|p| (*p).to_owned()));
         self
     }
 
@@ -192,6 +204,13 @@ impl Sandbox {
             user: spec.user.clone(),
             host_config: Some(HostConfig {
                 network_mode: self.network.clone(),
+                readonly_rootfs: spec.read_only.then_some(true),
+                tmpfs: (!spec.tmpfs.is_empty()).then(|| {
+                    spec.tmpfs
+                        .iter()
+                        .map(|path| (path.clone(), String::new()))
+                        .collect()
+                }),
                 ..HostConfig::default()
             }),
             ..ContainerCreateBody::default()

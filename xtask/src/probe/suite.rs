@@ -8,7 +8,7 @@ use image_dsl::Image;
 
 use super::plan::venv_layer;
 use super::results::{Outcome, ProbeResult};
-use super::{ProbeContext, ProbeKind, jdbc};
+use super::{ProbeContext, ProbeKind, jdbc, notebook};
 use crate::engine::{self, BuildSpec, Freshness, fetch, graph};
 
 /// The artifacts without a pinned checksum that `reference` (or an image it builds on) needs:
@@ -60,6 +60,11 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
     for (image, kinds) in images {
         if kinds.contains(&ProbeKind::Jdbc) {
             needed.push(jdbc::POSTGRES.to_owned());
+        }
+        if kinds.contains(&ProbeKind::Notebook)
+            && let Some(server) = notebook::connect_server(image)
+        {
+            needed.push(server);
         }
         if kinds.contains(&ProbeKind::IcebergPython)
             && let Some((base, _)) = venv_layer(image)
@@ -159,6 +164,23 @@ mod tests {
         };
         let needed = prerequisites(&[pick("spark-3.5.7:baseline"), pick("python-deps:iceberg")]);
         assert_eq!(needed, ["postgresql:15", "python-3.11:jre-17"]);
+    }
+
+    #[test]
+    fn spark_4_notebooks_pull_in_their_connect_server() {
+        let catalog = images::catalog();
+        let pick = |r: &str| {
+            let image = catalog.iter().find(|i| i.reference() == r).unwrap().clone();
+            let kinds = crate::probe::probes_for(&image);
+            (image, kinds)
+        };
+        assert_eq!(
+            prerequisites(&[
+                pick("jupyter-4.1.0:baseline"),
+                pick("jupyter-3.5.7:baseline")
+            ]),
+            ["spark-4.1.0:baseline"]
+        );
     }
 
     #[test]
