@@ -2,6 +2,7 @@
 
 mod devbox;
 mod engine;
+mod export;
 mod jupyter;
 mod kit;
 mod lock;

@@ -160,4 +160,23 @@ async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
         first,
         "git archive is not deterministic"
     );
+
+    // `images export --fetch` places the tree where the Dockerfile copies it from.
+    let out = tempfile::tempdir().unwrap();
+    let spec = spec_with_source(&reference, &v1);
+    let fetcher = xtask::engine::fetch::Fetcher::new(opts.settings.clone());
+    let missing = xtask::dist::place_inputs(&fetcher, &[&spec], out.path())
+        .await
+        .unwrap();
+    assert!(missing.is_empty(), "{missing:?}");
+    let (name, tag) = spec.repo_and_tag();
+    let tree = out.path().join(name).join(tag).join("git/tools");
+    assert_eq!(
+        std::fs::read_to_string(tree.join("bin/hello")).unwrap(),
+        "#!/bin/sh\necho hello from v1\n"
+    );
+    assert_eq!(
+        std::fs::read_link(tree.join("hello")).unwrap(),
+        Path::new("bin/hello")
+    );
 }

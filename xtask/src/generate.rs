@@ -3,8 +3,8 @@
 
 use crate::flags::Generate;
 use anyhow::Context as _;
-use std::path::Path;
 use std::process::ExitCode;
+use xtask::dist::write_image;
 use xtask::engine::repo_root;
 
 /// How to bring the snapshots up to date.
@@ -24,53 +24,6 @@ impl Generate {
         println!("wrote {} images to {}", images.len(), out.display());
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// Write one image's Dockerfile, `.dockerignore`, context files and `inputs.txt` (the host-fetched
-/// inputs with their checksums) to `dir`, replacing what was there.
-pub(crate) fn write_image(dir: &Path, rendered: &image_dsl::Rendered) -> anyhow::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
-    write(&dir.join("Dockerfile"), &rendered.dockerfile, 0o644)?;
-    write(&dir.join(".dockerignore"), &rendered.dockerignore, 0o644)?;
-    for file in &rendered.files {
-        write(&dir.join(&file.path), &file.contents, file.mode)?;
-    }
-    let mut inputs = String::from(
-        "# Inputs fetched on the host into this context before a build: path, version, checksum, source\n",
-    );
-    for (path, pin) in &rendered.artifacts {
-        let checksum = pin
-            .checksum
-            .digest()
-            .unwrap_or_else(|| "unverified".to_owned());
-        inputs.push_str(&format!(
-            "{path} {} {checksum} {:?}\n",
-            pin.version, pin.source
-        ));
-    }
-    for (path, pin) in &rendered.wheels {
-        inputs.push_str(&format!(
-            "{path} {} sha256:{} {}\n",
-            pin.version, pin.sha256, pin.url
-        ));
-    }
-    for (path, pin) in &rendered.git {
-        inputs.push_str(&format!("{path}/ {} - {}\n", pin.commit, pin.repo));
-    }
-    write(&dir.join("inputs.txt"), &inputs, 0o644)
-}
-
-pub(crate) fn write(path: &Path, contents: &str, mode: u32) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
-    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("setting the mode of {}", path.display()))
 }
 
 /// Compare every image's snapshot text with `snapshots/<name>@<tag>.snap`.
