@@ -23,6 +23,9 @@ pub const NOTEBOOK: (&str, &str) = (
 /// pyiceberg on a local SQL catalog, printing `PROBE-OK`.
 pub const ICEBERG_PY: (&str, &str) = ("iceberg.py", include_str!("../../probes/iceberg.py"));
 
+/// The RAPIDS Python stack without a GPU, printing `PROBE-OK`.
+pub const GPU_PY: (&str, &str) = ("gpu_python.py", include_str!("../../probes/gpu_python.py"));
+
 /// The filesystem facts the structure probe checks, one `KEY value` line each.
 pub const STRUCTURE_SH: (&str, &str) = ("structure.sh", include_str!("../../probes/structure.sh"));
 

@@ -143,7 +143,8 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeRes
         ProbeKind::Connect => connect::run(ctx, image).await,
         ProbeKind::Notebook => notebook::run(ctx, image).await,
         ProbeKind::Jdbc => jdbc::run(ctx, image).await,
-        ProbeKind::IcebergPython => iceberg::run(ctx, image).await,
+        ProbeKind::IcebergPython => iceberg::run(ctx, image, ProbeKind::IcebergPython).await,
+        ProbeKind::GpuPython => iceberg::run(ctx, image, ProbeKind::GpuPython).await,
         ProbeKind::GpuConfig => gpu::run(ctx, image).await,
         ProbeKind::Healthcheck => health::run(ctx, image).await,
     };

@@ -34,13 +34,16 @@ pub enum ProbeKind {
     IcebergPython,
     /// No GPU here: the RAPIDS jar, `spark.plugins` and the discovery script are in place.
     GpuConfig,
+    /// No GPU here: cudf, cuml and cupy import, every CUDA library they load is in the image,
+    /// and cupy reports the missing driver rather than a missing library.
+    GpuPython,
     /// The image's own health check turns healthy with its default command.
     Healthcheck,
 }
 
 impl ProbeKind {
     /// Every kind, in the order probes run.
-    pub const ALL: [ProbeKind; 13] = [
+    pub const ALL: [ProbeKind; 14] = [
         ProbeKind::Structure,
         ProbeKind::Healthcheck,
         ProbeKind::Local,
@@ -54,6 +57,7 @@ impl ProbeKind {
         ProbeKind::Jdbc,
         ProbeKind::IcebergPython,
         ProbeKind::GpuConfig,
+        ProbeKind::GpuPython,
     ];
 
     /// The name in tables, JSON and filters.
@@ -71,6 +75,7 @@ impl ProbeKind {
             ProbeKind::Jdbc => "jdbc",
             ProbeKind::IcebergPython => "iceberg-python",
             ProbeKind::GpuConfig => "gpu-config",
+            ProbeKind::GpuPython => "gpu-python",
             ProbeKind::Healthcheck => "healthcheck",
         }
     }
@@ -158,6 +163,9 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
     }
     if installs_pyiceberg(image) {
         kinds.push(ProbeKind::IcebergPython);
+    }
+    if image.spark.is_some_and(|f| f.gpu) || image.wheels().iter().any(|w| w.name == "cudf-cu12") {
+        kinds.push(ProbeKind::GpuPython);
     }
     kinds.sort_by_key(|k| ProbeKind::ALL.iter().position(|a| a == k));
     kinds
@@ -265,6 +273,13 @@ mod tests {
             venv_layer(&image("python-deps:iceberg")),
             Some(("python-3.11:jre-17".to_owned(), "/opt/venv".to_owned()))
         );
+    }
+
+    #[test]
+    fn the_rapids_python_stack_is_checked_where_it_is_installed_or_inherited() {
+        assert_eq!(names("python-deps:gpu"), ["structure", "gpu-python"]);
+        assert!(names("spark-3.5.8:gpu").contains(&"gpu-python"));
+        assert!(!names("python-deps:iceberg").contains(&"gpu-python"));
     }
 
     #[test]

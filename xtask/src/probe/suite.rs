@@ -66,7 +66,7 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
         {
             needed.push(server);
         }
-        if kinds.contains(&ProbeKind::IcebergPython)
+        if (kinds.contains(&ProbeKind::IcebergPython) || kinds.contains(&ProbeKind::GpuPython))
             && let Some((base, _)) = venv_layer(image)
         {
             needed.push(base);
