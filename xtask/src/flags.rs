@@ -162,7 +162,11 @@ pub struct Lock {
 
 /// `images report`
 #[derive(Debug, Args)]
-pub struct Report {}
+pub struct Report {
+    /// Mirrors and cache (where fetched inputs are looked for).
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
 
 /// `images test`
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! `cargo xtask images report`: `target/images/report.md`, one row per catalog image: built here
-//! or what it lacks (the artifacts that need a mirror), its size against its budget, and its
-//! probe results from `target/images/test-results.json` (written by `cargo xtask images test`).
+//! (and whether the tag is stale) or what it lacks (the artifacts that need a mirror, the pinned
+//! inputs not in the cache yet), its size against its budget, and its probe results from
+//! `target/images/test-results.json` (written by `cargo xtask images test`). It asks no network.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -22,6 +23,10 @@ pub(crate) struct Row {
     pub budget: u64,
     /// Artifacts without a verified checksum it (or a parent) needs.
     pub needs_mirror: Vec<String>,
+    /// Pinned inputs it (or a parent) needs that are not in the cache: never fetched here.
+    pub not_fetched: Vec<String>,
+    /// Built from an earlier definition.
+    pub stale: bool,
 }
 
 impl Report {
@@ -32,6 +37,9 @@ impl Report {
             .collect();
         let runtime = runtime()?;
         let docker = runtime.block_on(engine::client::connect(None))?;
+        let opts = self.mirrors.options()?;
+        let freshness = runtime.block_on(engine::freshness(specs.clone(), &opts))?;
+        let fetcher = engine::fetch::Fetcher::new(opts.settings.clone());
         let rows: Vec<Row> = runtime.block_on(async {
             let mut rows = Vec::new();
             for spec in &specs {
@@ -45,6 +53,8 @@ impl Report {
                     size,
                     budget: spec.budget_bytes,
                     needs_mirror: suite::needs_mirror(&specs, &spec.reference),
+                    not_fetched: not_fetched(&fetcher, &specs, &spec.reference),
+                    stale: freshness.get(&spec.reference) == Some(&engine::Freshness::Stale),
                 });
             }
             rows
@@ -62,6 +72,30 @@ impl Report {
     }
 }
 
+/// The pinned inputs of `reference` and its parents that are not in the artifact cache.
+fn not_fetched(
+    fetcher: &engine::fetch::Fetcher,
+    specs: &[BuildSpec],
+    reference: &str,
+) -> Vec<String> {
+    let Ok(closure) = engine::graph::select(specs.to_vec(), &[reference.to_owned()]) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = closure
+        .iter()
+        .flat_map(|spec| &spec.artifacts)
+        .filter(|a| {
+            fetcher
+                .cached_path(&a.source.checksum)
+                .is_some_and(|path| !path.exists())
+        })
+        .map(|a| format!("{} {}", a.source.name, a.source.version))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// The report as Markdown: the table, then every failed probe and every mirror need in full.
 pub(crate) fn render(rows: &[Row], tests: &[ProbeResult]) -> String {
     let mut md = String::from(
@@ -69,10 +103,23 @@ pub(crate) fn render(rows: &[Row], tests: &[ProbeResult]) -> String {
          | image | here | size | budget | probes | probe time |\n|---|---|---:|---:|---|---:|\n",
     );
     for row in rows {
-        let here = match (row.size, row.needs_mirror.is_empty()) {
-            (Some(_), _) => "built".to_owned(),
-            (None, true) => "not built".to_owned(),
-            (None, false) => format!("needs mirror: {}", row.needs_mirror.join(", ")),
+        let here = match row.size {
+            Some(_) if row.stale => "built, stale".to_owned(),
+            Some(_) => "built".to_owned(),
+            None => {
+                let mut why = Vec::new();
+                if !row.needs_mirror.is_empty() {
+                    why.push(format!("needs mirror: {}", row.needs_mirror.join(", ")));
+                }
+                if !row.not_fetched.is_empty() {
+                    why.push(format!("not fetched here: {}", row.not_fetched.join(", ")));
+                }
+                if why.is_empty() {
+                    "not built".to_owned()
+                } else {
+                    why.join("; ")
+                }
+            }
         };
         let mine: Vec<&ProbeResult> = tests
             .iter()
@@ -140,12 +187,24 @@ mod tests {
                 size: Some(778_000_000),
                 budget: 990_000_000,
                 needs_mirror: vec![],
+                not_fetched: vec![],
+                stale: false,
             },
             Row {
                 reference: "spark-3.5.7:gpu".into(),
                 size: None,
                 budget: 1_990_000_000,
                 needs_mirror: vec!["rapids-4-spark_2.12 26.10.0".into()],
+                not_fetched: vec!["pyspark 3.5.7".into()],
+                stale: false,
+            },
+            Row {
+                reference: "spark-3.5.8:baseline".into(),
+                size: Some(779_000_000),
+                budget: 990_000_000,
+                needs_mirror: vec![],
+                not_fetched: vec![],
+                stale: true,
             },
         ];
         let result = |probe: &str, outcome| ProbeResult {
@@ -169,11 +228,17 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| spark-3.5.7:gpu | needs mirror: rapids-4-spark_2.12 26.10.0 | - |"),
+            md.contains(
+                "| spark-3.5.7:gpu | needs mirror: rapids-4-spark_2.12 26.10.0; not fetched here: pyspark 3.5.7 | - |"
+            ),
             "{md}"
         );
         assert!(
             md.contains("detail of standalone") && md.contains("- rapids-4-spark_2.12 26.10.0")
+        );
+        assert!(
+            md.contains("| spark-3.5.8:baseline | built, stale | 779.0 MB |"),
+            "{md}"
         );
     }
 }
