@@ -59,6 +59,17 @@ image! {
                 "mkdir -p /opt/jupyter/etc/spark-rapids-local",
                 "grep -v -e '^spark\\.executor\\.resource\\.gpu\\.' -e '^spark\\.task\\.resource\\.gpu\\.' /opt/spark/conf/spark-defaults.conf > /opt/jupyter/etc/spark-rapids-local/spark-defaults.conf",
             ];
+            // The default kernel, python3, runs Spark in local mode on the CPU. The image's conf
+            // is for GPU executors: the RAPIDS plugin does not start without a GPU, and local mode
+            // never schedules tasks that request GPUs (they wait forever). So python3's spec
+            // (ipykernel's own with a display name and `env`) points SPARK_CONF_DIR at the
+            // image's conf without spark.plugins (in this catalog it names only RAPIDS),
+            // spark.rapids.* and the GPU requests.
+            file "/opt/jupyter/share/jupyter/kernels/python3/kernel.json" = include "../files/jupyter/python3/kernel.json";
+            run [
+                "mkdir -p /opt/jupyter/etc/spark-cpu-local",
+                "sed -E '/^[[:space:]]*spark\\.(plugins|rapids\\.|executor\\.resource\\.gpu\\.|task\\.resource\\.gpu\\.)/d' /opt/spark/conf/spark-defaults.conf > /opt/jupyter/etc/spark-cpu-local/spark-defaults.conf",
+            ];
         }
         run [
             "mkdir -p /home/spark/work",
