@@ -1,263 +1,168 @@
-//! The Jupyter images (seed 002) on a real daemon, built through the engine from the catalog:
+//! The Jupyter images (seed 002) on a real daemon, built through the engine from the catalog.
 //!
-//! - `jupyter-3.5.7:baseline`: the size against its target; JupyterLab's API on 8888 takes the
-//!   token from `JUPYTER_TOKEN` and refuses a wrong or missing one; a notebook uploaded to the
-//!   server runs in the server's kernel (a Spark job in local mode, a pandas/Arrow round trip
-//!   through pandas UDFs) and is saved with its outputs; the same as an arbitrary uid in group 0
-//!   (OpenShift), also with a read-only root file system, and no token given, where Jupyter
-//!   generates one (none is baked in); a password from `JUPYTER_PASSWORD_HASH` logs in through
-//!   the login form and a wrong one does not.
-//! - `jupyter-4.1.1:baseline`: the notebook's kernel reaches a Spark Connect server container
-//!   (`spark-4.1.1:baseline connect`) through `SPARK_REMOTE` and the query runs there; without
-//!   `SPARK_REMOTE` it runs in local mode.
+//! Every Jupyter image gets the notebook probe (`xtask::probe::notebook`, run by `cargo xtask
+//! images test`): the token from `JUPYTER_TOKEN` is taken and a wrong or missing one refused, and
+//! a notebook uploaded to the server runs in the server's kernel (a Spark job, a pandas/Arrow
+//! round trip through pandas UDFs) and is saved with its outputs; on 4.x also through a Spark
+//! Connect server container (`spark-4.1.1:baseline connect`), where the UDFs must run. Here it
+//! runs on two images, with what the probe does not check:
+//!
+//! - `jupyter-3.5.7:baseline`: the size against its target; no credential in the image's
+//!   environment; the probe; a password from `JUPYTER_PASSWORD_HASH` logs in through the login
+//!   form and a wrong one does not; the extension manager is read-only and `jupyter` is on the
+//!   PATH; as an arbitrary uid in group 0 (OpenShift), also with a read-only root file system,
+//!   and no token given, Jupyter generates one (none is baked in), refuses requests without it,
+//!   runs the notebook and saves it group-writable.
+//! - `jupyter-4.1.1:baseline`: the size; the probe, local mode and Spark Connect.
 //! - Iceberg and GPU cells, which need Maven-only jars and so cannot be built here: the build
 //!   stops before building, naming the jars; the model carries the Iceberg catalog they inherit
 //!   and the RAPIDS kernel spec.
 //!
-//! The notebook is `tests/jupyter/spark_check.ipynb`; `tests/jupyter/run_notebook.py` drives the
-//! server's REST and websocket APIs from a second container on the same private network
-//! ([`sandbox`]). Never skips: without a daemon the tests fail saying how to start one. About
-//! 2 minutes with the Spark runtime images built; a fresh machine first builds them (the 4.1.1
-//! one from a 455 MB pyspark sdist).
+//! Never skips: without a daemon the tests fail saying how to start one. About 2 minutes with
+//! the Spark runtime images built; a fresh machine first builds them (the 4.1.1 one from a 455 MB
+//! pyspark sdist).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use image_dsl::Image;
 use serde_json::Value;
-use xtask::engine::{self, BuildOptions, EngineError, Overrides, Settings, graph, repo_root};
+use xtask::engine::{self, EngineError};
+use xtask::probe::notebook::{self, Expect};
+use xtask::probe::{self, ContainerSpec, Outcome, ProbeContext, ProbeKind, Sandbox};
 
-use crate::engine::support;
+mod support;
 
-mod sandbox;
+use support::{build, context, image, ok, options, python, specs, within_target};
 
-use sandbox::{Sandbox, docker, http_status, printed, published, text, value};
+/// A Python script logging in through Jupyter's login form; prints `BEFORE`, `LOGIN`, `AFTER`.
+const LOGIN: (&str, &str) = ("login.py", include_str!("jupyter/login.py"));
 
-/// What the notebook prints on every image, in local mode and through Spark Connect alike.
-const SUM: &str = "499500";
-const ARROW: &str = "90 DataFrame";
-
-/// Builds run one at a time: the tests share parents (`python-deps:jupyter`).
-static BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// The CLI's settings (its artifact cache holds the 455 MB pyspark sdist), without progress bars.
-fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), repo_root())
-        .unwrap_or_else(|e| panic!("the jupyter tests cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings);
-    opts.progress = false;
-    opts.jobs = 2;
-    opts
-}
-
-/// The catalog's specs for `references` and everything they build on.
-fn specs(references: &[&str]) -> Vec<xtask::engine::BuildSpec> {
-    let all = xtask::catalog::ordered()
-        .expect("catalog graph")
-        .into_iter()
-        .map(|(_, _, s)| s)
-        .collect();
-    let wanted: Vec<String> = references.iter().map(|r| (*r).to_owned()).collect();
-    graph::select(all, &wanted).expect("the images are in the catalog")
-}
-
-async fn build(references: &[&str]) {
-    support::docker().await;
-    let _one_at_a_time = BUILDS.lock().await;
-    let report = engine::build_all(specs(references), &options())
-        .await
-        .unwrap_or_else(|e| panic!("nothing was built: {e}"));
-    assert!(report.success(), "{}", report.summary_table());
-}
-
-fn image(reference: &str) -> Image {
-    images::catalog()
-        .into_iter()
-        .find(|i| i.reference() == reference)
-        .unwrap_or_else(|| panic!("the catalog declares {reference}"))
-}
-
-/// Prints the size of baseline notebook `image` and checks it against the 1.3 GB target
-/// (jupyter/pyspark-notebook is about 3.6 GB).
-fn within_target(image: &str, build_time: Duration) {
-    let out = docker(
-        &["image", "inspect", "--format", "{{.Size}}", image],
-        None,
-        Duration::from_secs(20),
-    );
-    let size: u64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("{image} has no size: {}", text(&out)));
-    println!(
-        "{image}: {:.2} GB (target 1.3 GB), built or checked in {build_time:?}",
-        size as f64 / 1e9
-    );
+/// Runs the notebook probe on `image` and fails with its report unless it passed.
+async fn notebook_probe_passes(ctx: &ProbeContext, image: &str) -> String {
+    let model = ctx.image(image).expect("a catalog image");
     assert!(
-        size <= 1_300_000_000,
-        "{image} is {size} bytes, over its 1.3 GB target"
+        probe::probes_for(model).contains(&ProbeKind::Notebook),
+        "{image} does not get the notebook probe"
     );
+    let result = probe::run(ctx, model, ProbeKind::Notebook).await;
+    println!(
+        "{image}: notebook probe {} in {:.1}s: {}",
+        result.outcome.word(),
+        result.seconds,
+        result.detail
+    );
+    assert_eq!(result.outcome, Outcome::Passed, "{}", result.detail);
+    result.detail
 }
-
-/// Jupyter logs this once it serves.
-const SERVING: &str = "is running at";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_notebook_in_its_kernel()
 {
     const IMAGE: &str = "jupyter-3.5.7:baseline";
     let started = Instant::now();
-    build(&[IMAGE]).await;
-    let build_time = started.elapsed();
-
-    within_target(IMAGE, build_time);
+    build(Vec::new(), &[IMAGE]).await;
+    let ctx = context().await;
+    within_target(&ctx, IMAGE, started.elapsed()).await;
 
     // No credential in the image's environment; that no config file holds one shows below,
     // where a server started without JUPYTER_TOKEN makes one up and refuses requests without it.
-    let env = text(&docker(
-        &[
-            "image",
-            "inspect",
-            "--format",
-            "{{json .Config.Env}}",
-            IMAGE,
-        ],
-        None,
-        Duration::from_secs(20),
-    ));
+    let env = ctx
+        .docker
+        .inspect_image(IMAGE)
+        .await
+        .ok()
+        .and_then(|i| i.config)
+        .and_then(|c| c.env)
+        .unwrap_or_default()
+        .join(" ");
     assert!(
         !env.contains("JUPYTER_TOKEN") && !env.contains("PASSWORD"),
         "{IMAGE} bakes a credential in: {env}"
     );
 
-    let mut sandbox = Sandbox::new("jupyter-3-5-7");
-    let token = support::unique("token");
-    let server = sandbox.start(
-        "lab",
-        &[
-            "-e",
-            &format!("JUPYTER_TOKEN={token}"),
-            "-p",
-            "127.0.0.1::8888",
-        ],
-        IMAGE,
-        &[],
-    );
-    let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
-    assert!(!log.contains(&token), "the server logged the token:\n{log}");
+    let ran = Instant::now();
+    notebook_probe_passes(&ctx, IMAGE).await;
+    println!("{IMAGE}: notebook probe ran in {:?}", ran.elapsed());
+
+    let mut sandbox = Sandbox::new(&ctx.docker, IMAGE, ProbeKind::Notebook);
+    ok(sandbox.network().await);
+    // A password instead: the hash from the image's own `jupyter_server.auth.passwd`.
+    let code = "from jupyter_server.auth import passwd\nprint('HASH', passwd('correct-horse'))";
+    let hash = python(&mut sandbox, IMAGE, "hash", &["-c", code], &[]).await;
+    let hash = hash
+        .lines()
+        .find_map(|l| l.strip_prefix("HASH "))
+        .expect("passwd() printed a hash")
+        .to_owned();
+    let spec = ContainerSpec::new("password", IMAGE, &[]).env([("JUPYTER_PASSWORD_HASH", hash)]);
+    let (server, log) = ok(notebook::serve(&mut sandbox, spec).await);
     assert!(
         log.contains("Extension Manager is 'readonly'"),
         "the extension manager would try PyPI:\n{log}"
     );
-    let cli = docker(
-        &["exec", &server, "jupyter", "lab", "--version"],
-        None,
-        Duration::from_secs(60),
-    );
-    assert!(
-        cli.status.success(),
-        "`jupyter` is not on the PATH: {}",
-        text(&cli)
-    );
-    let addr = published(&server);
-    assert_eq!(
-        http_status(&addr, "/api/status", Some(&token)),
-        200,
-        "the token from JUPYTER_TOKEN is refused"
-    );
-    assert_eq!(
-        http_status(&addr, "/api/status", Some("wrong-token")),
-        403,
-        "a wrong token is accepted"
-    );
-    assert_eq!(
-        http_status(&addr, "/api/status", None),
-        403,
-        "a request without a token is accepted"
-    );
-    assert_eq!(
-        http_status(&addr, "/api/kernels", Some("wrong-token")),
-        403,
-        "a wrong token lists kernels"
-    );
-
-    let ran = Instant::now();
-    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &token);
-    println!("{IMAGE}: notebook ran in {:?}", ran.elapsed());
-    let lines = printed(&notebook);
-    assert_eq!(
-        value(&lines, "HOST"),
-        server,
-        "the code did not run in the server's kernel"
-    );
-    assert_eq!(value(&lines, "PYTHON"), "/opt/jupyter/bin/python3");
-    assert_eq!(
-        value(&lines, "SESSION"),
-        "pyspark.sql.session",
-        "not a local-mode session"
-    );
-    assert_eq!(value(&lines, "SUM"), SUM);
-    assert_eq!(value(&lines, "ARROW"), ARROW);
-    assert_eq!(
-        value(&lines, "WORKER"),
-        server,
-        "local mode ran the UDF elsewhere"
-    );
-
-    // A password instead: the hash from the image's own `jupyter_server.auth.passwd`.
-    let hash = sandbox.python(
-        IMAGE,
-        "from jupyter_server.auth import passwd\nprint('HASH', passwd('correct-horse'))",
-        &[],
-    );
-    let hash = hash
-        .lines()
-        .find_map(|l| l.strip_prefix("HASH "))
-        .expect("passwd() printed a hash");
-    let server = sandbox.start(
-        "password",
-        &["-e", &format!("JUPYTER_PASSWORD_HASH={hash}")],
-        IMAGE,
-        &[],
-    );
-    sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
-    let url = format!("http://{server}:8888");
-    let statuses = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+    let cli = ok(sandbox
+        .exec(&server, &["jupyter", "lab", "--version"], None)
+        .await);
+    assert_eq!(cli.code, 0, "`jupyter` is not on the PATH: {}", cli.log);
+    let url = format!("http://{server}:{}", notebook::PORT);
+    let statuses = |log: String| -> Vec<(String, String)> {
+        log.lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(k, _)| ["BEFORE", "LOGIN", "AFTER"].contains(k))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     };
+    let login = xtask::probe::jobs::path(LOGIN);
+    let right = python(
+        &mut sandbox,
+        IMAGE,
+        "login-right",
+        &[&login, &url, "correct-horse"],
+        &[LOGIN],
+    )
+    .await;
     assert_eq!(
-        sandbox.log_in(IMAGE, &url, "correct-horse"),
-        statuses(&[("BEFORE", "403"), ("AFTER", "200")]),
+        statuses(right),
+        pairs(&[("BEFORE", "403"), ("AFTER", "200")]),
         "the password from JUPYTER_PASSWORD_HASH does not log in"
     );
+    let wrong = python(
+        &mut sandbox,
+        IMAGE,
+        "login-wrong",
+        &[&login, &url, "wrong-password"],
+        &[LOGIN],
+    )
+    .await;
     assert_eq!(
-        sandbox.log_in(IMAGE, &url, "wrong-password"),
-        statuses(&[("BEFORE", "403"), ("LOGIN", "401"), ("AFTER", "403")]),
+        statuses(wrong),
+        pairs(&[("BEFORE", "403"), ("LOGIN", "401"), ("AFTER", "403")]),
         "a wrong password logs in"
     );
+    sandbox.kill(&server).await;
 
     // OpenShift: an arbitrary uid in group 0; then also with a read-only root file system and
     // empty volumes on HOME and /tmp (Kubernetes' readOnlyRootFilesystem).
-    let uid = ["--user", "1000770000:0"];
-    let read_only = ["--read-only", "--tmpfs", "/tmp", "--tmpfs", "/home/spark"];
-    arbitrary_uid(&mut sandbox, IMAGE, "openshift", &uid);
-    arbitrary_uid(
-        &mut sandbox,
-        IMAGE,
-        "read-only",
-        &[&uid[..], &read_only[..]].concat(),
-    );
+    arbitrary_uid(&mut sandbox, IMAGE, "openshift", false).await;
+    arbitrary_uid(&mut sandbox, IMAGE, "read-only", true).await;
+    sandbox.cleanup().await;
 }
 
-/// Runs the server with `extra` options as uid 1000770000 and no token given, so Jupyter makes
-/// one up; the notebook runs and is saved group-writable.
-fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, extra: &[&str]) {
-    let mut options = extra.to_vec();
-    options.extend(["-p", "127.0.0.1::8888"]);
-    let server = sandbox.start(role, &options, image, &[]);
-    let log = sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+/// Runs the server as uid 1000770000 in group 0 and no token given, so Jupyter makes one up: it
+/// must refuse requests without it, and the notebook runs and is saved group-writable.
+async fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, read_only: bool) {
+    const UID: &str = "1000770000";
+    let mut spec = ContainerSpec::new(role, image, &[]).user(&format!("{UID}:0"));
+    if read_only {
+        spec = spec.read_only(&["/tmp", "/home/spark"]);
+    }
+    let (server, log) = ok(notebook::serve(sandbox, spec).await);
     let generated = log
         .split("token=")
         .nth(1)
@@ -268,110 +173,53 @@ fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, extra: &[&str])
         })
         .filter(|t| t.len() >= 32)
         .unwrap_or_else(|| panic!("{role}: Jupyter did not generate a token:\n{log}"));
-    let addr = published(&server);
+    // The client checks that the generated token is taken and a missing one refused.
+    let run = ok(notebook::run_notebook(sandbox, image, &server, &generated, "python3").await);
     assert_eq!(
-        http_status(&addr, "/api/status", None),
-        403,
-        "{role}: without JUPYTER_TOKEN the server is open"
+        run.problems(&server, Expect::Local),
+        Vec::<String>::new(),
+        "{role}:\n{}",
+        run.log
     );
-    assert_eq!(http_status(&addr, "/api/status", Some(&generated)), 200);
-    let notebook = sandbox.run_notebook(image, &format!("http://{server}:8888"), &generated);
-    let lines = printed(&notebook);
-    assert_eq!(value(&lines, "HOST"), server);
-    assert_eq!(value(&lines, "SUM"), SUM, "{role}");
-    assert_eq!(value(&lines, "ARROW"), ARROW, "{role}");
-    let files = docker(
-        &[
-            "exec",
+    let files = ok(sandbox
+        .exec(
             &server,
-            "sh",
-            "-c",
-            "id -u; stat -c '%u:%g %A %n' /home/spark/work/*.ipynb",
-        ],
-        None,
-        Duration::from_secs(30),
-    );
-    let files = text(&files);
+            &[
+                "sh",
+                "-c",
+                "id -u; stat -c '%u:%g %A %n' /home/spark/work/*.ipynb",
+            ],
+            None,
+        )
+        .await)
+    .log;
     assert!(
-        files.starts_with("1000770000\n") && files.contains("1000770000:0 -rw-rw-"),
+        files.starts_with(&format!("{UID}\n")) && files.contains(&format!("{UID}:0 -rw-rw-")),
         "{role}: notebooks saved as the arbitrary uid are not shared with group 0:\n{files}"
     );
+    sandbox.kill(&server).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect_and_in_local_mode() {
     const IMAGE: &str = "jupyter-4.1.1:baseline";
-    const SERVER_IMAGE: &str = "spark-4.1.1:baseline";
+    let server_image = notebook::connect_server(&image(IMAGE));
+    assert_eq!(server_image.as_deref(), Some("spark-4.1.1:baseline"));
     let started = Instant::now();
-    build(&[IMAGE, SERVER_IMAGE]).await;
-    within_target(IMAGE, started.elapsed());
-
-    let mut sandbox = Sandbox::new("jupyter-connect");
-    let connect = sandbox.start("connect", &[], SERVER_IMAGE, &["connect"]);
-    sandbox.wait_for_log(
-        &connect,
-        "Spark Connect server started",
-        Duration::from_secs(180),
-    );
-    let token = support::unique("token");
-    let server = sandbox.start(
-        "lab",
-        &[
-            "-e",
-            &format!("JUPYTER_TOKEN={token}"),
-            "-e",
-            &format!("SPARK_REMOTE=sc://{connect}:15002"),
-        ],
-        IMAGE,
-        &[],
-    );
-    sandbox.wait_for_log(&server, SERVING, Duration::from_secs(120));
+    build(Vec::new(), &[IMAGE, "spark-4.1.1:baseline"]).await;
+    let ctx = context().await;
+    within_target(&ctx, IMAGE, started.elapsed()).await;
 
     let ran = Instant::now();
-    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{server}:8888"), &token);
+    let detail = notebook_probe_passes(&ctx, IMAGE).await;
     println!(
-        "{IMAGE}: notebook through Spark Connect ran in {:?}",
+        "{IMAGE}: notebook probe (local and Spark Connect) ran in {:?}",
         ran.elapsed()
     );
-    let lines = printed(&notebook);
-    assert_eq!(
-        value(&lines, "HOST"),
-        server,
-        "the code did not run in the server's kernel"
-    );
-    assert_eq!(
-        value(&lines, "SESSION"),
-        "pyspark.sql.connect.session",
-        "the kernel did not use Spark Connect"
-    );
-    // The pandas UDF reports the host its Python worker ran on: the Connect server's.
-    assert_eq!(
-        value(&lines, "WORKER"),
-        connect,
-        "the query did not run on the Connect server"
-    );
-    assert_eq!(value(&lines, "SUM"), SUM);
-    assert_eq!(value(&lines, "ARROW"), ARROW);
-    let server_log = sandbox.logs(&connect);
     assert!(
-        !server_log.contains("Exception"),
-        "the Connect server logged an exception:\n{server_log}"
+        detail.contains("local: sum=499500") && detail.contains("connect: sum=499500"),
+        "{detail}"
     );
-
-    // Without SPARK_REMOTE the same image runs Spark in the kernel (Spark 4's JVM options).
-    let local = sandbox.start(
-        "local",
-        &["-e", &format!("JUPYTER_TOKEN={token}")],
-        IMAGE,
-        &[],
-    );
-    sandbox.wait_for_log(&local, SERVING, Duration::from_secs(120));
-    let notebook = sandbox.run_notebook(IMAGE, &format!("http://{local}:8888"), &token);
-    let lines = printed(&notebook);
-    assert_eq!(value(&lines, "SESSION"), "pyspark.sql.session");
-    assert_eq!(value(&lines, "WORKER"), local);
-    assert_eq!(value(&lines, "SUM"), SUM);
-    assert_eq!(value(&lines, "ARROW"), ARROW);
 }
 
 /// Iceberg cells inherit the runtime's catalog, whose jars only Maven Central serves: the build
@@ -432,7 +280,7 @@ async fn iceberg_jupyter_images_name_the_missing_maven_jars_and_inherit_the_cata
             "{reference} moves the Spark conf dir away from the catalog"
         );
 
-        let err = engine::build_all(specs(&[&reference]), &options())
+        let err = engine::build_all(specs(Vec::new(), &[&reference]), &options())
             .await
             .err()
             .unwrap_or_else(|| {

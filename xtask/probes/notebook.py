@@ -124,7 +124,7 @@ async def execute(ws, session, code):
     return count, outputs
 
 
-def one_line(text, limit=1500):
+def one_line(text, limit=600):
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
