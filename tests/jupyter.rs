@@ -14,11 +14,12 @@
 //!   and no token given, Jupyter generates one (none is baked in), refuses requests without it,
 //!   runs the notebook and saves it group-writable.
 //! - `jupyter-4.1.1:baseline`: the size; the probe, local mode and Spark Connect.
+//! - The GPU images' default kernel, on a stand-in built here ([`gpu_kernel`]).
 //! - Iceberg and GPU cells, which need Maven-only jars and so cannot be built here: the build
-//!   stops before building, naming the jars; the model carries the Iceberg catalog they inherit
-//!   and the RAPIDS kernel spec.
+//!   stops before building, naming the jars; the model carries the Iceberg catalog they inherit,
+//!   the RAPIDS kernel spec and the default kernel's CPU conf.
 //!
-//! Never skips: without a daemon the tests fail saying how to start one. About 2 minutes with
+//! Never skips: without a daemon the tests fail saying how to start one. About 3 minutes with
 //! the Spark runtime images built; a fresh machine first builds them (the 4.1.1 one from a 455 MB
 //! pyspark sdist).
 
@@ -30,6 +31,7 @@ use xtask::engine::{self, EngineError};
 use xtask::probe::notebook::{self, Expect};
 use xtask::probe::{self, ContainerSpec, Outcome, ProbeContext, ProbeKind, Sandbox};
 
+mod gpu_kernel;
 mod support;
 
 use support::{build, context, image, ok, options, python, specs, within_target};
@@ -309,10 +311,11 @@ async fn iceberg_jupyter_images_name_the_missing_maven_jars_and_inherit_the_cata
     }
 }
 
-/// GPU cells need the Maven-only RAPIDS jar, so their kernel spec is checked in the rendered
-/// context: a second kernel that runs PySpark in local mode with the RAPIDS Accelerator.
+/// GPU cells need the Maven-only RAPIDS jar, so their kernel specs are checked in the rendered
+/// context: a second kernel that runs PySpark in local mode with the RAPIDS Accelerator, and the
+/// default one (python3) on its own Spark conf without it ([`gpu_kernel`] runs both).
 #[test]
-fn gpu_jupyter_images_ship_the_rapids_kernel() {
+fn gpu_jupyter_images_ship_the_rapids_kernel_and_a_cpu_default_kernel() {
     let references: Vec<String> = images::jupyter::jupyter::all()
         .iter()
         .map(Image::reference)
@@ -324,10 +327,14 @@ fn gpu_jupyter_images_ship_the_rapids_kernel() {
             f.path
                 .ends_with("share/jupyter/kernels/pyspark-rapids/kernel.json")
         });
+        let default = rendered
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(gpu_kernel::DEFAULT_KERNEL_SPEC));
         if !cell.tag.contains("gpu") {
             assert!(
-                kernel.is_none(),
-                "{reference} ships the RAPIDS kernel without RAPIDS"
+                kernel.is_none() && default.is_none(),
+                "{reference} ships the RAPIDS kernel or overrides python3 without RAPIDS"
             );
             continue;
         }
@@ -367,6 +374,39 @@ fn gpu_jupyter_images_ship_the_rapids_kernel() {
             derived.contains("grep -v")
                 && derived.contains(r"'^spark\.executor\.resource\.gpu\.'")
                 && derived.contains(r"'^spark\.task\.resource\.gpu\.'")
+                && derived.contains("/opt/spark/conf/spark-defaults.conf >"),
+            "{reference}: {derived}"
+        );
+        // The default kernel is ipykernel's python3 on its own conf dir: the image's conf without
+        // the RAPIDS plugin and settings and the GPU requests.
+        let default =
+            default.unwrap_or_else(|| panic!("{reference} keeps the GPU conf in python3"));
+        assert!(rendered.dockerfile.contains(&format!(
+            "COPY {} {}",
+            default.path,
+            gpu_kernel::DEFAULT_KERNEL_SPEC
+        )));
+        let spec: Value = serde_json::from_str(&default.contents).expect("kernel.json is JSON");
+        assert_eq!(
+            spec["argv"][0], "python",
+            "{reference}: not ipykernel's own command"
+        );
+        assert!(spec["env"]["PYSPARK_SUBMIT_ARGS"].is_null());
+        let cpu_dir = spec["env"]["SPARK_CONF_DIR"].as_str().unwrap_or_default();
+        assert!(
+            cpu_dir.starts_with("/opt/jupyter/etc/") && cpu_dir != conf_dir,
+            "{reference}: {cpu_dir}"
+        );
+        let derived = rendered
+            .dockerfile
+            .lines()
+            .find(|l| l.contains(&format!("> {cpu_dir}/spark-defaults.conf")))
+            .unwrap_or_else(|| panic!("{reference}: nothing writes {cpu_dir}/spark-defaults.conf"));
+        assert!(
+            derived.contains("sed -E")
+                && derived.contains(
+                    r"spark\.(plugins|rapids\.|executor\.resource\.gpu\.|task\.resource\.gpu\.)/d"
+                )
                 && derived.contains("/opt/spark/conf/spark-defaults.conf >"),
             "{reference}: {derived}"
         );
