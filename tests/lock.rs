@@ -350,3 +350,92 @@ async fn apache_tarballs_are_pinned_by_sha512_as_apache_publishes() {
     );
     image_dsl::pinfile::generate(&written).unwrap();
 }
+
+/// Each wheel's `requires` follows its metadata (the index's PEP 658 `.metadata` files here):
+/// what a dependency's extras add is listed under the wheel asking for it, as in
+/// `cudf-cu12 → cuda-toolkit[cudart] → nvidia-cuda-runtime-cu12`, which the pins once missed;
+/// a dependency without a pin stops the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requires_follow_the_wheels_metadata_extras_included() {
+    let hex = sha256(b"any wheel");
+    let metadata = [
+        (
+            "gpu-pkg",
+            "Metadata-Version: 2.1\nName: gpu-pkg\nRequires-Dist: toolkit[cudart]==12.*\nRequires-Dist: pytest; extra == \"test\"\n\nlong description\n",
+        ),
+        (
+            "toolkit",
+            "Metadata-Version: 2.1\nName: toolkit\nRequires-Dist: runtime-lib==12.9.*; extra == \"cudart\"\n",
+        ),
+        ("runtime-lib", "Metadata-Version: 2.1\nName: runtime-lib\n"),
+    ];
+    let file = |name: &str| format!("{}-1.0-py3-none-any.whl", name.replace('-', "_"));
+    let mut routes = HashMap::new();
+    for (name, text) in metadata {
+        routes.insert(
+            format!("/simple/{name}/"),
+            Reply::Full(
+                format!("<a href=\"../../files/{}#sha256={hex}\">x</a>", file(name)).into_bytes(),
+            ),
+        );
+        routes.insert(
+            format!("/files/{}.metadata", file(name)),
+            Reply::Full(text.as_bytes().to_vec()),
+        );
+    }
+    let mirror = Mirror::serve(routes).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pins = |names: &[&str]| -> String {
+        names
+            .iter()
+            .map(|name| {
+                format!(
+                    "\n[pip.{name}]\nversion = \"1.0\"\nwheel = \"{}\"\nurl = \"https://files.example/{}\"\nsha256 = \"{hex}\"\nrequires = []\n",
+                    file(name),
+                    file(name)
+                )
+            })
+            .collect()
+    };
+    let opts = mirrored(&mirror.url, &dir.path().join("cache"));
+
+    // runtime-lib is not pinned: the lock names the chain and writes nothing.
+    let path = pin_file(
+        dir.path(),
+        &format!("sha256 = \"{}\"", sha256(JAR)),
+        &pins(&["gpu-pkg", "toolkit"]),
+    );
+    let report = run(&path, &opts, Mode::Write).await;
+    assert_eq!(
+        report.problems,
+        [Problem::RequirementNotPinned {
+            name: "gpu-pkg".into(),
+            dependency: "runtime-lib".into(),
+            via: "toolkit[cudart]==12.* → runtime-lib==12.9.*".into(),
+        }],
+        "{:?}",
+        report.unverified
+    );
+    assert!(!report.written);
+
+    // All pinned: gpu-pkg gets toolkit and what its extra adds; toolkit's own list stays empty.
+    let path = pin_file(
+        dir.path(),
+        &format!("sha256 = \"{}\"", sha256(JAR)),
+        &pins(&["gpu-pkg", "toolkit", "runtime-lib"]),
+    );
+    let report = run(&path, &opts, Mode::Write).await;
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.written, "{:?}", report.changes);
+    let written = std::fs::read_to_string(&path).unwrap();
+    let entry = |name: &str| {
+        let start = written.find(&format!("[pip.{name}]")).unwrap();
+        let rest = &written[start + 1..];
+        rest[..rest.find("\n[").unwrap_or(rest.len())].to_owned()
+    };
+    assert!(
+        entry("gpu-pkg").contains("requires = [\"runtime-lib\", \"toolkit\"]"),
+        "{written}"
+    );
+    assert!(entry("toolkit").contains("requires = []"), "{written}");
+}

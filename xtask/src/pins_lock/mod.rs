@@ -16,6 +16,7 @@ pub mod apt;
 pub mod artifact;
 pub mod git;
 pub mod pip;
+pub mod requires;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub enum Mode {
 /// One value of the pin file that the lock changes (or would change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// `apt` or `artifact`.
+    /// `apt`, `artifact` or `pip` (its `requires`).
     pub section: &'static str,
     /// The package or artifact key.
     pub key: String,
@@ -129,6 +130,18 @@ pub enum Problem {
         wheel: String,
         /// The index page read.
         index: String,
+    },
+    /// A wheel's metadata asks for a package that has no `[pip]` pin.
+    #[error(
+        "pip {name}: its metadata requires {dependency} ({via}), which has no [pip.{dependency}] pin; pin it in {PIN_FILE}"
+    )]
+    RequirementNotPinned {
+        /// The pinned project.
+        name: String,
+        /// The unpinned dependency.
+        dependency: String,
+        /// The requirement chain that asks for it.
+        via: String,
     },
     /// `apt-cache policy` has no candidate for the package.
     #[error(
@@ -329,7 +342,7 @@ pub async fn lock(path: &Path, opts: &BuildOptions, mode: Mode) -> Result<LockRe
         ..LockReport::default()
     };
     apt::apply(&mut doc, &suite, &candidates, &mut report);
-    pip::record(&wheels, wheel_checks, &mut report);
+    pip::record(&mut doc, &wheels, wheel_checks, &fetcher, &mut report);
     artifact::apply(&mut doc, &artifacts, artifact_checks, &mut report);
     git::record(&repos, git_checks, &mut report);
 
