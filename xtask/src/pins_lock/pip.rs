@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn digests_are_read_from_json_and_html_pages() {
-        let json = r#"{"files":[{"filename":"six-1.17.0-py2.py3-none-any.whl","hashes":{"sha256":"ab"}}]}"#;
+        let json = r#"{"files":[{"filename":"six-1.17.0-py2.py3-none-any.whl","url":"https://files/six-1.17.0-py2.py3-none-any.whl","hashes":{"sha256":"ab"}}]}"#;
         assert_eq!(
             digest_in_json(json, "six-1.17.0-py2.py3-none-any.whl")
                 .map(|(_, sha)| sha)
