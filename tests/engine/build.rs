@@ -159,6 +159,60 @@ async fn a_failed_parent_skips_its_children_and_spares_independent_images() {
     assert!(report.summary_table().contains("skipped"));
 }
 
+/// `--keep-going`: an image whose input has no checksum is reported with it, what builds on it
+/// is skipped, and the rest is built; without it the same run builds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_going_builds_what_has_its_inputs_and_names_what_does_not() {
+    docker().await;
+    let tag = unique("keep-going");
+    let needs = format!("image-dsl-test/needs-mirror:{tag}");
+    let child = format!("image-dsl-test/needs-mirror-child:{tag}");
+    let fine = format!("image-dsl-test/fine:{tag}");
+    let _cleanup = Cleanup(vec![needs.clone(), child.clone(), fine.clone()]);
+    let mut needs_spec = fixture(&needs, "COPY vendor.jar /opt/vendor.jar\n");
+    needs_spec.artifacts.push(ContextArtifact {
+        path: "vendor.jar".into(),
+        source: ArtifactSource {
+            name: "vendor-jar".into(),
+            version: "2.0".into(),
+            locator: Locator::Urls(vec!["https://vendor.invalid/vendor.jar".into()]),
+            checksum: Checksum::Unverified("the vendor site was unreachable".into()),
+        },
+    });
+    let mut child_spec = fixture(&child, "");
+    child_spec.dockerfile = format!("FROM {needs}\nUSER 10001\n");
+    child_spec.parents = vec![needs.clone()];
+    let specs = vec![
+        needs_spec,
+        child_spec,
+        fixture(&fine, "RUN echo fine > /fine\nUSER 10001\n"),
+    ];
+
+    let mut opts = options();
+    assert!(matches!(
+        build_all(specs.clone(), &opts).await,
+        Err(xtask::engine::EngineError::Unverified { .. })
+    ));
+    opts.keep_going = true;
+    let report = build_all(specs, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!report.success(), "{report}");
+    let status = |r: &str| &report.image(r).unwrap().status;
+    assert!(matches!(status(&fine), Status::Built), "{report}");
+    match status(&needs) {
+        Status::Failed(ImageError::Unavailable { inputs, .. }) => {
+            assert_eq!(inputs, &["vendor-jar 2.0 (no checksum pinned)"]);
+        }
+        other => panic!("{needs} should need its input: {other:?}"),
+    }
+    assert!(
+        matches!(status(&child), Status::Skipped { because } if *because == needs),
+        "{report}"
+    );
+    assert!(report.summary_table().contains("1 need inputs"), "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_over_budget_fails_and_is_not_tagged() {
     let docker = docker().await;

@@ -51,6 +51,7 @@ impl Build {
         }
         opts.force = self.force;
         opts.verbose = self.verbose;
+        opts.keep_going = self.keep_going;
         let specs: Vec<BuildSpec> = xtask::catalog::ordered()?
             .into_iter()
             .map(|(_, _, s)| s)

@@ -144,6 +144,10 @@ pub struct Build {
     /// Stream build logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Build what can be built: images with inputs missing here (no checksum, cannot be
+    /// fetched) and what builds on them are listed instead of stopping the run.
+    #[arg(long, short)]
+    pub keep_going: bool,
     /// Mirrors and cache.
     #[command(flatten)]
     pub mirrors: Mirrors,

@@ -99,6 +99,7 @@ pub async fn bench_noop(
         hashes: &plan.hashes,
         current: &plan.current,
         artifacts: &artifacts,
+        unavailable: &Default::default(),
         jobs: 1,
         no_cache: false,
         verbose: false,

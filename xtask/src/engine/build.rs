@@ -74,6 +74,8 @@ pub(crate) struct Schedule<'a> {
     pub current: &'a [Current],
     /// Verified artifact files by pinned checksum.
     pub artifacts: &'a BTreeMap<String, PathBuf>,
+    /// Images not to build because inputs are missing (`--keep-going`), with those inputs.
+    pub unavailable: &'a BTreeMap<String, Vec<String>>,
     pub jobs: usize,
     pub no_cache: bool,
     pub verbose: bool,
@@ -94,9 +96,17 @@ impl Schedule<'_> {
         });
         let mut reports: Vec<Option<ImageReport>> = (0..n).map(|_| None).collect();
         for (i, current) in self.current.iter().enumerate() {
+            let reference = &self.graph.specs[i].reference;
             if let Some(size) = current.up_to_date {
                 reports[i] =
                     Some(self.report(i, Status::UpToDate, Some(size), Duration::ZERO, None));
+            } else if let Some(inputs) = self.unavailable.get(reference) {
+                let error = ImageError::Unavailable {
+                    image: reference.clone(),
+                    inputs: inputs.clone(),
+                };
+                reports[i] =
+                    Some(self.report(i, Status::Failed(error), None, Duration::ZERO, None));
             }
         }
         let mut running = FuturesUnordered::new();

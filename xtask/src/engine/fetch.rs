@@ -334,6 +334,19 @@ impl Fetcher {
         &self,
         specs: &[&BuildSpec],
     ) -> Result<BTreeMap<String, PathBuf>, Vec<FetchError>> {
+        let (fetched, errors) = self.fetch_each(specs).await;
+        if errors.is_empty() {
+            Ok(fetched)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`Fetcher::fetch_all`], keeping what was fetched when some artifacts fail.
+    pub async fn fetch_each(
+        &self,
+        specs: &[&BuildSpec],
+    ) -> (BTreeMap<String, PathBuf>, Vec<FetchError>) {
         self.remove_stale_downloads();
         let mut distinct = BTreeMap::new();
         for artifact in specs.iter().flat_map(|spec| &spec.artifacts) {
@@ -348,12 +361,17 @@ impl Fetcher {
             .buffer_unordered(PARALLEL_DOWNLOADS)
             .collect()
             .await;
-        let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-        if errors.is_empty() {
-            Ok(ok.into_iter().map(Result::unwrap).collect())
-        } else {
-            Err(errors.into_iter().filter_map(Result::err).collect())
+        let mut fetched = BTreeMap::new();
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok((pinned, path)) => {
+                    fetched.insert(pinned, path);
+                }
+                Err(error) => errors.push(error),
+            }
         }
+        (fetched, errors)
     }
 
     /// Removes downloads a killed run left in the temporary directory (older than an hour, so a

@@ -30,6 +30,7 @@ pub mod graph;
 pub mod report;
 pub mod spec;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -62,6 +63,10 @@ pub struct BuildOptions {
     pub settings: Settings,
     /// Where build logs go, `target/images/logs` by default.
     pub log_dir: PathBuf,
+    /// Build what can be built when some inputs are missing (`--keep-going`): images whose inputs
+    /// have no checksum or cannot be fetched, and what builds on them, are reported instead of
+    /// stopping the run.
+    pub keep_going: bool,
 }
 
 impl BuildOptions {
@@ -78,6 +83,7 @@ impl BuildOptions {
             docker_host: None,
             settings,
             log_dir: default_log_dir(),
+            keep_going: false,
         }
     }
 
@@ -151,7 +157,18 @@ pub enum EngineError {
 /// the exit code.
 pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Report, EngineError> {
     let started = Instant::now();
-    if let Err(unverified) = fetch::refuse_unverified(&specs) {
+    // With `keep_going`: image → its missing inputs, reported instead of built.
+    let mut unavailable: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if opts.keep_going
+        && let Err(unverified) = fetch::refuse_unverified(&specs)
+    {
+        for item in unverified.0 {
+            unavailable
+                .entry(item.image)
+                .or_default()
+                .push(format!("{} (no checksum pinned)", item.artifact));
+        }
+    } else if let Err(unverified) = fetch::refuse_unverified(&specs) {
         // Nothing will be built. Fetch what is pinned anyway, so this run names every missing
         // input, not just the first kind, and the cache holds the rest for the run after the fix.
         let fetcher = fetch::Fetcher::new(opts.settings.clone());
@@ -173,6 +190,7 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         }
     }
 
+    // Also what the unavailable images pin: so one run names all that is missing.
     let stale: Vec<&BuildSpec> = graph
         .specs
         .iter()
@@ -180,10 +198,26 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         .filter(|(_, c)| c.up_to_date.is_none())
         .map(|(s, _)| s)
         .collect();
-    let artifacts = fetch::Fetcher::new(opts.settings.clone())
-        .fetch_all(&stale)
-        .await
-        .map_err(EngineError::Fetch)?;
+    let (artifacts, errors) = fetch::Fetcher::new(opts.settings.clone())
+        .fetch_each(&stale)
+        .await;
+    if !errors.is_empty() && !opts.keep_going {
+        return Err(EngineError::Fetch(errors));
+    }
+    for error in &errors {
+        for spec in &stale {
+            let needs = spec
+                .artifacts
+                .iter()
+                .any(|a| format!("{} {}", a.source.name, a.source.version) == error.artifact());
+            if needs {
+                unavailable
+                    .entry(spec.reference.clone())
+                    .or_default()
+                    .push(format!("{} (cannot be fetched)", error.artifact()));
+            }
+        }
+    }
 
     let builder_calls = AtomicUsize::new(0);
     let schedule = build::Schedule {
@@ -192,6 +226,7 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         hashes: &hashes,
         current: &current,
         artifacts: &artifacts,
+        unavailable: &unavailable,
         jobs: opts.jobs,
         no_cache: opts.no_cache,
         verbose: opts.verbose,
@@ -229,10 +264,12 @@ pub(crate) struct Plan {
 
 /// Stages 1 to 5: refuse unverified artifacts, order, connect, ensure bases, hash, check tags.
 pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Plan, EngineError> {
-    fetch::refuse_unverified(&specs).map_err(|unverified| EngineError::Unverified {
-        unverified,
-        unreachable: Vec::new(),
-    })?;
+    if !opts.keep_going {
+        fetch::refuse_unverified(&specs).map_err(|unverified| EngineError::Unverified {
+            unverified,
+            unreachable: Vec::new(),
+        })?;
+    }
     let graph = graph::Graph::new(specs)?;
     let docker = client::connect(opts.docker_host.as_deref()).await?;
 

@@ -56,6 +56,7 @@ impl Status {
         match self {
             Status::Built => "built",
             Status::UpToDate => "up to date",
+            Status::Failed(ImageError::Unavailable { .. }) => "needs input",
             Status::Failed(_) => "failed",
             Status::Skipped { .. } => "skipped",
         }
@@ -104,6 +105,17 @@ pub enum ImageError {
     /// The build context could not be assembled.
     #[error(transparent)]
     Context(#[from] super::context::ContextError),
+    /// Not attempted (`--keep-going`): an input has no pinned checksum or could not be fetched.
+    #[error(
+        "{image}: not built, inputs missing here: {}; set the mirror each names (see `cargo xtask images build {image}`) or run `cargo xtask images lock` where they are reachable",
+        inputs.join(", ")
+    )]
+    Unavailable {
+        /// The image.
+        image: String,
+        /// Each missing input and why: `rapids-4-spark_2.12 26.10.0 (no checksum pinned)`.
+        inputs: Vec<String>,
+    },
 }
 
 /// One layer of an image's history.
@@ -182,10 +194,11 @@ impl Report {
         };
         let _ = writeln!(
             table,
-            "{} built, {} up to date, {} failed, {} skipped in {:.2}s",
+            "{} built, {} up to date, {} failed, {} need inputs, {} skipped in {:.2}s",
             count("built"),
             count("up to date"),
             count("failed"),
+            count("needs input"),
             count("skipped"),
             self.elapsed.as_secs_f64()
         );
