@@ -306,7 +306,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("1 built, 0 up to date, 0 failed, 1 skipped"),
+            table.contains("1 built, 0 up to date, 0 failed, 0 need inputs, 1 skipped"),
             "{table}"
         );
         assert!(!report.success());
