@@ -262,15 +262,21 @@ struct TransferError {
 impl TransferError {
     fn from_reqwest(err: &reqwest::Error) -> TransferError {
         let status = err.status();
+        let message = describe_reqwest(err);
+        // A name the resolver says does not exist stays so ("Temporary failure in name
+        // resolution" is tried again).
+        let no_such_host = message.contains("Name or service not known")
+            || message.contains("No address associated with hostname");
         TransferError {
-            message: describe_reqwest(err),
-            transient: err.is_timeout()
-                || err.is_connect()
-                || err.is_body()
-                || err.is_request() && status.is_none()
-                || status.is_some_and(|s| {
-                    s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS
-                }),
+            message,
+            transient: !no_such_host
+                && (err.is_timeout()
+                    || err.is_connect()
+                    || err.is_body()
+                    || err.is_request() && status.is_none()
+                    || status.is_some_and(|s| {
+                        s.is_server_error() || s == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    })),
         }
     }
 
