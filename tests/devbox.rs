@@ -57,6 +57,24 @@ fn output(cmd: &mut Command) -> Output {
     })
 }
 
+/// A fresh ed25519 key pair in `dir`: the private key's path and the public key's text.
+fn key_pair(dir: &Path) -> (PathBuf, String) {
+    let key = dir.join("id_ed25519");
+    let keygen = output(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(&key),
+    );
+    assert!(
+        keygen.status.success(),
+        "ssh-keygen failed: {}",
+        text(&keygen)
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+    (key, public)
+}
+
 /// A running box with its own key pair; removed when dropped.
 struct Devbox {
     id: String,
@@ -72,19 +90,7 @@ impl Devbox {
     /// `docker run`s the box as `USER` with a fresh key (`extra` before the image name), then
     /// waits until a key login works.
     fn start(dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
-        let key = dir.path().join("id_ed25519");
-        let keygen = output(
-            Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", ""])
-                .arg("-f")
-                .arg(&key),
-        );
-        assert!(
-            keygen.status.success(),
-            "ssh-keygen failed: {}",
-            text(&keygen)
-        );
-        let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+        let (_, public) = key_pair(dir.path());
 
         let started = Instant::now();
         let run = output(
@@ -562,19 +568,7 @@ async fn the_repository_is_cloned_in_the_background_and_a_restart_keeps_the_box(
 async fn a_wrong_setting_stops_the_box_and_says_what_to_do() {
     build_debian_variant().await;
     let dir = temp_dir();
-    let key = dir.path().join("id_ed25519");
-    let keygen = output(
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", ""])
-            .arg("-f")
-            .arg(&key),
-    );
-    assert!(
-        keygen.status.success(),
-        "ssh-keygen failed: {}",
-        text(&keygen)
-    );
-    let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+    let (key, public) = key_pair(dir.path());
     let private = std::fs::read_to_string(&key).expect("private key");
     let public = format!("SSH_AUTHORIZED_KEY={}", public.trim());
     let private = format!("SSH_AUTHORIZED_KEY={private}");
