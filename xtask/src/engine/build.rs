@@ -22,7 +22,7 @@ use tokio_util::io::ReaderStream;
 
 use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
-use super::report::{ImageError, ImageReport, Layer, Status, human_size};
+use super::report::{ImageError, ImageReport, Layer, Status, human_size, shorten};
 use super::spec::{BuildSpec, split_reference};
 
 /// The label every built image carries: its content hash.
@@ -493,12 +493,4 @@ fn strip_ansi(text: &str) -> String {
         }
     }
     out
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        text.chars().take(max - 1).collect::<String>() + "…"
-    }
 }

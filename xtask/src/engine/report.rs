@@ -223,6 +223,15 @@ impl fmt::Display for Report {
     }
 }
 
+/// `text` cut to at most `max` characters, ending in `…` when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
 /// Rows under `header` in columns as wide as their widest cell, two spaces apart, right-aligned
 /// where `right` says so; lines end without trailing spaces.
 pub fn text_table<R: AsRef<[String]>>(header: &[&str], rows: &[R], right: &[bool]) -> String {

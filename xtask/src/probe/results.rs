@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{ProbeError, ProbeKind};
+use crate::engine::report::{shorten, text_table};
 
 /// How a probe ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,8 +109,7 @@ pub fn table(results: &[ProbeResult]) -> String {
         })
         .collect();
     let header = ["IMAGE", "PROBE", "RESULT", "TIME", "DETAIL"];
-    let mut out =
-        crate::engine::report::text_table(&header, &rows, &[false, false, false, true, false]);
+    let mut out = text_table(&header, &rows, &[false, false, false, true, false]);
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count();
     out.push_str(&format!(
         "{} passed, {} failed, {} skipped in {:.0}s\n",
@@ -119,14 +119,6 @@ pub fn table(results: &[ProbeResult]) -> String {
         results.iter().map(|r| r.seconds).sum::<f64>()
     ));
     out
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        text.chars().take(max - 1).collect::<String>() + "…"
-    }
 }
 
 #[cfg(test)]
