@@ -97,11 +97,7 @@ pub async fn unreachable(fetcher: &Fetcher, specs: &[BuildSpec]) -> Vec<Unreacha
         .map(|error| {
             let mut needed_by: Vec<String> = specs
                 .iter()
-                .filter(|spec| {
-                    spec.artifacts
-                        .iter()
-                        .any(|a| display_name(&a.source) == error.artifact())
-                })
+                .filter(|spec| error.is_needed_by(spec))
                 .map(|spec| spec.reference.clone())
                 .collect();
             needed_by.dedup();
@@ -172,6 +168,13 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// Whether `spec` has the artifact that failed.
+    pub fn is_needed_by(&self, spec: &BuildSpec) -> bool {
+        spec.artifacts
+            .iter()
+            .any(|a| display_name(&a.source) == self.artifact())
+    }
+
     /// The artifact's `name version`.
     pub fn artifact(&self) -> &str {
         match self {
@@ -403,16 +406,19 @@ impl Fetcher {
         let Some(target) = self.cached_path(&source.checksum) else {
             return Err(FetchError::Unpinned { artifact });
         };
-        if let (Locator::Git { repo }, Checksum::GitCommit(commit)) =
-            (&source.locator, &source.checksum)
-        {
-            return self.fetch_git(source, repo, commit, &target).await;
-        }
+        let git = match (&source.locator, &source.checksum) {
+            (Locator::Git { repo }, Checksum::GitCommit(commit)) => Some((repo, commit)),
+            _ => None,
+        };
         let cache_error = |path: &Path, source| FetchError::Cache {
             artifact: artifact.clone(),
             path: path.to_owned(),
             source,
         };
+        // A git tree's tar was written only after its commit was fetched and checked.
+        if git.is_some() && target.exists() {
+            return Ok(target);
+        }
         if target.exists() {
             let check = (target.clone(), source.checksum.clone());
             let actual = tokio::task::spawn_blocking(move || hash_file(&check.0, &check.1))
@@ -428,6 +434,11 @@ impl Fetcher {
         let tmp_dir = self.cache_root().join("tmp");
         for dir in [&tmp_dir, &target.parent().unwrap_or(&tmp_dir).to_path_buf()] {
             std::fs::create_dir_all(dir).map_err(|e| cache_error(dir, e))?;
+        }
+        if let Some((repo, commit)) = git {
+            return self
+                .fetch_git(source, repo, commit, &target, &tmp_dir)
+                .await;
         }
         let mut attempts = Vec::new();
         for url in self.urls(source, &mut attempts).await {
@@ -458,30 +469,19 @@ impl Fetcher {
         Err(failed(source, artifact, attempts))
     }
 
-    /// The tree of `commit` of `repo` as a tar at `target`; an existing tar was written only
-    /// after its commit was fetched and checked, so it is used as it is.
+    /// The tree of `commit` of `repo` written as a tar to `target`, through `tmp_dir`.
     async fn fetch_git(
         &self,
         source: &ArtifactSource,
         repo: &str,
         commit: &str,
         target: &Path,
+        tmp_dir: &Path,
     ) -> Result<PathBuf, FetchError> {
-        if target.exists() {
-            return Ok(target.to_owned());
-        }
         let artifact = display_name(source);
-        let tmp_dir = self.cache_root().join("tmp");
-        for dir in [&tmp_dir, &target.parent().unwrap_or(&tmp_dir).to_path_buf()] {
-            std::fs::create_dir_all(dir).map_err(|source| FetchError::Cache {
-                artifact: artifact.clone(),
-                path: dir.clone(),
-                source,
-            })?;
-        }
         let url = git::fetch_url(repo, self.settings.git_mirror.as_deref());
         let git_cache = self.settings.cache_dir.join("git");
-        match git::archive(&git_cache, repo, &url, commit, target, &tmp_dir).await {
+        match git::archive(&git_cache, repo, &url, commit, target, tmp_dir).await {
             Ok(()) => Ok(target.to_owned()),
             Err(cause) => Err(failed(
                 source,

@@ -159,24 +159,24 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
     let started = Instant::now();
     // With `keep_going`: image → its missing inputs, reported instead of built.
     let mut unavailable: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if opts.keep_going
-        && let Err(unverified) = fetch::refuse_unverified(&specs)
-    {
+    if let Err(unverified) = fetch::refuse_unverified(&specs) {
+        if !opts.keep_going {
+            // Nothing will be built. Fetch what is pinned anyway, so this run names every
+            // missing input, not just the first kind, and the cache holds the rest for the run
+            // after the fix.
+            let fetcher = fetch::Fetcher::new(opts.settings.clone());
+            let unreachable = fetch::unreachable(&fetcher, &specs).await;
+            return Err(EngineError::Unverified {
+                unverified,
+                unreachable,
+            });
+        }
         for item in unverified.0 {
             unavailable
                 .entry(item.image)
                 .or_default()
                 .push(format!("{} (no checksum pinned)", item.artifact));
         }
-    } else if let Err(unverified) = fetch::refuse_unverified(&specs) {
-        // Nothing will be built. Fetch what is pinned anyway, so this run names every missing
-        // input, not just the first kind, and the cache holds the rest for the run after the fix.
-        let fetcher = fetch::Fetcher::new(opts.settings.clone());
-        let unreachable = fetch::unreachable(&fetcher, &specs).await;
-        return Err(EngineError::Unverified {
-            unverified,
-            unreachable,
-        });
     }
     let Plan {
         docker,
@@ -206,11 +206,7 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
     }
     for error in &errors {
         for spec in &stale {
-            let needs = spec
-                .artifacts
-                .iter()
-                .any(|a| format!("{} {}", a.source.name, a.source.version) == error.artifact());
-            if needs {
+            if error.is_needed_by(spec) {
                 unavailable
                     .entry(spec.reference.clone())
                     .or_default()
@@ -262,14 +258,9 @@ pub(crate) struct Plan {
     pub current: Vec<build::Current>,
 }
 
-/// Stages 1 to 5: refuse unverified artifacts, order, connect, ensure bases, hash, check tags.
+/// Stages 2 to 5: order, connect, ensure bases, hash, check tags ([`build_all`] has dealt with
+/// unverified artifacts before).
 pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Plan, EngineError> {
-    if !opts.keep_going {
-        fetch::refuse_unverified(&specs).map_err(|unverified| EngineError::Unverified {
-            unverified,
-            unreachable: Vec::new(),
-        })?;
-    }
     let graph = graph::Graph::new(specs)?;
     let docker = client::connect(opts.docker_host.as_deref()).await?;
 
