@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::engine::context::{TreeContents, tree_entries};
 use crate::engine::fetch::Fetcher;
 use crate::engine::{BuildSpec, Checksum};
 
@@ -49,6 +50,11 @@ pub fn write_image(dir: &Path, rendered: &image_dsl::Rendered) -> anyhow::Result
 
 /// Writes `contents` to `path` with `mode`, creating its directory.
 pub fn write(path: &Path, contents: &str, mode: u32) -> anyhow::Result<()> {
+    write_bytes(path, contents.as_bytes(), mode)
+}
+
+/// [`write`] for bytes.
+fn write_bytes(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -141,10 +147,22 @@ pub async fn place_inputs(
                     std::fs::remove_dir_all(&target)
                         .with_context(|| format!("clearing {}", target.display()))?;
                 }
-                std::fs::create_dir_all(&target)?;
-                tar::Archive::new(std::fs::File::open(&cached)?)
-                    .unpack(&target)
-                    .with_context(|| format!("unpacking the tree into {}", target.display()))?;
+                // As the engine's context holds it: modes 644/755, links kept.
+                let entries = tree_entries(&artifact.path, &cached)
+                    .with_context(|| format!("reading the tree of {}", artifact.source.name))?;
+                for entry in entries {
+                    let path = out.join(name).join(tag).join(&entry.path);
+                    match entry.contents {
+                        TreeContents::Bytes(bytes) => write_bytes(&path, &bytes, entry.mode)?,
+                        TreeContents::Symlink(link) => {
+                            if let Some(parent) = path.parent() {
+                                std::fs::create_dir_all(parent)?;
+                            }
+                            std::os::unix::fs::symlink(&link, &path)
+                                .with_context(|| format!("linking {}", path.display()))?;
+                        }
+                    }
+                }
                 continue;
             }
             if let Some(parent) = target.parent() {

@@ -68,20 +68,24 @@ enum Contents<'a> {
 }
 
 /// A file or symbolic link of a git source's tree, read from its `git archive` tar.
-struct TreeEntry {
-    path: String,
-    mode: u32,
-    contents: TreeContents,
+pub(crate) struct TreeEntry {
+    /// Its path in the context.
+    pub path: String,
+    /// 0o644 or 0o755.
+    pub mode: u32,
+    /// Its bytes or link target.
+    pub contents: TreeContents,
 }
 
-enum TreeContents {
+/// What a [`TreeEntry`] holds.
+pub(crate) enum TreeContents {
     Bytes(Vec<u8>),
     Symlink(String),
 }
 
 /// The files and symbolic links of the tar at `archive`, under `prefix/` (directories are
 /// implied by their contents; git has no empty ones).
-fn tree_entries(prefix: &str, archive: &Path) -> io::Result<Vec<TreeEntry>> {
+pub(crate) fn tree_entries(prefix: &str, archive: &Path) -> io::Result<Vec<TreeEntry>> {
     let mut tar = tar::Archive::new(std::fs::File::open(archive)?);
     let mut out = Vec::new();
     for entry in tar.entries()? {
