@@ -1,7 +1,7 @@
 //! `cargo xtask images lock` on temporary pin files (never the real `images/pins.toml`): checksums
 //! recorded from a loopback Maven mirror, a tampered file reported and nothing written, an
 //! unreachable mirror keeping its entries, wheels checked against a loopback index, and the apt
-//! candidates of the real bootstrapped base.
+//! candidates of Debian's real signed indexes (`apt.rs` has the loopback archive).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +61,7 @@ async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
         key: "demo".into(),
         old: "unverified".into(),
         new: format!("sha256:{}", sha256(JAR)),
+        note: None,
     };
 
     let check = run(&path, &opts, Mode::Check).await;
@@ -256,7 +257,7 @@ async fn wheels_are_checked_against_the_digests_the_index_publishes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apt_pins_take_the_candidates_of_the_bootstrapped_base() {
+async fn apt_pins_take_the_candidates_of_debians_signed_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pins.toml");
     let text = "[debian]\nsuite = \"bookworm\"\n\n[apt]\n\

@@ -1,5 +1,6 @@
 //! The workspace's integration tests, one binary so the linker runs once.
 
+mod apt;
 mod devbox;
 mod engine;
 mod export;

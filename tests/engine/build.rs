@@ -339,10 +339,11 @@ async fn rebuilding_one_of_two_identical_images_keeps_the_other_tagged() {
     );
 }
 
-/// Debian drops superseded versions from its archive: a pin it no longer serves fails the build
-/// with the package named and the command that refreshes the pins, not with apt's generic error.
+/// Debian drops superseded versions from its archive: a pin it no longer serves stops the run
+/// before the base bootstrap or any build, read from Debian's real signed indexes on the host,
+/// with the package, the version Debian serves now, the image and the command that refreshes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_vanished_apt_pin_names_the_package_and_the_fix() {
+async fn a_vanished_apt_pin_names_the_package_its_replacement_and_the_fix() {
     let docker = docker().await;
     let reference = unique("vanished-pin");
     let (name, tag) = reference.split_at(reference.find('-').unwrap_or(0));
@@ -366,22 +367,28 @@ async fn a_vanished_apt_pin_names_the_package_and_the_fix() {
         }],
     };
     let spec = xtask::catalog::spec(&image, &image_dsl::render(&image));
-    let report = build_all(vec![spec], &options())
-        .await
-        .expect("the run starts");
-    let failure = report
-        .failures()
-        .next()
-        .expect("the build fails")
-        .to_string();
+    let started = std::time::Instant::now();
+    let err = match build_all(vec![spec], &options()).await {
+        Err(err) => err,
+        Ok(report) => panic!("a withdrawn pin must stop the run before it builds:\n{report}"),
+    };
+    println!("withdrawn pin found in {:?}", started.elapsed());
+    let message = err.to_string();
     assert!(
-        failure.contains("Debian no longer serves tini=0.19.0-99"),
-        "{failure}"
+        matches!(err, xtask::engine::EngineError::Withdrawn { .. }),
+        "{message}"
     );
-    assert!(failure.contains("cargo xtask images lock"), "{failure}");
-    assert!(failure.contains(&image.reference()), "{failure}");
+    assert!(
+        message.contains("tini=0.19.0-99: now 0.19.0-1"),
+        "{message}"
+    );
+    assert!(
+        message.contains("cargo xtask images lock --withdrawn"),
+        "{message}"
+    );
+    assert!(message.contains(&image.reference()), "{message}");
     assert!(
         tagged(&docker, &image.reference()).await.is_none(),
-        "a failed build left a tag"
+        "a refused run left a tag"
     );
 }

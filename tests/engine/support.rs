@@ -42,6 +42,7 @@ pub fn fixture(reference: &str, steps: &str) -> BuildSpec {
         parents: vec![],
         needs_base: Some(BASE_REFERENCE.to_owned()),
         budget_bytes: 200_000_000,
+        apt: vec![],
     }
 }
 

@@ -4,7 +4,8 @@
 
 use crate::engine::graph::{Graph, GraphError};
 use crate::engine::{
-    ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates,
+    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator,
+    MavenCoordinates,
 };
 use image_dsl::{Image, Rendered, Source};
 
@@ -81,6 +82,14 @@ pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
         parents: image.parents().iter().map(|p| p.reference()).collect(),
         needs_base: image.bootstrap_base().map(|s| s.image_reference()),
         budget_bytes: image.budget.bytes(),
+        apt: image
+            .apt_packages()
+            .iter()
+            .map(|p| AptPin {
+                package: p.package.to_owned(),
+                version: p.version.to_owned(),
+            })
+            .collect(),
     }
 }
 

@@ -35,6 +35,9 @@ pub enum Images {
     Build(Build),
     /// Refresh images/pins.toml: current Debian versions, checksums of fetched artifacts.
     Lock(Lock),
+    /// Check, in seconds and before any build, that Debian still serves every pinned apt version
+    /// (the first thing `images build` and `images test` do).
+    CheckApt(CheckApt),
     /// Write Dockerfiles, contexts, docker-bake.json and the compose kits for use without Rust.
     Export(Export),
     /// Prove built images in real containers (probes generated from each image's model).
@@ -153,12 +156,27 @@ pub struct Build {
     pub mirrors: Mirrors,
 }
 
+/// `images check-apt`
+#[derive(Debug, Args)]
+pub struct CheckApt {
+    /// Images to check, as `name:tag` or patterns with `*` (and what they build on); all when
+    /// empty.
+    pub filters: Vec<String>,
+    /// Mirrors and cache.
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
 /// `images lock`
 #[derive(Debug, Args)]
 pub struct Lock {
     /// Verify without writing; exit non-zero when the pin file is not current.
     #[arg(long)]
     pub check: bool,
+    /// Change only the apt pins Debian no longer serves or has a security update for, and print
+    /// each change with the CVE ids fixed in between (as `cargo update -p` touches one crate).
+    #[arg(long)]
+    pub withdrawn: bool,
     /// Mirrors and cache.
     #[command(flatten)]
     pub mirrors: Mirrors,

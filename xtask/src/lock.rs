@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use image_dsl::pinfile::PIN_FILE;
 use xtask::engine::repo_root;
-use xtask::pins_lock::{self, Mode, Verdict};
+use xtask::pins_lock::{self, Mode, Scope, Verdict};
 
 use crate::build::runtime;
 use crate::flags::Lock;
@@ -15,7 +15,12 @@ impl Lock {
         let opts = self.mirrors.options()?;
         let mode = if self.check { Mode::Check } else { Mode::Write };
         let path = repo_root().join(PIN_FILE);
-        let report = runtime()?.block_on(pins_lock::lock(&path, &opts, mode))?;
+        let scope = if self.withdrawn {
+            Scope::Withdrawn
+        } else {
+            Scope::All
+        };
+        let report = runtime()?.block_on(pins_lock::lock_scoped(&path, &opts, mode, scope))?;
 
         for change in &report.changes {
             println!("{change}");
@@ -33,10 +38,28 @@ impl Lock {
         let verdict = report.verdict();
         match verdict {
             Verdict::Current => println!("{PIN_FILE} is current"),
-            Verdict::Written => println!("wrote {PIN_FILE}"),
+            Verdict::Written => {
+                println!("wrote {PIN_FILE}");
+                let changed: Vec<&str> = report
+                    .changes
+                    .iter()
+                    .filter(|c| c.section == "apt")
+                    .map(|c| c.key.as_str())
+                    .collect();
+                let images = images_installing(&changed)?;
+                if !images.is_empty() {
+                    println!(
+                        "the Dockerfiles of {} images change with these pins ({}):
+  accept their snapshots with `INSTA_UPDATE=always cargo test --test main snapshots`, review `git diff snapshots/`, and commit both",
+                        images.len(),
+                        images.join(", ")
+                    );
+                }
+            }
             Verdict::Stale => eprintln!(
-                "error: {PIN_FILE} is not current ({} change(s) above); run `cargo xtask images lock`",
-                report.changes.len()
+                "error: {PIN_FILE} is not current ({} change(s) above); run `cargo xtask images lock{}`",
+                report.changes.len(),
+                if self.withdrawn { " --withdrawn" } else { "" }
             ),
             Verdict::Problems => eprintln!(
                 "error: {} problem(s) above, {PIN_FILE} was not changed",
@@ -49,4 +72,17 @@ impl Lock {
             ExitCode::FAILURE
         })
     }
+}
+
+/// The catalog images whose own apt steps install any of `packages`.
+fn images_installing(packages: &[&str]) -> anyhow::Result<Vec<String>> {
+    Ok(xtask::catalog::ordered()?
+        .into_iter()
+        .filter(|(_, _, spec)| {
+            spec.apt
+                .iter()
+                .any(|p| packages.contains(&p.package.as_str()))
+        })
+        .map(|(_, _, spec)| spec.reference)
+        .collect())
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod check_apt;
 mod export;
 mod flags;
 mod generate;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Cmd::Images(Images::Build(cmd)) => cmd.run(),
         Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
         Cmd::Images(Images::Lock(cmd)) => cmd.run(),
+        Cmd::Images(Images::CheckApt(cmd)) => cmd.run(),
         Cmd::Images(Images::Test(cmd)) => cmd.run(),
         Cmd::Images(Images::Report(cmd)) => cmd.run(),
         Cmd::Images(Images::Export(cmd)) => cmd.run(),

@@ -23,6 +23,16 @@ impl Test {
         let mut opts = self.mirrors.options()?;
         opts.progress = false;
         let runtime = runtime()?;
+        // Before anything starts: a withdrawn apt pin is named with its replacement in seconds.
+        let needed: Vec<String> = selected
+            .iter()
+            .map(|(i, _)| i.reference())
+            .chain(suite::prerequisites(&selected))
+            .collect();
+        runtime.block_on(engine::check_apt(
+            &graph::select(specs.clone(), &needed)?,
+            &opts,
+        ))?;
         let docker = runtime.block_on(engine::client::connect(None))?;
 
         // Why an image this run tried to build is missing: its build error, or the parent that failed.

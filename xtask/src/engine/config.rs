@@ -3,7 +3,7 @@
 //! Each setting is taken from the first of: a command-line flag (the caller fills
 //! [`Overrides`]), an environment variable (`IMAGE_DSL_PYPI_MIRROR`, `IMAGE_DSL_MAVEN_MIRROR`,
 //! `IMAGE_DSL_APACHE_MIRROR`, `IMAGE_DSL_DEBIAN_MIRROR`, `IMAGE_DSL_DEBIAN_SECURITY_MIRROR`,
-//! `IMAGE_DSL_GIT_MIRROR`, `IMAGE_DSL_CACHE_DIR`), `images.toml` in
+//! `IMAGE_DSL_GIT_MIRROR`, `IMAGE_DSL_DEBIAN_KEYRING`, `IMAGE_DSL_CACHE_DIR`), `images.toml` in
 //! the repository root, `~/.config/image-dsl/config.toml`, and the public default.
 //!
 //! ```toml
@@ -13,6 +13,9 @@
 //! apache = "https://apache.example.com/dist"
 //! debian = "http://deb.debian.org/debian"
 //! debian_security = "http://deb.debian.org/debian-security"
+//! # The keyring Debian's signed indexes are checked with (a mirror of your own may sign with
+//! # its own key); Debian's archive keyring by default.
+//! debian_keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
 //! # Git sources: https://github.com/ohmyzsh/ohmyzsh is fetched from <git>/ohmyzsh/ohmyzsh.
 //! git = "https://git.example.com/mirror"
 //!
@@ -109,6 +112,8 @@ pub struct Settings {
     pub debian_security_mirror: String,
     /// Where git repositories are fetched from instead of their own hosts, if anywhere.
     pub git_mirror: Option<String>,
+    /// The OpenPGP keyring the Debian suites' `InRelease` files must be signed with.
+    pub debian_keyring: PathBuf,
     /// Root of the content-addressed artifact cache.
     pub cache_dir: PathBuf,
 }
@@ -151,6 +156,7 @@ struct FileMirrors {
     apache: Option<String>,
     debian: Option<String>,
     debian_security: Option<String>,
+    debian_keyring: Option<PathBuf>,
     git: Option<String>,
 }
 
@@ -223,6 +229,10 @@ impl Settings {
                 .or_else(|| env_nonempty(MirrorKind::Git.env_var()))
                 .or_else(|| files.iter().find_map(|f| f.mirrors.git.clone()))
                 .map(|m| m.trim_end_matches('/').to_owned()),
+            debian_keyring: env_nonempty("IMAGE_DSL_DEBIAN_KEYRING")
+                .map(PathBuf::from)
+                .or_else(|| files.iter().find_map(|f| f.mirrors.debian_keyring.clone()))
+                .unwrap_or_else(|| PathBuf::from(super::debian::DEFAULT_KEYRING)),
             cache_dir,
         })
     }
@@ -236,6 +246,7 @@ impl Settings {
             debian_mirror: DEFAULT_DEBIAN_MIRROR.to_owned(),
             debian_security_mirror: security_mirror_of(DEFAULT_DEBIAN_MIRROR),
             git_mirror: None,
+            debian_keyring: PathBuf::from(super::debian::DEFAULT_KEYRING),
             cache_dir,
         }
     }

@@ -380,6 +380,7 @@ mod tests {
             parents: vec![],
             needs_base: None,
             budget_bytes: 1,
+            apt: vec![],
         }
     }
 

@@ -537,6 +537,16 @@ impl Fetcher {
         Err(failed(source, artifact, attempts))
     }
 
+    /// The bytes at `url`, with the same retries as a download; for small files read fresh on
+    /// every run (Debian's signed `InRelease`), which have no checksum to be cached by.
+    pub async fn get_small(&self, url: &str) -> Result<Vec<u8>, String> {
+        let mut tmp = tempfile::NamedTempFile::new()
+            .map_err(|e| format!("cannot make a temporary file: {e}"))?;
+        self.download_retrying(url, &Checksum::Sha256(String::new()), &mut tmp)
+            .await?;
+        std::fs::read(tmp.path()).map_err(|e| format!("reading the download failed: {e}"))
+    }
+
     /// The URLs to try for `source`; a PyPI index that cannot be read is recorded in `attempts`.
     async fn urls(&self, source: &ArtifactSource, attempts: &mut Vec<Attempt>) -> Vec<String> {
         let s = &self.settings;

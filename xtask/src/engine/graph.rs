@@ -241,6 +241,7 @@ mod tests {
             parents: parents.iter().map(|p| p.to_string()).collect(),
             needs_base: None,
             budget_bytes: 0,
+            apt: vec![],
         }
     }
 

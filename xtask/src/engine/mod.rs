@@ -1,6 +1,9 @@
 //! Hermetic builds of the catalog on a real Docker Engine.
 //!
 //! The stages, in the order [`build_all`] runs them:
+//! 0. [`check_apt`]: every pinned apt version is still served by Debian (read from the suites'
+//!    signed indexes on the host, in seconds); a withdrawn one stops the run before the base
+//!    bootstrap, naming every such pin, its replacement, the images needing it and the fix.
 //! 1. [`fetch::refuse_unverified`]: an artifact without a pinned checksum stops the run; the
 //!    pinned inputs are still fetched first, so its error names every missing input at once.
 //! 2. [`graph::Graph`]: images ordered by their parents.
@@ -24,6 +27,7 @@ pub mod build;
 pub mod client;
 pub mod config;
 pub mod context;
+pub mod debian;
 pub mod fetch;
 pub mod git;
 pub mod graph;
@@ -41,7 +45,8 @@ pub use build::CONTENT_HASH_LABEL;
 pub use config::{Overrides, Settings};
 pub use report::{ImageError, ImageReport, Report, Status};
 pub use spec::{
-    ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator, MavenCoordinates,
+    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator,
+    MavenCoordinates,
 };
 
 /// How [`build_all`] runs.
@@ -91,7 +96,7 @@ impl BuildOptions {
     pub fn bootstrap_options(&self, reference: &str, force: bool) -> bootstrap::BootstrapOptions {
         bootstrap::BootstrapOptions {
             reference: reference.to_owned(),
-            suite: "bookworm".to_owned(),
+            suite: DEBIAN_SUITE.to_owned(),
             mirror: self.settings.debian_mirror.clone(),
             security_mirror: self.settings.debian_security_mirror.clone(),
             force,
@@ -101,6 +106,9 @@ impl BuildOptions {
         }
     }
 }
+
+/// The Debian release the base and every apt step come from.
+pub const DEBIAN_SUITE: &str = "bookworm";
 
 /// The repository root (the workspace holding `xtask/`).
 pub fn repo_root() -> &'static Path {
@@ -119,6 +127,17 @@ pub enum EngineError {
     /// No engine answers.
     #[error(transparent)]
     Client(#[from] client::ClientError),
+    /// Debian's indexes could not be verified.
+    #[error(transparent)]
+    Debian(#[from] debian::DebianError),
+    /// Some pinned apt versions are no longer served; nothing was built.
+    #[error("{}", debian::describe_withdrawn(archive, pins))]
+    Withdrawn {
+        /// The indexes read.
+        archive: debian::Archive,
+        /// Every withdrawn pin.
+        pins: Vec<debian::WithdrawnPin>,
+    },
     /// The specs do not form a graph.
     #[error(transparent)]
     Graph(#[from] graph::GraphError),
@@ -159,6 +178,24 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
     let started = Instant::now();
     // With `keep_going`: image → its missing inputs, reported instead of built.
     let mut unavailable: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match check_apt(&specs, opts).await {
+        Err(EngineError::Withdrawn { pins, .. }) if opts.keep_going => {
+            for pin in pins {
+                for image in pin.images.iter().chain(&pin.dependents) {
+                    unavailable.entry(image.clone()).or_default().push(format!(
+                        "apt {}={} (withdrawn by Debian{})",
+                        pin.package,
+                        pin.pinned,
+                        pin.replacement
+                            .as_ref()
+                            .map(|c| format!(", now {}", c.version))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        result => result?,
+    }
     if let Err(unverified) = fetch::refuse_unverified(&specs) {
         if !opts.keep_going {
             // Nothing will be built. Fetch what is pinned anyway, so this run names every
@@ -236,6 +273,45 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         builder_calls: builder_calls.load(Ordering::SeqCst),
         elapsed: started.elapsed(),
     })
+}
+
+/// Stage 0: every apt pin of `specs` against the suites' signed indexes, read on the host.
+///
+/// `Err(Withdrawn)` names every pin no suite serves any more, its replacement and the images
+/// needing it (and those built on them). Pins still served but with a newer version (a point
+/// release or a security update) are told on stderr. When the mirror cannot be reached at all the
+/// check is skipped with a warning, so a machine with a warm engine can still work; a signature or
+/// checksum that does not verify stops the run.
+pub async fn check_apt(specs: &[BuildSpec], opts: &BuildOptions) -> Result<(), EngineError> {
+    if specs.iter().all(|s| s.apt.is_empty()) {
+        return Ok(());
+    }
+    let fetcher = fetch::Fetcher::new(opts.settings.clone());
+    let suites = debian::suites(&opts.settings, DEBIAN_SUITE);
+    let archive =
+        match debian::Archive::load(&fetcher, &opts.settings.debian_keyring, &suites).await {
+            Ok(archive) => archive,
+            Err(err @ debian::DebianError::Release { .. }) => {
+                eprintln!("warning: withdrawn apt pins were not checked: {err}");
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
+    let superseded = debian::superseded(&archive, specs);
+    if !superseded.is_empty() && opts.progress {
+        eprintln!(
+            "note: Debian has newer versions of {} apt pin{}: {}; `cargo xtask images lock --withdrawn` moves them",
+            superseded.len(),
+            if superseded.len() == 1 { "" } else { "s" },
+            superseded.join(", ")
+        );
+    }
+    let pins = debian::withdrawn(&archive, specs);
+    if pins.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Withdrawn { archive, pins })
+    }
 }
 
 /// `cargo xtask images bootstrap`: makes (or with `force`, remakes) the base `reference`.

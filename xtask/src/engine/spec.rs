@@ -26,6 +26,19 @@ pub struct BuildSpec {
     pub needs_base: Option<String>,
     /// The largest size the built image may have, in bytes.
     pub budget_bytes: u64,
+    /// The Debian packages its own apt steps install, at their pinned versions (checked against
+    /// Debian's indexes before anything is built).
+    #[serde(default)]
+    pub apt: Vec<AptPin>,
+}
+
+/// A Debian package pinned at an exact version, as an image's apt step installs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AptPin {
+    /// The package, e.g. `tini`.
+    pub package: String,
+    /// The exact version, e.g. `0.19.0-1+b3`.
+    pub version: String,
 }
 
 impl BuildSpec {

@@ -187,6 +187,7 @@ pub(super) fn apply(
                     key: entry.key.clone(),
                     old: shown(&entry.checksum),
                     new: shown(&checksum),
+                    note: None,
                 });
             }
             ArtifactCheck::Unreachable(reason) => report.unverified.push(Unverified {

@@ -1,7 +1,9 @@
 //! `cargo xtask images lock` as a library: refreshes a pin file (`images/pins.toml`) in place.
 //!
-//! - [`apt`]: the current Debian version of every `[apt]` package, from `apt-cache policy` in a
-//!   throwaway container of the bootstrapped base.
+//! - [`apt`]: the current Debian version of every `[apt]` package, from the suites' signed
+//!   indexes read on the host; each change lists the CVE ids Debian's changelog gives between the
+//!   two versions. [`Scope::Withdrawn`] moves only the pins Debian no longer serves or has a
+//!   security update for, and touches nothing else.
 //! - [`artifact`]: every `[artifact]` fetched through the configured mirrors into the verified
 //!   cache; a pinned checksum is verified, an `unverified` entry gets its checksum recorded.
 //! - [`pip`]: every wheel's sha256 against the digest the PyPI simple API publishes.
@@ -18,6 +20,7 @@ pub mod git;
 pub mod pip;
 pub mod requires;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,6 +29,7 @@ use image_dsl::pinfile::PIN_FILE;
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use crate::engine::BuildOptions;
+use crate::engine::debian::{Archive, PinState, changelog};
 use crate::engine::fetch::Fetcher;
 
 /// How long a source may take to accept a connection before it counts as unreachable.
@@ -40,6 +44,16 @@ pub enum Mode {
     Check,
 }
 
+/// What a lock refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every section: apt versions, artifact checksums, wheels, git hosts.
+    All,
+    /// Only the apt pins that Debian no longer serves, or for which its security archive has a
+    /// newer version (`--withdrawn`); nothing else is read or changed.
+    Withdrawn,
+}
+
 /// One value of the pin file that the lock changes (or would change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -51,6 +65,8 @@ pub struct Change {
     pub old: String,
     /// The value after, e.g. `0.19.0-1+b4` or `sha256:<hex>`.
     pub new: String,
+    /// What else a reviewer should know: for apt, the CVE ids fixed in between.
+    pub note: Option<String>,
 }
 
 impl fmt::Display for Change {
@@ -59,7 +75,11 @@ impl fmt::Display for Change {
             f,
             "{} {}: {} → {}",
             self.section, self.key, self.old, self.new
-        )
+        )?;
+        match &self.note {
+            Some(note) => write!(f, " ({note})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -143,7 +163,7 @@ pub enum Problem {
         /// The requirement chain that asks for it.
         via: String,
     },
-    /// `apt-cache policy` has no candidate for the package.
+    /// No Debian suite has the package.
     #[error(
         "apt {package}: no candidate version in {suite}, {suite}-updates or {suite}-security; check the package name or remove its pin from {PIN_FILE}"
     )]
@@ -190,9 +210,9 @@ pub enum LockError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The apt versions could not be resolved.
+    /// Debian's indexes could not be read and verified.
     #[error(transparent)]
-    Apt(#[from] apt::AptError),
+    Debian(#[from] crate::engine::debian::DebianError),
 }
 
 /// What a lock found and did.
@@ -297,6 +317,16 @@ impl LockReport {
 /// checksums, checks wheels and probes git hosts. In [`Mode::Write`] the file is replaced
 /// atomically when something changed and no [`Problem`] was found.
 pub async fn lock(path: &Path, opts: &BuildOptions, mode: Mode) -> Result<LockReport, LockError> {
+    lock_scoped(path, opts, mode, Scope::All).await
+}
+
+/// [`lock`] limited to `scope`.
+pub async fn lock_scoped(
+    path: &Path,
+    opts: &BuildOptions,
+    mode: Mode,
+    scope: Scope,
+) -> Result<LockReport, LockError> {
     let text = std::fs::read_to_string(path).map_err(|source| LockError::Read {
         path: path.to_owned(),
         source,
@@ -317,31 +347,72 @@ pub async fn lock(path: &Path, opts: &BuildOptions, mode: Mode) -> Result<LockRe
         .unwrap_or("bookworm")
         .to_owned();
     let packages: Vec<String> = keys(&doc, "apt");
-    let wheels = pip::pins(&doc);
-    let artifacts = artifact::pins(&doc);
-    let repos = git::pins(&doc);
+    let all = scope == Scope::All;
+    let wheels = if all { pip::pins(&doc) } else { Vec::new() };
+    let artifacts = if all {
+        artifact::pins(&doc)
+    } else {
+        Vec::new()
+    };
+    let repos = if all { git::pins(&doc) } else { Vec::new() };
 
     let http = http_client();
     let fetcher = Fetcher::with_connect_timeout(opts.settings.clone(), CONNECT_TIMEOUT);
-    let (candidates, wheel_checks, artifact_checks, git_checks) = tokio::join!(
+    let suites = crate::engine::debian::suites(&opts.settings, &suite);
+    let (archive, wheel_checks, artifact_checks, git_checks) = tokio::join!(
         async {
             if packages.is_empty() {
-                Ok(Default::default())
+                Ok(None)
             } else {
-                apt::resolve(opts, &packages).await
+                Archive::load(&fetcher, &opts.settings.debian_keyring, &suites)
+                    .await
+                    .map(Some)
             }
         },
         pip::check_all(&http, &opts.settings.pypi_mirror, &wheels),
         artifact::check_all(&fetcher, &artifacts),
         git::probe_all(&http, &repos),
     );
-    let candidates = candidates?;
+    let archive = archive?;
+    let pinned: BTreeMap<String, String> = packages
+        .iter()
+        .filter_map(|p| {
+            let version = doc.get("apt")?.get(p)?.as_str()?;
+            Some((p.clone(), version.to_owned()))
+        })
+        .collect();
+    let candidates: BTreeMap<String, apt::Candidate> = archive
+        .as_ref()
+        .map(|archive| {
+            pinned
+                .iter()
+                .filter_map(|(package, version)| {
+                    let candidate = archive.candidate(package)?;
+                    let wanted = match archive.pin_state(package, version) {
+                        PinState::Withdrawn(_) => true,
+                        PinState::Superseded(c) => {
+                            all || c.suites.iter().any(|s| s.ends_with("-security"))
+                        }
+                        PinState::Current => all,
+                    };
+                    wanted.then(|| (package.clone(), candidate))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
 
     let mut report = LockReport {
         entries: packages.len() + wheels.len() + artifacts.len() + repos.len(),
         ..LockReport::default()
     };
-    apt::apply(&mut doc, &suite, &candidates, &mut report);
+    if all {
+        apt::apply(&mut doc, &suite, &candidates, &mut report);
+    } else {
+        apt::apply_some(&mut doc, &candidates, &mut report);
+    }
+    if let Some(archive) = &archive {
+        note_cves(&fetcher, archive, &mut report).await;
+    }
     pip::record(&mut doc, &wheels, wheel_checks, &fetcher, &mut report);
     artifact::apply(&mut doc, &artifacts, artifact_checks, &mut report);
     git::record(&repos, git_checks, &mut report);
@@ -361,6 +432,35 @@ pub async fn lock(path: &Path, opts: &BuildOptions, mode: Mode) -> Result<LockRe
         report.written = true;
     }
     Ok(report)
+}
+
+/// Notes on each apt change the CVE ids Debian's changelog lists between its old and new version
+/// (read from the new `.deb`, which lands in the verified cache), four packages at a time.
+async fn note_cves(fetcher: &Fetcher, archive: &Archive, report: &mut LockReport) {
+    use futures_util::StreamExt as _;
+    let lookups: Vec<(usize, Option<String>)> = futures_util::stream::iter(
+        report
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.section == "apt"),
+    )
+    .map(|(i, change)| async move {
+        let cves =
+            changelog::cves_between(fetcher, archive, &change.key, &change.old, &change.new).await;
+        let note = match cves {
+            Ok(ids) if ids.is_empty() => "no CVE in the changelog".to_owned(),
+            Ok(ids) => format!("fixes {}", ids.join(", ")),
+            Err(why) => format!("changelog not read: {why}"),
+        };
+        (i, Some(note))
+    })
+    .buffer_unordered(4)
+    .collect()
+    .await;
+    for (i, note) in lookups {
+        report.changes[i].note = note;
+    }
 }
 
 /// The keys of the table `section`, in file order.

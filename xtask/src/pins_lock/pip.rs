@@ -290,6 +290,7 @@ pub(super) fn record(
                 key: wheel.name.clone(),
                 old: format!("requires [{}]", old.join(", ")),
                 new: format!("requires [{}]", new.join(", ")),
+                note: None,
             });
             if let Some(table) = doc
                 .get_mut("pip")

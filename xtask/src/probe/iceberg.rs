@@ -70,6 +70,7 @@ pub fn derived_spec(ctx: &ProbeContext, image: &Image) -> Option<(BuildSpec, Str
         parents: vec![base, image.reference()],
         needs_base: None,
         budget_bytes: base_budget + image.budget.bytes(),
+        apt: vec![],
     };
     Some((spec, venv))
 }

@@ -1,0 +1,37 @@
+//! `cargo xtask images check-apt [FILTER…]`: the check `images build` and `images test` start
+//! with, on its own: every pinned apt version against the Debian suites' signed indexes, read on
+//! the host. It builds, bootstraps and starts nothing, so CI runs it first and fails in seconds
+//! when Debian has withdrawn a pin.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use xtask::engine::{self, BuildSpec, graph};
+
+use crate::build::runtime;
+use crate::flags::CheckApt;
+
+impl CheckApt {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        let started = Instant::now();
+        let specs: Vec<BuildSpec> = xtask::catalog::ordered()?
+            .into_iter()
+            .map(|(_, _, spec)| spec)
+            .collect();
+        let specs = graph::select(specs, &self.filters)?;
+        let opts = self.mirrors.options()?;
+        let pins: std::collections::BTreeSet<(&str, &str)> = specs
+            .iter()
+            .flat_map(|s| &s.apt)
+            .map(|p| (p.package.as_str(), p.version.as_str()))
+            .collect();
+        runtime()?.block_on(engine::check_apt(&specs, &opts))?;
+        println!(
+            "{} pinned apt versions of {} images are served by Debian ({:.1}s)",
+            pins.len(),
+            specs.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
