@@ -76,12 +76,15 @@ fn deb(dir: &Path, package: &str, version: &str, changelog: &str) -> Vec<u8> {
 /// with `bookworm-security`, each suite's Release signed by `home`'s key.
 struct Archive {
     routes: HashMap<String, Reply>,
+    /// Lines added to each Release, e.g. a `Valid-Until`.
+    release_fields: String,
 }
 
 impl Archive {
     fn new() -> Archive {
         Archive {
             routes: HashMap::new(),
+            release_fields: String::new(),
         }
     }
 
@@ -111,7 +114,8 @@ impl Archive {
             .arg(dir.path().join("Packages")));
         let xz = std::fs::read(dir.path().join("Packages.xz")).unwrap();
         let release = format!(
-            "Origin: image-dsl test\nSuite: {suite}\nDate: Tue, 01 Dec 2026 00:00:00 UTC\nArchitectures: amd64\nComponents: main\nSHA256:\n {} {} main/binary-amd64/Packages.xz\n",
+            "Origin: image-dsl test\nSuite: {suite}\nDate: Tue, 01 Dec 2026 00:00:00 UTC\n{}Architectures: amd64\nComponents: main\nSHA256:\n {} {} main/binary-amd64/Packages.xz\n",
+            self.release_fields,
             sha256(&xz),
             xz.len()
         );
@@ -284,6 +288,37 @@ async fn an_index_signed_by_another_key_is_refused() {
         }
         Err(other) => panic!("expected a signature error, got: {other}"),
         Ok(report) => panic!("an index signed by an unknown key was trusted:\n{report}"),
+    }
+}
+
+/// apt refuses a Release past its `Valid-Until` (an old copy could hide security updates), and
+/// so does the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_index_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, keyring) = signing_key(dir.path(), "archive");
+    let mut archive = Archive::new();
+    archive.release_fields = "Valid-Until: Mon, 01 Jun 2026 00:00:00 UTC\n".to_owned();
+    let archive = archive
+        .suite(&home, "/debian", "bookworm", &[])
+        .suite(&home, "/debian", "bookworm-updates", &[])
+        .suite(&home, "/debian-security", "bookworm-security", &[]);
+    let mirror = Mirror::serve(archive.routes).await;
+    let opts = against(&mirror, &keyring, dir.path());
+    let specs = vec![pinned(
+        "image-dsl-test/apt-layer:1",
+        &[],
+        &[("tini", "0.19.0-1+b3")],
+    )];
+    match build_all(specs, &opts).await {
+        Err(err @ EngineError::Debian(DebianError::Expired { .. })) => {
+            assert!(
+                err.to_string().contains("expired on Mon, 01 Jun 2026"),
+                "{err}"
+            );
+        }
+        Err(other) => panic!("expected an expired index, got: {other}"),
+        Ok(report) => panic!("an expired index was trusted:\n{report}"),
     }
 }
 

@@ -15,7 +15,8 @@ pub mod changelog;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use deb822_fast::{Deb822, Paragraph};
 use debversion::Version;
@@ -110,7 +111,7 @@ pub struct SuiteIndex {
     /// The `Date` of its `InRelease`.
     pub date: String,
     /// Every version of every package it lists (normally one each).
-    packages: HashMap<String, Vec<Package>>,
+    packages: Arc<HashMap<String, Vec<Package>>>,
 }
 
 /// The verified indexes of a release's suites.
@@ -149,6 +150,19 @@ pub enum DebianError {
         /// What gpgv said.
         reason: String,
     },
+    /// The signed Release is past its `Valid-Until`: the mirror serves an old copy (apt refuses
+    /// it too, as it could be replayed to hide security updates).
+    #[error(
+        "Debian's {suite} index at {url} expired on {valid_until}; the mirror is out of date: update it or use another (--debian-mirror, IMAGE_DSL_DEBIAN_MIRROR)"
+    )]
+    Expired {
+        /// The suite.
+        suite: String,
+        /// The URL read.
+        url: String,
+        /// Its `Valid-Until`.
+        valid_until: String,
+    },
     /// The signed Release lists no Packages index for the architecture.
     #[error("Debian's {suite} Release at {url} lists no {COMPONENT}/binary-{ARCH}/Packages.xz")]
     NoIndex {
@@ -185,8 +199,10 @@ impl Archive {
         suites: &[Suite],
     ) -> Result<Archive, DebianError> {
         let loads = suites.iter().map(|s| load_suite(fetcher, keyring, s));
+        // All at once, but the error told is the first suite's, whichever failed first.
+        let loaded = futures_util::future::join_all(loads).await;
         Ok(Archive {
-            suites: futures_util::future::try_join_all(loads).await?,
+            suites: loaded.into_iter().collect::<Result<_, _>>()?,
         })
     }
 
@@ -198,7 +214,7 @@ impl Archive {
                 .map(|(suite, packages)| SuiteIndex {
                     suite,
                     date: String::new(),
-                    packages: group(packages),
+                    packages: Arc::new(group(packages)),
                 })
                 .collect(),
         }
@@ -421,6 +437,15 @@ async fn load_suite(
         url: url.clone(),
         reason: format!("the signed Release does not parse: {e}"),
     })?;
+    if let Some(valid_until) = release.get("Valid-Until").map(str::trim)
+        && expired(valid_until, SystemTime::now())
+    {
+        return Err(DebianError::Expired {
+            suite: suite.name.clone(),
+            url,
+            valid_until: valid_until.to_owned(),
+        });
+    }
     let path = format!("{COMPONENT}/binary-{ARCH}/Packages.xz");
     let Some((sha256, _size)) = release_entry(&release, &path) else {
         return Err(DebianError::NoIndex {
@@ -443,33 +468,62 @@ async fn load_suite(
         name: format!("{} Packages index", suite.name),
         version: sha256.clone(),
         locator: Locator::Urls(urls),
-        checksum: Checksum::Sha256(sha256),
+        checksum: Checksum::Sha256(sha256.clone()),
     };
-    let cached = fetcher
-        .fetch(&source)
-        .await
-        .map_err(|source| DebianError::Packages {
-            suite: suite.name.clone(),
-            source,
-        })?;
-    let parsed = {
-        let suite = suite.clone();
-        let cached = cached.clone();
-        tokio::task::spawn_blocking(move || read_packages(&cached, &suite))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r)
+    // Parsing a suite's index takes about a second; a process that checks several runs (the
+    // tests) parses each verified index once.
+    static PARSED: OnceLock<Mutex<HashMap<String, Arc<HashMap<String, Vec<Package>>>>>> =
+        OnceLock::new();
+    let parsed_key = format!("{sha256}@{}", suite.mirror);
+    let known = PARSED
+        .get_or_init(Default::default)
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&parsed_key).cloned());
+    let packages = match known {
+        Some(packages) => packages,
+        None => {
+            let cached = fetcher
+                .fetch(&source)
+                .await
+                .map_err(|source| DebianError::Packages {
+                    suite: suite.name.clone(),
+                    source,
+                })?;
+            let parsed = {
+                let suite = suite.clone();
+                let cached = cached.clone();
+                tokio::task::spawn_blocking(move || read_packages(&cached, &suite))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r)
+            };
+            let packages = Arc::new(group(parsed.map_err(|reason| DebianError::Parse {
+                suite: suite.name.clone(),
+                path: cached,
+                reason,
+            })?));
+            if let Ok(mut map) = PARSED.get_or_init(Default::default).lock() {
+                map.insert(parsed_key, packages.clone());
+            }
+            packages
+        }
     };
-    let packages = parsed.map_err(|reason| DebianError::Parse {
-        suite: suite.name.clone(),
-        path: cached,
-        reason,
-    })?;
     Ok(SuiteIndex {
         suite: suite.clone(),
         date: release.get("Date").unwrap_or_default().trim().to_owned(),
-        packages: group(packages),
+        packages,
     })
+}
+
+/// Whether a Release's `Valid-Until` (`Tue, 08 Dec 2026 01:33:13 UTC`) is before `now`; a date
+/// that does not parse is not taken as expired.
+fn expired(valid_until: &str, now: SystemTime) -> bool {
+    let imf = match valid_until.strip_suffix(" UTC") {
+        Some(date) => format!("{date} GMT"),
+        None => valid_until.to_owned(),
+    };
+    httpdate::parse_http_date(&imf).is_ok_and(|until| until < now)
 }
 
 fn group(packages: Vec<Package>) -> HashMap<String, Vec<Package>> {
@@ -694,6 +748,14 @@ mod tests {
             message.contains("cargo xtask images lock --withdrawn"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_release_past_its_valid_until_is_expired() {
+        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 12:00:00 GMT").unwrap();
+        assert!(expired("Tue, 01 Dec 2026 01:33:13 UTC", now));
+        assert!(!expired("Tue, 08 Dec 2026 01:33:13 UTC", now));
+        assert!(!expired("not a date", now));
     }
 
     #[test]
