@@ -103,6 +103,9 @@ pub struct Candidate {
     pub suites: Vec<String>,
 }
 
+/// Every version of every package of one index, by package name.
+type Packages = HashMap<String, Vec<Package>>;
+
 /// A suite's verified index.
 #[derive(Debug, Clone)]
 pub struct SuiteIndex {
@@ -111,7 +114,7 @@ pub struct SuiteIndex {
     /// The `Date` of its `InRelease`.
     pub date: String,
     /// Every version of every package it lists (normally one each).
-    packages: Arc<HashMap<String, Vec<Package>>>,
+    packages: Arc<Packages>,
 }
 
 /// The verified indexes of a release's suites.
@@ -472,8 +475,7 @@ async fn load_suite(
     };
     // Parsing a suite's index takes about a second; a process that checks several runs (the
     // tests) parses each verified index once.
-    static PARSED: OnceLock<Mutex<HashMap<String, Arc<HashMap<String, Vec<Package>>>>>> =
-        OnceLock::new();
+    static PARSED: OnceLock<Mutex<HashMap<String, Arc<Packages>>>> = OnceLock::new();
     let parsed_key = format!("{sha256}@{}", suite.mirror);
     let known = PARSED
         .get_or_init(Default::default)
