@@ -1,5 +1,8 @@
 //! Where inputs come from and where they are kept: mirrors and the artifact cache.
 //!
+//! The Maven mirror also honours the user's Maven settings: when nothing above names one, the
+//! mirror of `central` in `~/.m2/settings.xml` is used, as `mvn` would.
+//!
 //! Each setting is taken from the first of: a command-line flag (the caller fills
 //! [`Overrides`]), an environment variable (`IMAGE_DSL_PYPI_MIRROR`, `IMAGE_DSL_MAVEN_MIRROR`,
 //! `IMAGE_DSL_APACHE_MIRROR`, `IMAGE_DSL_DEBIAN_MIRROR`, `IMAGE_DSL_DEBIAN_SECURITY_MIRROR`,
@@ -210,7 +213,7 @@ impl Settings {
                 &overrides.maven_mirror,
                 MirrorKind::Maven,
                 |m| &m.maven,
-                DEFAULT_MAVEN_MIRROR,
+                &maven_settings_mirror().unwrap_or_else(|| DEFAULT_MAVEN_MIRROR.to_owned()),
             ),
             apache_mirror: pick(
                 &overrides.apache_mirror,
@@ -250,6 +253,41 @@ impl Settings {
             cache_dir,
         }
     }
+}
+
+/// The mirror of Maven Central in the user's Maven settings (`~/.m2/settings.xml`, or the file
+/// `$MAVEN_SETTINGS` names): the first `<mirror>` whose `<mirrorOf>` covers `central` (`*`,
+/// `central`, `external:*`, and not `!central`), as `mvn` itself would use. Artifactory and Nexus
+/// users get their repository without configuring image-dsl separately.
+pub fn maven_settings_mirror() -> Option<String> {
+    let path = env_nonempty("MAVEN_SETTINGS")
+        .map(PathBuf::from)
+        .or_else(|| env_nonempty("HOME").map(|h| PathBuf::from(h).join(".m2/settings.xml")))?;
+    mirror_of_central(&std::fs::read_to_string(path).ok()?)
+}
+
+/// The URL of the first `<mirror>` of a Maven `settings.xml` text that covers `central`.
+pub fn mirror_of_central(settings: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(settings).ok()?;
+    let child = |node: roxmltree::Node<'_, '_>, name: &str| {
+        node.children()
+            .find(|c| c.tag_name().name() == name)
+            .and_then(|c| c.text())
+            .map(str::trim)
+            .map(str::to_owned)
+    };
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "mirror")
+        .find(|mirror| {
+            let of = child(*mirror, "mirrorOf").unwrap_or_default();
+            let patterns: Vec<&str> = of.split(',').map(str::trim).collect();
+            !patterns.contains(&"!central")
+                && patterns
+                    .iter()
+                    .any(|p| matches!(*p, "*" | "central" | "external:*"))
+        })
+        .and_then(|mirror| child(mirror, "url"))
+        .map(|url| url.trim_end_matches('/').to_owned())
 }
 
 /// The security archive beside a Debian mirror: `.../debian` becomes `.../debian-security`.
@@ -328,6 +366,23 @@ mod tests {
         assert_eq!(settings.maven_mirror, "http://maven.local/m2");
         assert_eq!(settings.apache_mirror, "http://flag.local");
         assert_eq!(settings.cache_dir, PathBuf::from("/c"));
+    }
+
+    #[test]
+    fn the_maven_mirror_of_central_comes_from_the_users_settings() {
+        let settings = r#"<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">
+  <mirrors>
+    <mirror><id>other</id><mirrorOf>snapshots</mirrorOf><url>http://other.test/</url></mirror>
+    <mirror><id>not-central</id><mirrorOf>*,!central</mirrorOf><url>http://no.test/</url></mirror>
+    <mirror><id>corp</id><mirrorOf>external:*, central</mirrorOf><url> https://nexus.test/repository/central/ </url></mirror>
+  </mirrors>
+</settings>"#;
+        assert_eq!(
+            mirror_of_central(settings).as_deref(),
+            Some("https://nexus.test/repository/central")
+        );
+        assert_eq!(mirror_of_central("<settings/>"), None);
+        assert_eq!(mirror_of_central("not xml"), None);
     }
 
     #[test]
