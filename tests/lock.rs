@@ -45,13 +45,27 @@ async fn run(path: &Path, opts: &BuildOptions, mode: Mode) -> LockReport {
         .unwrap_or_else(|e| panic!("lock failed: {e}"))
 }
 
+/// Lowercase hex SHA-1 of `bytes`, as Maven repositories publish it in `<file>.sha1`.
+fn sha1(bytes: &[u8]) -> String {
+    use sha1::Digest as _;
+    xtask::engine::context::hex(&sha1::Sha1::digest(bytes))
+}
+
+/// The routes of a Maven repository serving `jar` at [`JAR_PATH`] with `published` as its `.sha1`.
+fn maven_routes(jar: &[u8], published: Option<String>) -> HashMap<String, Reply> {
+    let mut routes = HashMap::from([(JAR_PATH.to_owned(), Reply::Full(jar.to_vec()))]);
+    if let Some(sha1) = published {
+        routes.insert(
+            format!("{JAR_PATH}.sha1"),
+            Reply::Full(format!("{sha1}  demo-1.0.jar\n").into_bytes()),
+        );
+    }
+    routes
+}
+
 #[tokio::test]
 async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
-    let mirror = Mirror::serve(HashMap::from([(
-        JAR_PATH.to_owned(),
-        Reply::Full(JAR.to_vec()),
-    )]))
-    .await;
+    let mirror = Mirror::serve(maven_routes(JAR, Some(sha1(JAR)))).await;
     let dir = tempfile::tempdir().unwrap();
     let path = pin_file(dir.path(), "unverified = \"not fetched yet\"", "");
     let before = std::fs::read_to_string(&path).unwrap();
@@ -94,6 +108,42 @@ async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
 
     let again = run(&path, &opts, Mode::Check).await;
     assert_eq!(again.verdict(), Verdict::Current, "{:?}", again.changes);
+}
+
+/// A Maven jar is recorded only when the repository's published `.sha1` vouches for its bytes.
+#[tokio::test]
+async fn a_maven_jar_is_cross_checked_against_the_published_sha1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = pin_file(dir.path(), "unverified = \"not fetched yet\"", "");
+    let before = std::fs::read_to_string(&path).unwrap();
+
+    let disagreeing = Mirror::serve(maven_routes(JAR, Some(sha1(b"other bytes")))).await;
+    let opts = mirrored(&disagreeing.url, &dir.path().join("cache"));
+    let report = run(&path, &opts, Mode::Write).await;
+    assert_eq!(report.verdict(), Verdict::Problems, "{:?}", report.changes);
+    assert_eq!(
+        report.problems,
+        [Problem::ArtifactMismatch {
+            key: "demo".into(),
+            url: format!("{}{JAR_PATH}.sha1", disagreeing.url),
+            pinned: format!("sha1:{} (published)", sha1(b"other bytes")),
+            actual: format!("sha1:{}", sha1(JAR)),
+        }]
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+
+    let silent = Mirror::serve(maven_routes(JAR, None)).await;
+    let opts = mirrored(&silent.url, &dir.path().join("cache"));
+    let report = run(&path, &opts, Mode::Write).await;
+    assert_eq!(report.verdict(), Verdict::Current, "{:?}", report.changes);
+    assert!(
+        report.unverified[0]
+            .reason
+            .contains("no published checksum to cross-check"),
+        "{}",
+        report.unverified[0]
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
 
 fn expected_text(before: &str, checksum_line: &str) -> String {

@@ -317,6 +317,11 @@ impl Fetcher {
         }
     }
 
+    /// The mirrors and cache it fetches through.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The directory cached artifacts live in.
     pub fn cache_root(&self) -> PathBuf {
         self.settings.cache_dir.join("artifacts")

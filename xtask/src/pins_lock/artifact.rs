@@ -1,7 +1,8 @@
 //! `[artifact]` pins: each fetched through the configured mirrors into the verified cache (the
 //! same sources and cache as a build), its pinned checksum verified or, for an `unverified`
 //! entry, recorded. Checksums are sha256, except Apache archive tarballs: sha512, as Apache
-//! publishes them.
+//! publishes them. A Maven artifact is also cross-checked against the `.sha1` file its
+//! repository publishes.
 
 use toml_edit::{DocumentMut, Item, Key, value};
 
@@ -109,7 +110,10 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
     let preferred = preferred_algorithm(&entry.locator);
     if let Checksum::Unverified(_) = entry.checksum {
         return match fetcher.fetch_unpinned(&entry.source(), &preferred).await {
-            Ok((checksum, _)) => ArtifactCheck::Recorded(checksum),
+            Ok((checksum, path)) => match cross_check(fetcher, entry, &path).await {
+                Some(problem) => problem,
+                None => ArtifactCheck::Recorded(checksum),
+            },
             Err(e) => failure(e),
         };
     }
@@ -117,6 +121,9 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
         Ok(path) => path,
         Err(e) => return failure(e),
     };
+    if let Some(problem) = cross_check(fetcher, entry, &path).await {
+        return problem;
+    }
     // A verified Apache tarball pinned by sha256 (from a third party) gets Apache's sha512.
     // Other verified checksums stay: another algorithm of the same bytes adds nothing.
     if matches!(
@@ -133,6 +140,68 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
         };
     }
     ArtifactCheck::Verified
+}
+
+/// A Maven artifact's bytes against the `.sha1` its repository publishes beside it (Maven Central
+/// has one for every file): `None` when they agree or the artifact is not a Maven one. A missing
+/// checksum file leaves the entry unverified rather than trusting bytes nobody vouched for.
+async fn cross_check(
+    fetcher: &Fetcher,
+    entry: &ArtifactEntry,
+    path: &std::path::Path,
+) -> Option<ArtifactCheck> {
+    let Locator::Maven(coords) = &entry.locator else {
+        return None;
+    };
+    let url = format!(
+        "{}/{}.sha1",
+        fetcher.settings().maven_mirror,
+        coords.repository_path()
+    );
+    let published = match fetcher.get_small(&url).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes)
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        Err(reason) => {
+            return Some(ArtifactCheck::Unreachable(format!(
+                "no published checksum to cross-check: {}",
+                super::unreachable_reason(&url, &reason)
+            )));
+        }
+    };
+    let file = path.to_owned();
+    let actual = tokio::task::spawn_blocking(move || {
+        use sha1::Digest as _;
+        use std::io::Read as _;
+        let mut hasher = sha1::Sha1::new();
+        let mut reader = std::fs::File::open(&file)?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok::<_, std::io::Error>(crate::engine::context::hex(&hasher.finalize()))
+    })
+    .await;
+    match actual {
+        Ok(Ok(actual)) if actual == published => None,
+        Ok(Ok(actual)) => Some(ArtifactCheck::Mismatch {
+            url,
+            pinned: format!("sha1:{published} (published)"),
+            actual: format!("sha1:{actual}"),
+        }),
+        Ok(Err(e)) => Some(ArtifactCheck::Failed(format!(
+            "hashing the cached file failed: {e}"
+        ))),
+        Err(e) => Some(ArtifactCheck::Failed(format!(
+            "hashing the cached file failed: {e}"
+        ))),
+    }
 }
 
 /// A mismatch at any URL is reported as such; otherwise the source was unreachable.
