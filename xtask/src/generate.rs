@@ -8,7 +8,7 @@ use xtask::dist::write_image;
 use xtask::engine::repo_root;
 
 /// How to bring the snapshots up to date.
-const FIX: &str = "run `INSTA_UPDATE=always cargo test --test main snapshots` (or `cargo insta test --accept`), \
+pub(crate) const FIX: &str = "run `INSTA_UPDATE=always cargo test --test main snapshots` (or `cargo insta test --accept`), \
                    review `git diff snapshots/`, and commit";
 
 impl Generate {

@@ -49,10 +49,10 @@ impl Lock {
                 let images = images_installing(&changed)?;
                 if !images.is_empty() {
                     println!(
-                        "the Dockerfiles of {} images change with these pins ({}):
-  accept their snapshots with `INSTA_UPDATE=always cargo test --test main snapshots`, review `git diff snapshots/`, and commit both",
+                        "the Dockerfiles of {} images change with these pins ({}):\n  {}, together with {PIN_FILE}",
                         images.len(),
-                        images.join(", ")
+                        images.join(", "),
+                        crate::generate::FIX
                     );
                 }
             }
