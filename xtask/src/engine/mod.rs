@@ -194,7 +194,9 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
                 }
             }
         }
-        result => result?,
+        result => {
+            result?;
+        }
     }
     if let Err(unverified) = fetch::refuse_unverified(&specs) {
         if !opts.keep_going {
@@ -282,9 +284,20 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
 /// release or a security update) are told on stderr. When the mirror cannot be reached at all the
 /// check is skipped with a warning, so a machine with a warm engine can still work; a signature or
 /// checksum that does not verify stops the run.
-pub async fn check_apt(specs: &[BuildSpec], opts: &BuildOptions) -> Result<(), EngineError> {
-    if specs.iter().all(|s| s.apt.is_empty()) {
-        return Ok(());
+///
+/// `Ok(Some(n))`: the `n` distinct pins were checked; `Ok(None)`: the mirror could not be reached
+/// and nothing was checked.
+pub async fn check_apt(
+    specs: &[BuildSpec],
+    opts: &BuildOptions,
+) -> Result<Option<usize>, EngineError> {
+    let pins: std::collections::BTreeSet<(&str, &str)> = specs
+        .iter()
+        .flat_map(|s| &s.apt)
+        .map(|p| (p.package.as_str(), p.version.as_str()))
+        .collect();
+    if pins.is_empty() {
+        return Ok(Some(0));
     }
     let fetcher = fetch::Fetcher::new(opts.settings.clone());
     let suites = debian::suites(&opts.settings, DEBIAN_SUITE);
@@ -293,7 +306,7 @@ pub async fn check_apt(specs: &[BuildSpec], opts: &BuildOptions) -> Result<(), E
             Ok(archive) => archive,
             Err(err @ debian::DebianError::Release { .. }) => {
                 eprintln!("warning: withdrawn apt pins were not checked: {err}");
-                return Ok(());
+                return Ok(None);
             }
             Err(err) => return Err(err.into()),
         };
@@ -306,11 +319,14 @@ pub async fn check_apt(specs: &[BuildSpec], opts: &BuildOptions) -> Result<(), E
             superseded.join(", ")
         );
     }
-    let pins = debian::withdrawn(&archive, specs);
-    if pins.is_empty() {
-        Ok(())
+    let withdrawn = debian::withdrawn(&archive, specs);
+    if withdrawn.is_empty() {
+        Ok(Some(pins.len()))
     } else {
-        Err(EngineError::Withdrawn { archive, pins })
+        Err(EngineError::Withdrawn {
+            archive,
+            pins: withdrawn,
+        })
     }
 }
 
