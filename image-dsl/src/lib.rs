@@ -17,7 +17,7 @@ pub mod verify;
 pub use image_dsl_macros::image;
 pub use model::*;
 pub use pin::*;
-pub use render::{Rendered, render, snapshot, snapshot_name};
+pub use render::{AptBase, Rendered, RenderedApt, render, snapshot, snapshot_name};
 
 #[doc(hidden)]
 pub mod __private {

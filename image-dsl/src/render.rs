@@ -2,11 +2,13 @@
 //!
 //! The output depends on the declaration only (no clock, no environment), so the same catalog gives
 //! the same bytes on every machine; snapshots pin it. Consecutive shell steps share one `RUN`, every
-//! stage runs its shell with `-euo pipefail`, apt installs exact versions without recommends and
-//! drops its lists in the same layer, and inputs from the network arrive through the context.
+//! stage runs its shell with `-euo pipefail`, and inputs from the network arrive through the
+//! context, Debian packages included: an apt step installs the `.deb`s of its locked closure from
+//! `debs/<step>/` with no index and no network. In the image's own stage it does so in a side stage
+//! and copies only what the install changed, so the `.deb`s never reach a layer of the image.
 
 use crate::model::*;
-use crate::pin::{ArtifactPin, GitPin, PipPin};
+use crate::pin::{AptPin, ArtifactPin, GitPin, PipPin};
 use std::fmt::Write as _;
 
 /// Header line every generated file starts with.
@@ -28,7 +30,56 @@ pub struct Rendered {
     pub wheels: Vec<(String, &'static PipPin)>,
     /// Git checkouts the host places at `git/<key>/`.
     pub git: Vec<(String, GitPin)>,
+    /// apt steps, in order: the host places the `.deb`s of each one's locked closure in its
+    /// [`RenderedApt::dir`].
+    pub apt: Vec<RenderedApt>,
 }
+
+/// One apt step of a rendered image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedApt {
+    /// The step's name in the image, `apt-1`, `apt-2`, … in Dockerfile order; its `.deb`s go in
+    /// `debs/<name>/` of the context.
+    pub name: String,
+    /// The stage it runs in (`None`: the image's own stage).
+    pub stage: Option<String>,
+    /// What the stage starts from: the bootstrapped base, or a catalog image.
+    pub base: AptBase,
+    /// The apt steps of the same stage before this one (their packages are installed already).
+    pub after: Vec<String>,
+    /// The requested packages at their pinned versions.
+    pub pins: Vec<AptPin>,
+}
+
+/// The starting point of the stage an apt step runs in, for resolving its closure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AptBase {
+    /// The bootstrapped Debian base of this reference.
+    Debian(String),
+    /// A catalog image, by reference.
+    Image(String),
+    /// Anything else (a registry image): its installed packages are unknown to the lock.
+    Other(String),
+}
+
+/// Paths an apt step's side stage leaves out of what it copies into the image: the kernel's and
+/// the engine's mounts, temporary files, apt's own caches and logs.
+const APT_DELTA_EXCLUDES: &[&str] = &[
+    "/proc",
+    "/sys",
+    "/dev",
+    "/tmp",
+    "/var/tmp",
+    "/apt-delta",
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/var/cache/apt",
+    "/var/lib/apt/lists",
+    "/var/log/apt",
+    "/var/log/dpkg.log",
+    "/var/log/alternatives.log",
+];
 
 /// A file of the build context.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +100,13 @@ pub fn render(image: &Image) -> Rendered {
     let mut out = Rendered {
         dockerfile: String::new(),
         dockerignore: format!(
-            "# {GENERATED_BY}\n# The context holds only what the Dockerfile copies.\n*\n!artifacts/\n!files/\n!git/\n!wheels/\n"
+            "# {GENERATED_BY}\n# The context holds only what the Dockerfile copies.\n*\n!artifacts/\n!debs/\n!files/\n!git/\n!wheels/\n"
         ),
         files: Vec::new(),
         artifacts: Vec::new(),
         wheels: Vec::new(),
         git: Vec::new(),
+        apt: Vec::new(),
     };
     let df = &mut out.dockerfile;
     let _ = writeln!(df, "# {GENERATED_BY} in {}", source_path(image.source));
@@ -76,14 +128,26 @@ pub fn render(image: &Image) -> Rendered {
             Base::Debian(suite) => suite.image_reference(),
             Base::Scratch => "scratch".to_owned(),
         };
+        // Where the final stage's `FROM` line ends: an apt step later in it names what comes
+        // before it (`AS before-apt-N`), so that its side stage can start from there.
+        let mut from_line_end = None;
         match &stage.name {
             Some(name) => {
                 let _ = writeln!(df, "FROM {base} AS {name}");
             }
             None => {
-                let _ = writeln!(df, "FROM {base}");
+                let _ = write!(df, "FROM {base}");
+                from_line_end = Some(df.len());
+                df.push('\n');
             }
         }
+        let apt_base = match &stage.base {
+            Base::Image(r) => AptBase::Image(r.reference()),
+            Base::Debian(suite) => AptBase::Debian(suite.image_reference()),
+            Base::External(e) => AptBase::Other(e.reference.clone()),
+            Base::Scratch => AptBase::Other("scratch".to_owned()),
+        };
+        let mut stage_apt: Vec<String> = Vec::new();
         if !matches!(stage.base, Base::Scratch) {
             let _ = writeln!(df, "{SHELL}");
         }
@@ -94,7 +158,42 @@ pub fn render(image: &Image) -> Rendered {
         for step in &stage.steps {
             let mut instruction = String::new();
             match step {
-                Step::Apt(pins) => run.extend(apt_commands(pins)),
+                Step::Apt(pins) => {
+                    flush(df, &mut run);
+                    let name = format!("apt-{}", out.apt.len() + 1);
+                    out.apt.push(RenderedApt {
+                        name: name.clone(),
+                        stage: stage.name.clone(),
+                        base: apt_base.clone(),
+                        after: stage_apt.clone(),
+                        pins: pins.clone(),
+                    });
+                    stage_apt.push(name.clone());
+                    match from_line_end {
+                        // A builder stage installs in place: only what is copied out of it
+                        // reaches the image.
+                        None => {
+                            let _ = writeln!(df, "COPY debs/{name}/ /tmp/debs/");
+                            run.push(apt_install(pins));
+                            run.push("rm -rf /tmp/debs".to_owned());
+                        }
+                        Some(end) => {
+                            let before = format!("before-{name}");
+                            df.insert_str(end, &format!(" AS {before}"));
+                            let _ = write!(df, "\nFROM {before} AS {name}\n{SHELL}\n");
+                            let _ = writeln!(df, "COPY debs/{name}/ /tmp/debs/");
+                            run.push("touch /tmp/apt-start".to_owned());
+                            run.push(apt_install(pins));
+                            run.push("mkdir /apt-delta".to_owned());
+                            run.push(apt_delta());
+                            flush(df, &mut run);
+                            let _ = write!(df, "\nFROM {before}");
+                            from_line_end = Some(df.len());
+                            let _ = writeln!(df, "\n{SHELL}");
+                            let _ = writeln!(df, "COPY --from={name} /apt-delta/ /");
+                        }
+                    }
+                }
                 Step::Run(cmds) => run.extend(cmds.iter().cloned()),
                 Step::Pip { pins, venv } => {
                     pip_index += 1;
@@ -170,6 +269,12 @@ pub fn render(image: &Image) -> Rendered {
                     let _ = writeln!(
                         instruction,
                         "# Builder stage: only what is copied out of it reaches the image\n# hadolint ignore=DL3002\nUSER {u}"
+                    );
+                }
+                Step::User(u) if u.uid == 0 && stage.name.is_none() && apt_follows(stage, step) => {
+                    let _ = writeln!(
+                        instruction,
+                        "# Ends the stage the next apt step installs on; the image's own user follows\n# hadolint ignore=DL3002\nUSER {u}"
                     );
                 }
                 Step::User(u) => {
@@ -274,6 +379,18 @@ fn is_last_user(stage: &Stage, step: &Step) -> bool {
     last.is_some_and(|l| std::ptr::eq(l, step))
 }
 
+/// Whether the next `user` or apt step after `step` is an apt step: in the image's own stage the
+/// `USER` then ends a `before-apt-N` stage.
+fn apt_follows(stage: &Stage, step: &Step) -> bool {
+    stage
+        .steps
+        .iter()
+        .skip_while(|s| !std::ptr::eq(*s, step))
+        .skip(1)
+        .find(|s| matches!(s, Step::User(_) | Step::RootBecause(_) | Step::Apt(_)))
+        .is_some_and(|s| matches!(s, Step::Apt(_)))
+}
+
 /// One `RUN` for the pending commands, one per line.
 fn flush(df: &mut String, run: &mut Vec<String>) {
     if run.is_empty() {
@@ -283,20 +400,28 @@ fn flush(df: &mut String, run: &mut Vec<String>) {
     run.clear();
 }
 
-/// Install exact versions; a version Debian no longer serves fails with the package named and the
-/// command that refreshes the pins, not with apt's generic error.
-fn apt_commands(pins: &[crate::pin::AptPin]) -> Vec<String> {
+/// Installs the step's locked `.deb`s from the context: no index, no network. apt orders them
+/// and checks that they, with what is installed, satisfy every dependency; when the base has
+/// moved so that they no longer do, the error says how to resolve the closure again.
+fn apt_install(pins: &[AptPin]) -> String {
     let list: Vec<String> = pins.iter().map(ToString::to_string).collect();
-    let list = list.join(" ");
-    vec![
-        "apt-get update".to_owned(),
-        format!(
-            "for pin in {list}; do apt-cache madison \"${{pin%%=*}}\" | awk -v v=\"${{pin#*=}}\" '$3 == v {{ found = 1 }} END {{ exit !found }}' || {{ echo \"image-dsl: Debian no longer serves $pin; refresh the pins with: cargo xtask images lock\" >&2; exit 100; }}; done"
-        ),
-        format!("DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {list}"),
-        "apt-get clean".to_owned(),
-        "rm -rf /var/lib/apt/lists/*".to_owned(),
-    ]
+    format!(
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/debs/*.deb || {{ echo \"image-dsl: the locked .deb closure of {} does not install on this base; resolve it again with: cargo xtask images lock\" >&2; exit 100; }}",
+        list.join(" ")
+    )
+}
+
+/// Copies what the install changed (by inode change time, which unpacking always sets) into
+/// `/apt-delta`, owners, modes and links kept, for the image's stage to copy over its own root.
+fn apt_delta() -> String {
+    let prune: Vec<String> = APT_DELTA_EXCLUDES
+        .iter()
+        .map(|p| format!("-path {p}"))
+        .collect();
+    format!(
+        "find / -xdev \\( {} \\) -prune -o -cnewer /tmp/apt-start -print0 | tar --null --no-recursion --xattrs -cf - -T - | tar -xpf - --xattrs -C /apt-delta",
+        prune.join(" -o ")
+    )
 }
 
 fn requirements_txt(closure: &[&PipPin]) -> String {

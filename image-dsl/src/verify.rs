@@ -40,14 +40,18 @@ pub fn round_trip(image: &Image, rendered: &Rendered) -> Result<(), VerifyError>
 
     let mut froms: Vec<(String, Option<String>)> = Vec::new();
     let mut last_user: Option<String> = None;
+    // The user each named stage ends with: a stage built on another starts with its user.
+    let mut stage_users: std::collections::HashMap<String, Option<String>> =
+        std::collections::HashMap::new();
     for instruction in &parsed.instructions {
         match instruction {
             Instruction::From(from) => {
-                froms.push((
-                    from.image.value.to_string(),
-                    from.as_.as_ref().map(|(_, n)| n.value.to_string()),
-                ));
-                last_user = None;
+                if let Some((_, Some(name))) = froms.last() {
+                    stage_users.insert(name.clone(), last_user.clone());
+                }
+                let base = from.image.value.to_string();
+                last_user = stage_users.get(&base).cloned().flatten();
+                froms.push((base, from.as_.as_ref().map(|(_, n)| n.value.to_string())));
             }
             Instruction::User(user) => last_user = Some(user.arguments.value.trim().to_owned()),
             _ => {}
@@ -66,7 +70,20 @@ pub fn round_trip(image: &Image, rendered: &Rendered) -> Result<(), VerifyError>
             Base::Debian(suite) => suite.image_reference(),
             Base::Scratch => "scratch".to_owned(),
         };
-        expected.push((base, stage.name.clone()));
+        if stage.name.is_some() {
+            expected.push((base, stage.name.clone()));
+            continue;
+        }
+        // The image's own stage is split at each of its apt steps: `before-apt-N` ends where
+        // the step starts, `apt-N` installs on it, and the stage goes on from `before-apt-N`.
+        let mut base = base;
+        for step in rendered.apt.iter().filter(|a| a.stage.is_none()) {
+            let before = format!("before-{}", step.name);
+            expected.push((base, Some(before.clone())));
+            expected.push((before.clone(), Some(step.name.clone())));
+            base = before;
+        }
+        expected.push((base, None));
     }
     if froms != expected {
         return Err(mismatch(format!("stages {froms:?}, model {expected:?}")));

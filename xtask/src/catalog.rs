@@ -2,12 +2,13 @@
 //! [`BuildSpec`] (rendered Dockerfile, context files, host-fetched inputs, parents, budget), and
 //! [`ordered`] gives them in build order.
 
+use crate::engine::debian::closure::{AptLock, LOCK_FILE};
 use crate::engine::graph::{Graph, GraphError};
 use crate::engine::{
     AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator,
     MavenCoordinates,
 };
-use image_dsl::{Image, Rendered, Source};
+use image_dsl::{Image, Rendered, RenderedApt, Source};
 
 /// Every catalog image with its rendering, in build order (parents first).
 pub fn ordered() -> Result<Vec<(Image, Rendered, BuildSpec)>, GraphError> {
@@ -26,8 +27,19 @@ pub fn ordered() -> Result<Vec<(Image, Rendered, BuildSpec)>, GraphError> {
     Ok(rendered)
 }
 
-/// The engine's view of one image.
+/// The engine's view of one image, its apt steps' `.deb`s from the repository's `images/apt.lock`.
 pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
+    spec_locked(image, rendered, AptLock::repository().as_ref())
+}
+
+/// The engine's view of one image, its apt steps' `.deb`s from `lock`. A step the lock has no
+/// closure for (or one resolved for other versions) becomes an unverified input, so the image
+/// stops before anything is built and the message names the command that resolves it.
+pub fn spec_locked(
+    image: &Image,
+    rendered: &Rendered,
+    lock: Result<&AptLock, &String>,
+) -> BuildSpec {
     let mut files: Vec<ContextFile> = vec![ContextFile {
         path: ".dockerignore".to_owned(),
         contents: rendered.dockerignore.clone().into_bytes(),
@@ -74,6 +86,10 @@ pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
             checksum: Checksum::GitCommit(pin.commit.to_owned()),
         },
     }));
+    let reference = image.reference();
+    for step in &rendered.apt {
+        artifacts.extend(deb_artifacts(&reference, step, lock));
+    }
     BuildSpec {
         reference: image.reference(),
         dockerfile: rendered.dockerfile.clone(),
@@ -91,6 +107,43 @@ pub fn spec(image: &Image, rendered: &Rendered) -> BuildSpec {
             })
             .collect(),
     }
+}
+
+/// The `.deb`s of one apt step at `debs/<step>/<file>`, or one unverified input saying why there
+/// are none.
+fn deb_artifacts(
+    image: &str,
+    step: &RenderedApt,
+    lock: Result<&AptLock, &String>,
+) -> Vec<ContextArtifact> {
+    let requested: Vec<String> = step.pins.iter().map(ToString::to_string).collect();
+    let why = match lock {
+        Ok(lock) => match lock.step(image, &step.name, &requested) {
+            Some(locked) => {
+                return locked
+                    .debs
+                    .iter()
+                    .map(|deb| ContextArtifact {
+                        path: format!("debs/{}/{}", step.name, deb.file_name()),
+                        source: deb.source(),
+                    })
+                    .collect();
+            }
+            None => format!(
+                "{LOCK_FILE} has no closure resolved for these versions; run `cargo xtask images lock`"
+            ),
+        },
+        Err(e) => format!("{LOCK_FILE} cannot be read ({e}); run `cargo xtask images lock`"),
+    };
+    vec![ContextArtifact {
+        path: format!("debs/{}/", step.name),
+        source: ArtifactSource {
+            name: format!("the .debs of {} ({})", step.name, requested.join(" ")),
+            version: String::new(),
+            locator: Locator::Urls(Vec::new()),
+            checksum: Checksum::Unverified(why),
+        },
+    }]
 }
 
 fn checksum(c: image_dsl::Checksum) -> Checksum {

@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use image_dsl::pinfile::PIN_FILE;
+use xtask::engine::debian::closure::LOCK_FILE;
 use xtask::engine::repo_root;
-use xtask::pins_lock::{self, Mode, Scope, Verdict};
+use xtask::pins_lock::{self, Mode, Scope, Verdict, debs};
 
 use crate::build::runtime;
 use crate::flags::Lock;
@@ -20,7 +21,8 @@ impl Lock {
         } else {
             Scope::All
         };
-        let report = runtime()?.block_on(pins_lock::lock_scoped(&path, &opts, mode, scope))?;
+        let runtime = runtime()?;
+        let report = runtime.block_on(pins_lock::lock_scoped(&path, &opts, mode, scope))?;
 
         for change in &report.changes {
             println!("{change}");
@@ -36,6 +38,13 @@ impl Lock {
             eprintln!("error: {problem}");
         }
         let verdict = report.verdict();
+        // The closures follow the pins just written (or checked); with problems nothing moved.
+        let closures = if verdict == Verdict::Problems {
+            None
+        } else {
+            let lock_path = repo_root().join(LOCK_FILE);
+            Some(runtime.block_on(debs::lock_for_pins(&path, &lock_path, &opts, mode, scope))?)
+        };
         match verdict {
             Verdict::Current => println!("{PIN_FILE} is current"),
             Verdict::Written => {
@@ -66,7 +75,40 @@ impl Lock {
                 report.problems.len()
             ),
         }
-        Ok(if verdict.success() {
+        let closures_current = match &closures {
+            None => true,
+            Some(c) if mode == Mode::Check && !c.changed.is_empty() => {
+                eprintln!(
+                    "error: {LOCK_FILE} has no current closure for {} of {} apt steps ({}); run `cargo xtask images lock{}`",
+                    c.changed.len(),
+                    c.steps,
+                    c.changed.join(", "),
+                    if self.withdrawn { " --withdrawn" } else { "" }
+                );
+                false
+            }
+            Some(c) => {
+                if c.written {
+                    println!(
+                        "wrote {LOCK_FILE}: {} apt steps, {} distinct .debs; closures changed: {}",
+                        c.steps,
+                        c.debs,
+                        if c.changed.is_empty() {
+                            "none (order only)".to_owned()
+                        } else {
+                            c.changed.join(", ")
+                        }
+                    );
+                } else {
+                    println!(
+                        "{LOCK_FILE} is current: {} apt steps, {} distinct .debs",
+                        c.steps, c.debs
+                    );
+                }
+                true
+            }
+        };
+        Ok(if verdict.success() && closures_current {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

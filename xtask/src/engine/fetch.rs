@@ -566,6 +566,14 @@ impl Fetcher {
             Locator::Maven(coords) => {
                 vec![format!("{}/{}", s.maven_mirror, coords.repository_path())]
             }
+            Locator::Debian { suite, path } => {
+                let mirror = if suite.ends_with("-security") {
+                    &s.debian_security_mirror
+                } else {
+                    &s.debian_mirror
+                };
+                vec![format!("{mirror}/{}", path.trim_start_matches('/'))]
+            }
             Locator::Pypi { project, filename } => {
                 let index = format!("{}/{}/", s.pypi_mirror, normalize_project(project));
                 match self.find_in_index(&index, filename).await {
@@ -691,6 +699,7 @@ fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
         Locator::Apache { .. } => Some(MirrorKind::Apache),
         Locator::Maven(_) => Some(MirrorKind::Maven),
         Locator::Pypi { .. } => Some(MirrorKind::Pypi),
+        Locator::Debian { .. } => Some(MirrorKind::Debian),
         Locator::Git { .. } => Some(MirrorKind::Git),
     }
 }

@@ -285,16 +285,27 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
 /// check is skipped with a warning, so a machine with a warm engine can still work; a signature or
 /// checksum that does not verify stops the run.
 ///
-/// `Ok(Some(n))`: the `n` distinct pins were checked; `Ok(None)`: the mirror could not be reached
-/// and nothing was checked.
+/// The `.deb`s locked for each apt step (`images/apt.lock`) are checked too. A withdrawn version
+/// whose `.deb`s are all in the verified cache is only warned about: the build installs the
+/// cached files and needs nothing from Debian.
+///
+/// `Ok(Some(n))`: the `n` distinct pins and `.deb`s were checked; `Ok(None)`: the mirror could
+/// not be reached and nothing was checked.
 pub async fn check_apt(
     specs: &[BuildSpec],
     opts: &BuildOptions,
 ) -> Result<Option<usize>, EngineError> {
+    let locked_debs = specs
+        .iter()
+        .flat_map(|s| &s.artifacts)
+        .map(|a| &a.source)
+        .filter(|s| matches!(s.locator, Locator::Debian { .. }))
+        .map(|s| (s.name.as_str(), s.version.as_str()));
     let pins: std::collections::BTreeSet<(&str, &str)> = specs
         .iter()
         .flat_map(|s| &s.apt)
         .map(|p| (p.package.as_str(), p.version.as_str()))
+        .chain(locked_debs)
         .collect();
     if pins.is_empty() {
         return Ok(Some(0));
@@ -319,7 +330,28 @@ pub async fn check_apt(
             superseded.join(", ")
         );
     }
-    let withdrawn = debian::withdrawn(&archive, specs);
+    let in_cache = |source: &ArtifactSource| {
+        fetcher
+            .cached_path(&source.checksum)
+            .is_some_and(|path| path.is_file())
+    };
+    let (from_cache, withdrawn): (Vec<_>, Vec<_>) = debian::withdrawn(&archive, specs, &in_cache)
+        .into_iter()
+        .partition(|pin| pin.cached);
+    if !from_cache.is_empty() {
+        let names: Vec<String> = from_cache
+            .iter()
+            .map(|pin| format!("{}={}", pin.package, pin.pinned))
+            .collect();
+        eprintln!(
+            "warning: Debian no longer serves {} locked version{} ({}); the verified cache holds {}, so the images still build here, but not on a machine without this cache; `cargo xtask images lock --withdrawn` moves {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" },
+            if names.len() == 1 { "it" } else { "them" },
+        );
+    }
     if withdrawn.is_empty() {
         Ok(Some(pins.len()))
     } else {

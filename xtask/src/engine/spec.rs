@@ -114,6 +114,14 @@ pub enum Locator {
         /// The repository URL, e.g. `https://github.com/ohmyzsh/ohmyzsh`.
         repo: String,
     },
+    /// A `.deb` of a Debian suite, below the root of the Debian mirror (the security mirror for
+    /// `*-security` suites) that is configured when it is fetched.
+    Debian {
+        /// The suite whose signed index lists it, e.g. `bookworm-security`.
+        suite: String,
+        /// Its path below the archive root, e.g. `pool/main/t/tini/tini_0.19.0-1+b3_amd64.deb`.
+        path: String,
+    },
     /// A file of a PyPI project, found through the simple index of the PyPI mirror.
     Pypi {
         /// The project name, e.g. `pyspark`.

@@ -16,6 +16,7 @@
 
 pub mod apt;
 pub mod artifact;
+pub mod debs;
 pub mod git;
 pub mod pip;
 pub mod requires;
@@ -505,7 +506,7 @@ fn unreachable_reason(url: &str, cause: &str) -> String {
 }
 
 /// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let dir = path
         .parent()

@@ -12,6 +12,7 @@
 //! `debversion` for dpkg's version order, `liblzma` for the `.xz` indexes.
 
 pub mod changelog;
+pub mod closure;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -88,7 +89,10 @@ impl Package {
         ArtifactSource {
             name: self.name.clone(),
             version: self.version.clone(),
-            locator: Locator::Urls(vec![format!("{}/{}", self.mirror, self.filename)]),
+            locator: Locator::Debian {
+                suite: self.suite.clone(),
+                path: self.filename.clone(),
+            },
             checksum: Checksum::Sha256(self.sha256.clone()),
         }
     }
@@ -115,6 +119,8 @@ pub struct SuiteIndex {
     pub date: String,
     /// Every version of every package it lists (normally one each).
     packages: Arc<Packages>,
+    /// The verified `Packages.xz` in the artifact cache (none for indexes built in memory).
+    pub index: Option<PathBuf>,
 }
 
 /// The verified indexes of a release's suites.
@@ -218,6 +224,7 @@ impl Archive {
                     suite,
                     date: String::new(),
                     packages: Arc::new(group(packages)),
+                    index: None,
                 })
                 .collect(),
         }
@@ -305,25 +312,51 @@ pub struct WithdrawnPin {
     pub images: Vec<String>,
     /// The images built on those (they cannot build either).
     pub dependents: Vec<String>,
+    /// Whether the verified cache holds every `.deb` of it, so that the images still build
+    /// here: it is then a warning, not an error.
+    pub cached: bool,
 }
 
-/// Every apt pin of `specs` that `archive` no longer serves, each with the images needing it.
-pub fn withdrawn(archive: &Archive, specs: &[BuildSpec]) -> Vec<WithdrawnPin> {
-    let mut by_pin: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+/// Every apt pin and every locked `.deb` of `specs` that `archive` no longer serves, each with the
+/// images needing it. `cached` tells whether the verified cache holds a `.deb`: a withdrawn
+/// version whose every `.deb` is cached still builds (see [`WithdrawnPin::cached`]).
+pub fn withdrawn(
+    archive: &Archive,
+    specs: &[BuildSpec],
+    cached: &dyn Fn(&ArtifactSource) -> bool,
+) -> Vec<WithdrawnPin> {
+    // (package, version) → (the images needing it, whether all its `.deb`s are cached).
+    let mut by_pin: BTreeMap<(String, String), (BTreeSet<String>, bool)> = BTreeMap::new();
+    for spec in specs {
+        let debs = spec
+            .artifacts
+            .iter()
+            .map(|a| &a.source)
+            .filter(|s| matches!(s.locator, Locator::Debian { .. }));
+        for deb in debs {
+            let entry = by_pin
+                .entry((deb.name.clone(), deb.version.clone()))
+                .or_insert((BTreeSet::new(), true));
+            entry.0.insert(spec.reference.clone());
+            entry.1 &= cached(deb);
+        }
+    }
     for spec in specs {
         for pin in &spec.apt {
-            by_pin
+            // A pin without a locked `.deb` (no closure resolved yet) cannot come from the cache.
+            let entry = by_pin
                 .entry((pin.package.clone(), pin.version.clone()))
-                .or_default()
-                .push(spec.reference.clone());
+                .or_insert((BTreeSet::new(), false));
+            entry.0.insert(spec.reference.clone());
         }
     }
     by_pin
         .into_iter()
-        .filter_map(|((package, pinned), images)| {
+        .filter_map(|((package, pinned), (images, cached))| {
             let PinState::Withdrawn(replacement) = archive.pin_state(&package, &pinned) else {
                 return None;
             };
+            let images: Vec<String> = images.into_iter().collect();
             let dependents = dependents(specs, &images);
             Some(WithdrawnPin {
                 package,
@@ -331,6 +364,7 @@ pub fn withdrawn(archive: &Archive, specs: &[BuildSpec]) -> Vec<WithdrawnPin> {
                 replacement,
                 images,
                 dependents,
+                cached,
             })
         })
         .collect()
@@ -511,10 +545,12 @@ async fn load_suite(
             packages
         }
     };
+    let index = fetcher.cached_path(&source.checksum);
     Ok(SuiteIndex {
         suite: suite.clone(),
         date: release.get("Date").unwrap_or_default().trim().to_owned(),
         packages,
+        index,
     })
 }
 
@@ -626,7 +662,7 @@ async fn gpgv(keyring: &Path, signed: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::spec::AptPin;
+    use crate::engine::spec::{AptPin, ContextArtifact};
 
     fn suite(name: &str) -> Suite {
         Suite {
@@ -734,11 +770,15 @@ mod tests {
             spec("other:1", &[], &[]),
         ];
         let archive = archive();
-        let found = withdrawn(&archive, &specs);
+        let found = withdrawn(&archive, &specs, &|_| true);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].package, "openjdk-17-jdk-headless");
         assert_eq!(found[0].images, ["jre:1"]);
         assert_eq!(found[0].dependents, ["py:1", "spark:1"]);
+        assert!(
+            !found[0].cached,
+            "a pin without a locked .deb cannot come from the cache"
+        );
         let message = describe_withdrawn(&archive, &found);
         assert!(
             message.contains(
@@ -750,6 +790,43 @@ mod tests {
             message.contains("cargo xtask images lock --withdrawn"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_withdrawn_locked_deb_builds_from_the_cache_only_when_cached() {
+        let deb = |package: &str, version: &str| ContextArtifact {
+            path: format!("debs/apt-1/{package}.deb"),
+            source: package_deb(package, version),
+        };
+        let spec = BuildSpec {
+            reference: "jre:1".to_owned(),
+            dockerfile: String::new(),
+            files: Vec::new(),
+            artifacts: vec![deb("tini", "0.19.0-1+b3"), deb("libzstd1", "1.5.4+dfsg2-5")],
+            parents: Vec::new(),
+            needs_base: None,
+            budget_bytes: 1,
+            apt: vec![AptPin {
+                package: "tini".to_owned(),
+                version: "0.19.0-1+b3".to_owned(),
+            }],
+        };
+        let archive = archive();
+        let specs = [spec];
+        let found = withdrawn(&archive, &specs, &|_| false);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].package.as_str(), found[0].pinned.as_str()),
+            ("libzstd1", "1.5.4+dfsg2-5")
+        );
+        assert_eq!(found[0].images, ["jre:1"]);
+        assert!(!found[0].cached);
+        let found = withdrawn(&archive, &specs, &|source| source.name == "libzstd1");
+        assert!(found[0].cached, "{found:?}");
+    }
+
+    fn package_deb(name: &str, version: &str) -> ArtifactSource {
+        package(name, version, "bookworm").deb()
     }
 
     #[test]
@@ -769,9 +846,10 @@ mod tests {
         assert_eq!(found[0].size, 231052);
         assert_eq!(
             found[0].deb().locator,
-            Locator::Urls(vec![
-                "http://mirror.test/debian/pool/main/t/tini/tini_0.19.0-1+b3_amd64.deb".to_owned()
-            ])
+            Locator::Debian {
+                suite: "bookworm".to_owned(),
+                path: "pool/main/t/tini/tini_0.19.0-1+b3_amd64.deb".to_owned()
+            }
         );
         let release: Paragraph = "Origin: Debian\nSHA256:\n aa 10 main/binary-amd64/Packages\n BB 5 main/binary-amd64/Packages.xz\n"
             .parse()
