@@ -68,9 +68,22 @@ async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
 
     let out = tempfile::tempdir().unwrap();
     let images = xtask::catalog::ordered().unwrap();
-    for (image, rendered, _) in &images {
-        write_image(&out.path().join(&image.name).join(&image.tag), rendered).unwrap();
+    for (image, rendered, spec) in &images {
+        write_image(
+            &out.path().join(&image.name).join(&image.tag),
+            rendered,
+            spec,
+        )
+        .unwrap();
     }
+    // The locked .debs are inputs like any other: listed, then placed by `place_inputs`.
+    let inputs = std::fs::read_to_string(out.path().join("jre-17/bookworm/inputs.txt")).unwrap();
+    assert!(
+        inputs
+            .lines()
+            .any(|l| l.starts_with("debs/apt-2/tini_") && l.contains(" sha256:")),
+        "{inputs}"
+    );
     let specs: Vec<&BuildSpec> = images.iter().map(|(_, _, s)| s).collect();
     write(&out.path().join("docker-bake.json"), &bake(&specs), 0o644).unwrap();
     let bake: Value =

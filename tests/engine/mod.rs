@@ -6,6 +6,7 @@
 mod bootstrap;
 mod build;
 mod client;
+mod debs;
 mod fetch;
 mod git;
 mod kill;

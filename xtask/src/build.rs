@@ -50,6 +50,7 @@ impl Build {
             opts.jobs = jobs.max(1);
         }
         opts.force = self.force;
+        opts.no_cache = self.no_cache;
         opts.verbose = self.verbose;
         opts.keep_going = self.keep_going;
         let specs: Vec<BuildSpec> = xtask::catalog::ordered()?

@@ -10,11 +10,16 @@ use anyhow::Context as _;
 
 use crate::engine::context::{TreeContents, tree_entries};
 use crate::engine::fetch::Fetcher;
-use crate::engine::{BuildSpec, Checksum};
+use crate::engine::{BuildSpec, Checksum, Locator};
 
 /// Write one image's Dockerfile, `.dockerignore`, context files and `inputs.txt` (the host-fetched
-/// inputs with their checksums) to `dir`, replacing what was there.
-pub fn write_image(dir: &Path, rendered: &image_dsl::Rendered) -> anyhow::Result<()> {
+/// inputs with their checksums, the locked `.deb`s of `spec` included) to `dir`, replacing what
+/// was there.
+pub fn write_image(
+    dir: &Path,
+    rendered: &image_dsl::Rendered,
+    spec: &BuildSpec,
+) -> anyhow::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
@@ -44,6 +49,20 @@ pub fn write_image(dir: &Path, rendered: &image_dsl::Rendered) -> anyhow::Result
     }
     for (path, pin) in &rendered.git {
         inputs.push_str(&format!("{path}/ {} - {}\n", pin.commit, pin.repo));
+    }
+    for artifact in &spec.artifacts {
+        if let Locator::Debian { suite, path: pool } = &artifact.source.locator {
+            inputs.push_str(&format!(
+                "{} {} {} debian {suite} {pool}\n",
+                artifact.path,
+                artifact.source.version,
+                artifact
+                    .source
+                    .checksum
+                    .pinned()
+                    .unwrap_or_else(|| "unverified".to_owned())
+            ));
+        }
     }
     write(&dir.join("inputs.txt"), &inputs, 0o644)
 }

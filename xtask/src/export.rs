@@ -12,8 +12,8 @@ impl Export {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let images = xtask::catalog::ordered()?;
         let out = repo_root().join(&self.out);
-        for (image, rendered, _) in &images {
-            write_image(&out.join(&image.name).join(&image.tag), rendered)?;
+        for (image, rendered, spec) in &images {
+            write_image(&out.join(&image.name).join(&image.tag), rendered, spec)?;
         }
         let specs: Vec<&BuildSpec> = images.iter().map(|(_, _, s)| s).collect();
         write(&out.join("docker-bake.json"), &bake(&specs), 0o644)?;

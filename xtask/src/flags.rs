@@ -144,6 +144,9 @@ pub struct Build {
     /// Rebuild images that are up to date.
     #[arg(long)]
     pub force: bool,
+    /// Use no layer the engine has cached (with --force: a cold build of every step).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Stream build logs.
     #[arg(long, short)]
     pub verbose: bool,

@@ -18,8 +18,8 @@ impl Generate {
             return check(&images);
         }
         let out = repo_root().join(&self.out);
-        for (image, rendered, _) in &images {
-            write_image(&out.join(&image.name).join(&image.tag), rendered)?;
+        for (image, rendered, spec) in &images {
+            write_image(&out.join(&image.name).join(&image.tag), rendered, spec)?;
         }
         println!("wrote {} images to {}", images.len(), out.display());
         Ok(ExitCode::SUCCESS)

@@ -371,6 +371,9 @@ impl Schedule<'_> {
             .rm(true)
             .forcerm(true)
             .nocache(self.no_cache)
+            // Every input arrives through the context (apt's `.deb`s too): a build that reached
+            // for the network would not be reproducible, so it gets none.
+            .networkmode("none")
             .labels(&labels)
             .version(BuilderVersion::BuilderV1)
             .build();
