@@ -189,6 +189,8 @@ async fn mirror(dir: &Path, home: &Path) -> Mirror {
 /// Options reading Debian from `mirror`, checked with `keyring`, caching under `dir`.
 fn against(mirror: &Mirror, keyring: &Path, dir: &Path) -> BuildOptions {
     let mut opts = options();
+    // The loopback archive serves none of the repository's locked base.
+    opts.base_lock = None;
     opts.settings = Settings {
         debian_mirror: format!("{}/debian", mirror.url),
         debian_security_mirror: format!("{}/debian-security", mirror.url),

@@ -3,7 +3,7 @@
 use xtask::engine::bootstrap::PACKAGE_SET_LABEL;
 use xtask::engine::{BASE_REFERENCE, bootstrap};
 
-use super::support::{docker, options};
+use super::support::{Cleanup, docker, options, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrapping_again_finds_the_same_package_set_and_imports_nothing() {
@@ -36,4 +36,59 @@ async fn bootstrapping_again_finds_the_same_package_set_and_imports_nothing() {
         1,
         "the base is one imported layer: {history:?}"
     );
+}
+
+/// With `images/apt.lock`'s base, the bootstrap reads nothing from Debian: it installs exactly the
+/// locked `.deb`s from the verified cache, so a machine with a warm cache makes the same base with
+/// Debian cut off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_base_bootstraps_from_its_locked_debs_with_debian_cut_off() {
+    let docker = docker().await;
+    let lock = xtask::engine::debian::closure::AptLock::repository()
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base = lock.base.clone().expect("images/apt.lock locks the base");
+    let opts = options();
+    // Warm the cache, as an earlier build on this machine would have.
+    let fetcher = xtask::engine::fetch::Fetcher::new(opts.settings.clone());
+    for deb in &base.debs {
+        fetcher.fetch(&deb.source()).await.unwrap();
+    }
+
+    let reference = format!("image-dsl-test/debian:{}", unique("locked"));
+    let _cleanup = Cleanup(vec![reference.clone()]);
+    let mut offline = opts.clone();
+    offline.settings.debian_mirror = "http://127.0.0.1:9/debian".to_owned();
+    offline.settings.debian_security_mirror = "http://127.0.0.1:9/debian-security".to_owned();
+    let mut bootstrap_options = offline.bootstrap_options(&reference, true);
+    bootstrap_options.locked = Some(base.clone());
+    let made = xtask::engine::bootstrap::ensure_base(&docker, &bootstrap_options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(made.size < 100_000_000, "the base is {} bytes", made.size);
+
+    let output = std::process::Command::new("docker")
+        .args(["run", "--rm", "--network", "none", &made.id])
+        .args([
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package} ${Version} ${Status}\\n",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let installed: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            assert!(l.ends_with(" install ok installed"), "{l}");
+            l.trim_end_matches(" install ok installed").to_owned()
+        })
+        .collect();
+    let locked: Vec<String> = base
+        .debs
+        .iter()
+        .map(|d| format!("{} {}", d.package, d.version))
+        .collect();
+    assert_eq!(installed, locked, "the base holds exactly the locked set");
 }

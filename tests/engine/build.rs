@@ -8,7 +8,9 @@ use xtask::engine::{
     MavenCoordinates, Status, build_all, freshness,
 };
 
-use super::support::{Cleanup, Mirror, Reply, docker, fixture, options, sha256, tagged, unique};
+use super::support::{
+    Cleanup, Mirror, Reply, debian_image, docker, fixture, options, sha256, tagged, unique,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builds_on_the_bootstrapped_base_then_skips_without_calling_the_builder() {
@@ -345,27 +347,17 @@ async fn rebuilding_one_of_two_identical_images_keeps_the_other_tagged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vanished_apt_pin_names_the_package_its_replacement_and_the_fix() {
     let docker = docker().await;
-    let reference = unique("vanished-pin");
-    let (name, tag) = reference.split_at(reference.find('-').unwrap_or(0));
-    let image = image_dsl::Image {
-        name: name.to_owned(),
-        tag: tag.trim_start_matches('-').to_owned(),
-        description: "a pin Debian no longer serves".to_owned(),
-        source: file!(),
-        budget: image_dsl::SizeBudget(200_000_000),
-        spark: None,
-        stages: vec![image_dsl::Stage {
-            name: None,
-            base: image_dsl::Base::Debian(image_dsl::DebianSuite::Bookworm),
-            steps: vec![
-                image_dsl::Step::Apt(vec![image_dsl::AptPin {
-                    package: "tini",
-                    version: "0.19.0-99",
-                }]),
-                image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
-            ],
-        }],
-    };
+    let image = debian_image(
+        &unique("vanished-pin"),
+        "a pin Debian no longer serves",
+        vec![
+            image_dsl::Step::Apt(vec![image_dsl::AptPin {
+                package: "tini",
+                version: "0.19.0-99",
+            }]),
+            image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
+        ],
+    );
     let spec = xtask::catalog::spec(&image, &image_dsl::render(&image));
     let started = std::time::Instant::now();
     let err = match build_all(vec![spec], &options()).await {

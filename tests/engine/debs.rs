@@ -13,7 +13,7 @@ use xtask::engine::{
     build_all,
 };
 
-use super::support::{Cleanup, docker, options, tagged, unique};
+use super::support::{Cleanup, debian_image, docker, options, tagged, unique};
 
 /// An address nothing listens on: Debian "cut off".
 const NO_DEBIAN: &str = "http://127.0.0.1:9/debian";
@@ -21,37 +21,28 @@ const NO_DEBIAN: &str = "http://127.0.0.1:9/debian";
 /// A one-step image on the Debian base: apt installs `tini` and `procps` (whose closure holds
 /// libraries the base lacks), then a `RUN` uses both, so the build itself proves the install.
 fn image(reference: &str, tini: &'static str, procps: &'static str) -> image_dsl::Image {
-    let (name, tag) = reference.split_at(reference.find('-').unwrap_or(0));
-    image_dsl::Image {
-        name: name.to_owned(),
-        tag: tag.trim_start_matches('-').to_owned(),
-        description: "apt from the locked closure".to_owned(),
-        source: file!(),
-        budget: image_dsl::SizeBudget(200_000_000),
-        spark: None,
-        stages: vec![image_dsl::Stage {
-            name: None,
-            base: image_dsl::Base::Debian(image_dsl::DebianSuite::Bookworm),
-            steps: vec![
-                image_dsl::Step::Apt(vec![
-                    image_dsl::AptPin {
-                        package: "tini",
-                        version: tini,
-                    },
-                    image_dsl::AptPin {
-                        package: "procps",
-                        version: procps,
-                    },
-                ]),
-                image_dsl::Step::Run(vec![
-                    "tini --version".to_owned(),
-                    "ps -p 1 -o comm=".to_owned(),
-                    "test ! -e /tmp/debs && test ! -e /apt-delta".to_owned(),
-                ]),
-                image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
-            ],
-        }],
-    }
+    debian_image(
+        reference,
+        "apt from the locked closure",
+        vec![
+            image_dsl::Step::Apt(vec![
+                image_dsl::AptPin {
+                    package: "tini",
+                    version: tini,
+                },
+                image_dsl::AptPin {
+                    package: "procps",
+                    version: procps,
+                },
+            ]),
+            image_dsl::Step::Run(vec![
+                "tini --version".to_owned(),
+                "ps -p 1 -o comm=".to_owned(),
+                "test ! -e /tmp/debs && test ! -e /apt-delta".to_owned(),
+            ]),
+            image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,6 +82,7 @@ async fn an_apt_step_builds_from_its_locked_debs_with_debian_cut_off_and_refuses
         &docker,
         BASE_REFERENCE,
         &archive,
+        None,
         &bases,
         &requests,
         &|_| None,

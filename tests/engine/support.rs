@@ -32,6 +32,28 @@ pub fn unique(name: &str) -> String {
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
+/// A one-stage image on the bootstrapped Debian base, named after `reference` (`name-tag`).
+pub fn debian_image(
+    reference: &str,
+    description: &str,
+    steps: Vec<image_dsl::Step>,
+) -> image_dsl::Image {
+    let (name, tag) = reference.split_at(reference.find('-').unwrap_or(0));
+    image_dsl::Image {
+        name: name.to_owned(),
+        tag: tag.trim_start_matches('-').to_owned(),
+        description: description.to_owned(),
+        source: file!(),
+        budget: image_dsl::SizeBudget(200_000_000),
+        spark: None,
+        stages: vec![image_dsl::Stage {
+            name: None,
+            base: image_dsl::Base::Debian(image_dsl::DebianSuite::Bookworm),
+            steps,
+        }],
+    }
+}
+
 /// A fixture image on the bootstrapped base; `steps` follow its `FROM` line.
 pub fn fixture(reference: &str, steps: &str) -> BuildSpec {
     BuildSpec {

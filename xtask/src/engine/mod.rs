@@ -72,6 +72,9 @@ pub struct BuildOptions {
     /// have no checksum or cannot be fetched, and what builds on them, are reported instead of
     /// stopping the run.
     pub keep_going: bool,
+    /// The locked package set of the bootstrapped base (`images/apt.lock`); `None` bootstraps
+    /// from what the Debian mirror serves.
+    pub base_lock: Option<debian::closure::LockedBase>,
 }
 
 impl BuildOptions {
@@ -89,6 +92,10 @@ impl BuildOptions {
             settings,
             log_dir: default_log_dir(),
             keep_going: false,
+            base_lock: debian::closure::AptLock::repository()
+                .as_ref()
+                .ok()
+                .and_then(|lock| lock.base.clone()),
         }
     }
 
@@ -103,6 +110,11 @@ impl BuildOptions {
             work_dir: self.settings.cache_dir.join("bootstrap"),
             log_dir: self.log_dir.clone(),
             announce: self.progress,
+            locked: self
+                .base_lock
+                .clone()
+                .filter(|base| base.reference == reference),
+            settings: self.settings.clone(),
         }
     }
 }
@@ -295,6 +307,22 @@ pub async fn check_apt(
     specs: &[BuildSpec],
     opts: &BuildOptions,
 ) -> Result<Option<usize>, EngineError> {
+    // The locked base's `.deb`s, as the inputs of a spec of its own that the images on it need.
+    let base = opts.base_lock.as_ref().filter(|base| {
+        specs
+            .iter()
+            .any(|s| s.needs_base.as_deref() == Some(base.reference.as_str()))
+    });
+    let with_base: Vec<BuildSpec>;
+    let specs = match base {
+        Some(base) => {
+            with_base = std::iter::once(base_spec(base))
+                .chain(specs.iter().cloned())
+                .collect();
+            &with_base[..]
+        }
+        None => specs,
+    };
     let locked_debs = specs
         .iter()
         .flat_map(|s| &s.artifacts)
@@ -359,6 +387,27 @@ pub async fn check_apt(
             archive,
             pins: withdrawn,
         })
+    }
+}
+
+/// The locked base as a spec whose inputs are its `.deb`s (for the withdrawn check only).
+fn base_spec(base: &debian::closure::LockedBase) -> BuildSpec {
+    BuildSpec {
+        reference: base.reference.clone(),
+        dockerfile: String::new(),
+        files: Vec::new(),
+        artifacts: base
+            .debs
+            .iter()
+            .map(|deb| ContextArtifact {
+                path: deb.file_name().to_owned(),
+                source: deb.source(),
+            })
+            .collect(),
+        parents: Vec::new(),
+        needs_base: None,
+        budget_bytes: 0,
+        apt: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use image_dsl::{AptBase, Base, Image, Rendered};
 use super::{Mode, Scope};
 use crate::engine::debian::Archive;
 use crate::engine::debian::closure::{
-    self, AptLock, ClosureError, LockedStep, StepBase, StepRequest,
+    self, AptLock, ClosureError, LockedBase, LockedStep, StepBase, StepRequest,
 };
 use crate::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, EngineError, client};
 
@@ -144,6 +144,16 @@ pub async fn lock(
             .filter(|r| still_served(&old, archive, r).is_none())
             .map(|r| format!("{} {}", r.image, r.step))
             .collect();
+        let base_served = old.base.as_ref().is_some_and(|base| {
+            base.debs
+                .iter()
+                .all(|d| archive.find(&d.package, &d.version).is_some())
+        });
+        if !base_served {
+            report
+                .changed
+                .insert(0, format!("{BASE_REFERENCE} (the bootstrapped base)"));
+        }
         report.debs = old.distinct_debs();
         return Ok(report);
     }
@@ -151,22 +161,56 @@ pub async fn lock(
         Scope::All => None,
         Scope::Withdrawn => still_served(&old, archive, request),
     };
-    let all_kept = requests.iter().all(|r| keep(r).is_some());
+    // The base keeps its packages; their versions move as the steps' do.
+    let base = match &old.base {
+        Some(old_base) => {
+            let names: Vec<String> = old_base.debs.iter().map(|d| d.package.clone()).collect();
+            let keep_deb = |name: &str| match scope {
+                Scope::All => None,
+                Scope::Withdrawn => old_base
+                    .debs
+                    .iter()
+                    .find(|d| d.package == name)
+                    .filter(|d| archive.find(&d.package, &d.version).is_some())
+                    .cloned(),
+            };
+            Some(LockedBase::resolve(
+                &old_base.reference,
+                &old_base.suite,
+                &names,
+                archive,
+                &keep_deb,
+            )?)
+        }
+        None => None,
+    };
+    let all_kept = base.is_some() && requests.iter().all(|r| keep(r).is_some());
     let new = if all_kept {
         AptLock {
+            base,
             steps: requests.iter().filter_map(keep).collect(),
         }
     } else {
         let docker = client::connect(opts.docker_host.as_deref())
             .await
             .map_err(EngineError::from)?;
-        let base = crate::engine::bootstrap::ensure_base(
+        // A missing base is made from the base being locked (its versions are served), or on the
+        // first lock from what Debian serves.
+        let mut bootstrap = opts.bootstrap_options(BASE_REFERENCE, false);
+        bootstrap.locked = base.clone();
+        let image = crate::engine::bootstrap::ensure_base(&docker, &bootstrap)
+            .await
+            .map_err(EngineError::from)?;
+        closure::resolve(
             &docker,
-            &opts.bootstrap_options(BASE_REFERENCE, false),
+            &image.reference,
+            archive,
+            base.as_ref(),
+            &bases,
+            &requests,
+            &keep,
         )
-        .await
-        .map_err(EngineError::from)?;
-        closure::resolve(&docker, &base.reference, archive, &bases, &requests, &keep).await?
+        .await?
     };
     report.changed = new
         .steps
@@ -174,6 +218,11 @@ pub async fn lock(
         .filter(|s| old.step(&s.image, &s.step, &s.requested) != Some(*s))
         .map(|s| format!("{} {}", s.image, s.step))
         .collect();
+    if new.base != old.base {
+        report
+            .changed
+            .insert(0, format!("{BASE_REFERENCE} (the bootstrapped base)"));
+    }
     report.debs = new.distinct_debs();
     if new != old {
         super::write_atomically(lock_path, &new.to_toml())

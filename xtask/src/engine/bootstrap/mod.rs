@@ -1,6 +1,11 @@
 //! The local Debian base: `debootstrap --variant=minbase`, slimmed as `debian:bookworm-slim` is,
 //! imported through the Engine API (like `docker import`) and identified by its package set.
 //!
+//! With a locked package set (`images/apt.lock`'s `[base]`) the bootstrap installs exactly those
+//! `.deb`s, fetched on the host into the verified cache ([`locked`]), and reads nothing from
+//! Debian; without one it takes what the mirror serves, then the suite's updates and security
+//! fixes (`apt-get upgrade`), and `cargo xtask images lock` records that set.
+//!
 //! No registry can be reached here, and air-gapped sites have none either, so the catalog's base
 //! is made from Debian packages. Slimming follows debuerreotype: dpkg `path-exclude` rules for
 //! docs, man pages, info and locales (copyright files and locale metadata stay), the files they
@@ -17,6 +22,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
+mod locked;
 mod scratch;
 mod slim;
 
@@ -25,11 +31,16 @@ pub use slim::slim;
 use scratch::{Scratch, remove_stale_scratch};
 use slim::write_sources;
 
+use super::config::Settings;
 use super::context::hex;
+use super::debian::closure::LockedBase;
 use super::spec::split_reference;
 
 /// The reference the bootstrapped base is imported as.
 pub const BASE_REFERENCE: &str = "image-dsl/debian:bookworm-slim";
+
+/// How long one bootstrap command (debootstrap, apt in the chroot) may take.
+const STEP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// The label holding the SHA-256 of the base's `dpkg-query -W` output.
 pub const PACKAGE_SET_LABEL: &str = "org.image-dsl.package-set";
@@ -57,6 +68,12 @@ pub struct BootstrapOptions {
     pub log_dir: PathBuf,
     /// Say on stderr that a bootstrap starts (it takes about half a minute).
     pub announce: bool,
+    /// The locked package set (`images/apt.lock`): when given, the base is made from exactly
+    /// these `.deb`s, fetched through `settings` into the verified cache, with nothing read from
+    /// Debian; without it, debootstrap and `apt-get upgrade` take what the mirror serves.
+    pub locked: Option<LockedBase>,
+    /// Mirrors and the artifact cache, for the locked `.deb`s.
+    pub settings: Settings,
 }
 
 /// The base image as the engine has it.
@@ -77,6 +94,18 @@ pub struct BaseImage {
 /// Why the base could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
+    /// Locked `.deb`s of the base could not be fetched and verified.
+    #[error(
+        "bootstrap of {reference}: {} locked .deb(s) of the base could not be had:\n  {}\n  a withdrawn version is moved by `cargo xtask images lock --withdrawn`",
+        errors.len(),
+        locked::describe(errors)
+    )]
+    Inputs {
+        /// The base reference.
+        reference: String,
+        /// Every failed fetch.
+        errors: Vec<super::fetch::FetchError>,
+    },
     /// `debootstrap` is not installed.
     #[error(
         "bootstrap of {reference}: `debootstrap` is not installed; run `apt-get install -y debootstrap` (or `.ci/run`)"
@@ -148,10 +177,13 @@ pub async fn ensure_base(
     remove_stale_scratch(&opts.work_dir);
     ensure_tool(opts).await?;
     if opts.announce {
+        let source = match &opts.locked {
+            Some(base) => format!("its {} locked .debs", base.debs.len()),
+            None => opts.mirror.clone(),
+        };
         eprintln!(
-            "bootstrapping {} from {} (debootstrap, about half a minute); log: {}",
+            "bootstrapping {} from {source} (debootstrap, about half a minute); log: {}",
             opts.reference,
-            opts.mirror,
             opts.log_dir.join("bootstrap.log").display()
         );
     }
@@ -194,16 +226,6 @@ async fn make_rootfs(opts: &BootstrapOptions, scratch: &Scratch) -> Result<Strin
     let rootfs = scratch.path().join("rootfs");
     let root = rootfs.display().to_string();
     let log = log_path(opts);
-    let debootstrap = [
-        "--variant=minbase".to_owned(),
-        opts.suite.clone(),
-        root.clone(),
-        opts.mirror.clone(),
-    ];
-    run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
-    // Like the official image: apt sees the suite, its updates and security, and the base
-    // carries their fixes (pinned package versions often come from bookworm-security).
-    write_sources(&rootfs, opts).map_err(io_error(opts, "writing apt sources in", &rootfs))?;
     let in_root = |args: &[&str]| {
         let mut all = vec![
             root.clone(),
@@ -213,10 +235,46 @@ async fn make_rootfs(opts: &BootstrapOptions, scratch: &Scratch) -> Result<Strin
         all.extend(args.iter().map(|a| a.to_string()));
         all
     };
-    let update = in_root(&["apt-get", "update", "-q"]);
-    run(opts, "apt-get update", "chroot", &update, &log).await?;
-    let upgrade = in_root(&["apt-get", "upgrade", "-y", "-q"]);
-    run(opts, "apt-get upgrade", "chroot", &upgrade, &log).await?;
+    match &opts.locked {
+        Some(base) => {
+            let tarball = locked::tarball(opts, base, scratch.path()).await?;
+            let debootstrap = [
+                "--variant=minbase".to_owned(),
+                format!("--unpack-tarball={}", tarball.display()),
+                opts.suite.clone(),
+                root.clone(),
+                opts.mirror.clone(),
+            ];
+            run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
+            // apt in the images sees the same sources as an unlocked base's.
+            write_sources(&rootfs, opts).map_err(io_error(
+                opts,
+                "writing apt sources in",
+                &rootfs,
+            ))?;
+        }
+        None => {
+            let debootstrap = [
+                "--variant=minbase".to_owned(),
+                opts.suite.clone(),
+                root.clone(),
+                opts.mirror.clone(),
+            ];
+            run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
+            // Like the official image: apt sees the suite, its updates and security, and the
+            // base carries their fixes (pinned package versions often come from
+            // bookworm-security).
+            write_sources(&rootfs, opts).map_err(io_error(
+                opts,
+                "writing apt sources in",
+                &rootfs,
+            ))?;
+            let update = in_root(&["apt-get", "update", "-q"]);
+            run(opts, "apt-get update", "chroot", &update, &log).await?;
+            let upgrade = in_root(&["apt-get", "upgrade", "-y", "-q"]);
+            run(opts, "apt-get upgrade", "chroot", &upgrade, &log).await?;
+        }
+    }
     let slim_root = rootfs.clone();
     tokio::task::spawn_blocking(move || slim(&slim_root))
         .await
@@ -351,8 +409,16 @@ async fn run(
     let output = tokio::process::Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(STEP_TIMEOUT, output)
         .await
+        .map_err(|_| {
+            failed(format!(
+                "no answer within {} s (a mirror that stopped answering?)",
+                STEP_TIMEOUT.as_secs()
+            ))
+        })?
         .map_err(|e| failed(format!("cannot run `{program}`: {e}")))?;
     let mut text = format!("$ {program} {}\n", args.join(" "));
     text.push_str(&String::from_utf8_lossy(&output.stderr));

@@ -32,12 +32,87 @@ pub const LOCK_FILE: &str = "images/apt.lock";
 /// How long one apt command in the resolver container may take.
 const APT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Every apt step's closure.
+/// Every apt step's closure, and the packages of the bootstrapped base.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AptLock {
+    /// The base's package set, as the bootstrap installs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<LockedBase>,
     /// One entry per apt step of the catalog, in build order.
     #[serde(default, rename = "step")]
     pub steps: Vec<LockedStep>,
+}
+
+/// The bootstrapped base's packages: `debootstrap --variant=minbase` with the suite's updates and
+/// security fixes, as `.deb`s that the bootstrap installs without Debian.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedBase {
+    /// The reference the base is imported as.
+    pub reference: String,
+    /// The Debian suite, e.g. `bookworm`.
+    pub suite: String,
+    /// Every package of the base, at the version installed.
+    #[serde(rename = "deb")]
+    pub debs: Vec<LockedDeb>,
+}
+
+impl LockedBase {
+    /// The base at the versions Debian serves today for the packages of `names`: what a
+    /// bootstrap followed by `apt-get upgrade` installs. `keep` gives the locked version of a
+    /// package that is to stay as it is.
+    pub fn resolve(
+        reference: &str,
+        suite: &str,
+        names: &[String],
+        archive: &Archive,
+        keep: &dyn Fn(&str) -> Option<LockedDeb>,
+    ) -> Result<LockedBase, ClosureError> {
+        let mut debs = names
+            .iter()
+            .map(|name| {
+                if let Some(kept) = keep(name) {
+                    return Ok(kept);
+                }
+                let candidate =
+                    archive
+                        .candidate(name)
+                        .ok_or_else(|| ClosureError::NotIndexed {
+                            image: reference.to_owned(),
+                            step: "bootstrap".to_owned(),
+                            package: name.clone(),
+                            version: "any".to_owned(),
+                        })?;
+                let found = archive.find(name, &candidate.version).ok_or_else(|| {
+                    ClosureError::NotIndexed {
+                        image: reference.to_owned(),
+                        step: "bootstrap".to_owned(),
+                        package: name.clone(),
+                        version: candidate.version.clone(),
+                    }
+                })?;
+                Ok(LockedDeb::of(found))
+            })
+            .collect::<Result<Vec<_>, ClosureError>>()?;
+        debs.sort();
+        debs.dedup_by(|a, b| a.package == b.package);
+        Ok(LockedBase {
+            reference: reference.to_owned(),
+            suite: suite.to_owned(),
+            debs,
+        })
+    }
+
+    /// The names of the packages installed according to the dpkg `status` text.
+    pub fn installed(status: &str) -> Vec<String> {
+        let mut names: Vec<String> = status
+            .split("\n\n")
+            .filter(|p| field(p, "Status").is_some_and(|s| s.ends_with(" installed")))
+            .filter_map(|p| field(p, "Package").map(str::to_owned))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
 /// The closure of one apt step.
@@ -73,6 +148,18 @@ pub struct LockedDeb {
 }
 
 impl LockedDeb {
+    /// The `.deb` a verified index lists.
+    pub fn of(package: &super::Package) -> LockedDeb {
+        LockedDeb {
+            package: package.name.clone(),
+            version: package.version.clone(),
+            suite: package.suite.clone(),
+            path: package.filename.clone(),
+            size: package.size,
+            sha256: package.sha256.clone(),
+        }
+    }
+
     /// The `.deb` as a verified input of a build.
     pub fn source(&self) -> ArtifactSource {
         ArtifactSource {
@@ -130,7 +217,9 @@ impl AptLock {
         let mut all: Vec<&str> = self
             .steps
             .iter()
-            .flat_map(|s| s.debs.iter().map(|d| d.sha256.as_str()))
+            .flat_map(|s| &s.debs)
+            .chain(self.base.iter().flat_map(|b| &b.debs))
+            .map(|d| d.sha256.as_str())
             .collect();
         all.sort_unstable();
         all.dedup();
@@ -243,10 +332,15 @@ const APT_OPTIONS: &str = "-o Dir::Etc::SourceList=/resolve/sources.list -o Dir:
 /// in a container of `base_image`, against `archive`'s verified indexes. `bases` gives what the
 /// own stage of every catalog image starts from, so that an image without apt steps passes its
 /// base's packages on. A step for which `keep` returns a closure keeps it (apt is not asked).
+///
+/// The steps on the Debian base resolve against `base` (the locked base); without one, the base
+/// is locked first: the packages `base_image` has installed, at the versions Debian serves today.
+#[allow(clippy::too_many_arguments)]
 pub async fn resolve(
     docker: &Docker,
     base_image: &str,
     archive: &Archive,
+    base: Option<&LockedBase>,
     bases: &HashMap<String, StepBase>,
     requests: &[StepRequest],
     keep: &(dyn Fn(&StepRequest) -> Option<LockedStep> + Sync),
@@ -295,6 +389,16 @@ pub async fn resolve(
                 "cannot read the base's dpkg status".into(),
             ));
         }
+        let base = match base {
+            Some(base) => base.clone(),
+            None => LockedBase::resolve(
+                base_image,
+                super::super::DEBIAN_SUITE,
+                &LockedBase::installed(&base_status),
+                archive,
+                &|_| None,
+            )?,
+        };
         let resolver = Resolver {
             docker,
             container: &container,
@@ -302,7 +406,9 @@ pub async fn resolve(
             stanzas: &stanzas,
             base_status: &base_status,
         };
-        resolve_in(&resolver, bases, requests, keep).await
+        let mut lock = resolve_in(&resolver, &base, bases, requests, keep).await?;
+        lock.base = Some(base);
+        Ok(lock)
     }
     .await;
     let _ = remove(docker, &container).await;
@@ -320,6 +426,7 @@ struct Resolver<'a> {
 
 async fn resolve_in(
     resolver: &Resolver<'_>,
+    base: &LockedBase,
     bases: &HashMap<String, StepBase>,
     requests: &[StepRequest],
     keep: &(dyn Fn(&StepRequest) -> Option<LockedStep> + Sync),
@@ -330,7 +437,7 @@ async fn resolve_in(
     let mut closures: HashMap<(String, String), Vec<LockedDeb>> = HashMap::new();
     let mut lock = AptLock::default();
     for request in requests {
-        let mut on_top = installed_on(&request.base, &installed, bases).ok_or_else(|| {
+        let mut on_top = installed_on(&request.base, base, &installed, bases).ok_or_else(|| {
             ClosureError::UnknownBase {
                 image: request.image.clone(),
                 step: request.step.clone(),
@@ -420,23 +527,17 @@ async fn resolve_step(
                     version: version.clone(),
                 }
             })?;
-            Ok(LockedDeb {
-                package,
-                version,
-                suite: found.suite.clone(),
-                path: found.filename.clone(),
-                size: found.size,
-                sha256: found.sha256.clone(),
-            })
+            Ok(LockedDeb::of(found))
         })
         .collect()
 }
 
-/// What a stage starting from `base` has installed on top of the Debian base: the closures of
-/// its own stage's apt steps, or (for an image without any) its own base's; `None` for an image
+/// What a stage starting from `base` has installed: the locked Debian base, with the closures of
+/// its own stage's apt steps (or, for an image without any, its own base's); `None` for an image
 /// outside the catalog.
 fn installed_on(
     base: &StepBase,
+    debian: &LockedBase,
     installed: &HashMap<String, BTreeMap<String, LockedDeb>>,
     bases: &HashMap<String, StepBase>,
 ) -> Option<BTreeMap<String, LockedDeb>> {
@@ -444,7 +545,15 @@ fn installed_on(
     // The chain is finite (the catalog's graph has no cycles); the bound guards a bad map.
     for _ in 0..=bases.len() {
         match current {
-            StepBase::Debian => return Some(BTreeMap::new()),
+            StepBase::Debian => {
+                return Some(
+                    debian
+                        .debs
+                        .iter()
+                        .map(|deb| (deb.package.clone(), deb.clone()))
+                        .collect(),
+                );
+            }
             StepBase::Image(image) => {
                 if let Some(found) = installed.get(image) {
                     return Some(found.clone());
@@ -677,8 +786,74 @@ mod tests {
     }
 
     #[test]
+    fn the_base_keeps_its_packages_and_takes_the_served_versions() {
+        let status = "Package: tini\nStatus: install ok installed\nVersion: 0.1\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: zstd\nStatus: install ok installed\nVersion: 1.5.4+dfsg2-5\n";
+        let names = LockedBase::installed(status);
+        assert_eq!(names, ["tini", "zstd"], "only installed packages count");
+        let package = |name: &str, version: &str, suite: &str| crate::engine::debian::Package {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            filename: format!("pool/main/{name}_{version}_amd64.deb"),
+            sha256: format!("{name}{version}"),
+            size: 1,
+            suite: suite.to_owned(),
+            mirror: "http://mirror.test/debian".to_owned(),
+        };
+        let suite = |name: &str| crate::engine::debian::Suite {
+            name: name.to_owned(),
+            mirror: "http://mirror.test/debian".to_owned(),
+        };
+        let archive = Archive::from_indexes(vec![
+            (
+                suite("bookworm"),
+                vec![
+                    package("tini", "0.19.0-1+b3", "bookworm"),
+                    package("zstd", "1.5.4+dfsg2-5", "bookworm"),
+                ],
+            ),
+            (
+                suite("bookworm-security"),
+                vec![package(
+                    "zstd",
+                    "1.5.4+dfsg2-5+deb12u1",
+                    "bookworm-security",
+                )],
+            ),
+        ]);
+        let base = LockedBase::resolve("base:1", "bookworm", &names, &archive, &|_| None).unwrap();
+        let versions: Vec<(&str, &str, &str)> = base
+            .debs
+            .iter()
+            .map(|d| (d.package.as_str(), d.version.as_str(), d.suite.as_str()))
+            .collect();
+        assert_eq!(
+            versions,
+            [
+                ("tini", "0.19.0-1+b3", "bookworm"),
+                ("zstd", "1.5.4+dfsg2-5+deb12u1", "bookworm-security")
+            ],
+            "what bootstrap and upgrade install"
+        );
+        let kept = base.debs[1].clone();
+        let again = LockedBase::resolve("base:1", "bookworm", &names, &archive, &|name| {
+            (name == "zstd").then(|| LockedDeb {
+                version: "kept".to_owned(),
+                ..kept.clone()
+            })
+        })
+        .unwrap();
+        assert_eq!(again.debs[1].version, "kept");
+        let missing =
+            LockedBase::resolve("base:1", "bookworm", &["nope".into()], &archive, &|_| None);
+        assert!(
+            matches!(missing, Err(ClosureError::NotIndexed { ref package, .. }) if package == "nope")
+        );
+    }
+
+    #[test]
     fn the_lock_round_trips_through_its_file() {
         let lock = AptLock {
+            base: None,
             steps: vec![LockedStep {
                 image: "jre-17:bookworm".into(),
                 step: "apt-1".into(),

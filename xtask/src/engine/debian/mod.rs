@@ -398,7 +398,12 @@ fn dependents(specs: &[BuildSpec], images: &[String]) -> Vec<String> {
     loop {
         let before = affected.len();
         for spec in specs {
-            if spec.parents.iter().any(|p| affected.contains(p)) {
+            let on_affected = spec.parents.iter().any(|p| affected.contains(p))
+                || spec
+                    .needs_base
+                    .as_ref()
+                    .is_some_and(|base| affected.contains(base));
+            if on_affected {
                 affected.insert(spec.reference.clone());
             }
         }
@@ -812,7 +817,15 @@ mod tests {
             }],
         };
         let archive = archive();
-        let specs = [spec];
+        // An image on it as on a bootstrapped base (as check_apt adds the locked base).
+        let on_it = BuildSpec {
+            reference: "app:1".to_owned(),
+            needs_base: Some("jre:1".to_owned()),
+            artifacts: Vec::new(),
+            apt: Vec::new(),
+            ..spec.clone()
+        };
+        let specs = [spec, on_it];
         let found = withdrawn(&archive, &specs, &|_| false);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
@@ -820,6 +833,7 @@ mod tests {
             ("libzstd1", "1.5.4+dfsg2-5")
         );
         assert_eq!(found[0].images, ["jre:1"]);
+        assert_eq!(found[0].dependents, ["app:1"]);
         assert!(!found[0].cached);
         let found = withdrawn(&archive, &specs, &|source| source.name == "libzstd1");
         assert!(found[0].cached, "{found:?}");
