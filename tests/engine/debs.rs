@@ -81,6 +81,7 @@ async fn an_apt_step_builds_from_its_locked_debs_with_debian_cut_off_and_refuses
     let lock: AptLock = closure::resolve(
         &docker,
         BASE_REFERENCE,
+        &fetcher,
         &archive,
         None,
         &bases,

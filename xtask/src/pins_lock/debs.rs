@@ -204,6 +204,7 @@ pub async fn lock(
         closure::resolve(
             &docker,
             &image.reference,
+            &crate::engine::fetch::Fetcher::new(opts.settings.clone()),
             archive,
             base.as_ref(),
             &bases,

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::Archive;
+use crate::engine::fetch::Fetcher;
 use crate::engine::spec::{ArtifactSource, Checksum, Locator};
 
 /// The lock file, relative to the repository root.
@@ -339,13 +340,14 @@ const APT_OPTIONS: &str = "-o Dir::Etc::SourceList=/resolve/sources.list -o Dir:
 pub async fn resolve(
     docker: &Docker,
     base_image: &str,
+    fetcher: &Fetcher,
     archive: &Archive,
     base: Option<&LockedBase>,
     bases: &HashMap<String, StepBase>,
     requests: &[StepRequest],
     keep: &(dyn Fn(&StepRequest) -> Option<LockedStep> + Sync),
 ) -> Result<AptLock, ClosureError> {
-    let stanzas = Stanzas::read(archive)?;
+    let stanzas = Stanzas::read(archive, fetcher).await?;
     let container = format!("image-dsl-apt-resolve-{}", std::process::id());
     let _ = remove(docker, &container).await;
     let body = ContainerCreateBody {
@@ -623,14 +625,20 @@ struct Stanzas {
 }
 
 impl Stanzas {
-    fn read(archive: &Archive) -> Result<Stanzas, ClosureError> {
+    /// The indexes of `archive`, from the verified cache of `fetcher` (another process, or
+    /// another cache, may have verified them).
+    async fn read(archive: &Archive, fetcher: &Fetcher) -> Result<Stanzas, ClosureError> {
         let mut texts = Vec::new();
         let mut index = HashMap::new();
         for (position, suite) in archive.suites.iter().enumerate() {
-            let path = suite.index.as_ref().ok_or_else(|| ClosureError::NoIndex {
+            let source = suite.index.as_ref().ok_or_else(|| ClosureError::NoIndex {
                 suite: suite.suite.name.clone(),
             })?;
-            let file = std::fs::File::open(path)
+            let path = fetcher
+                .fetch(source)
+                .await
+                .map_err(|e| ClosureError::Io(e.to_string()))?;
+            let file = std::fs::File::open(&path)
                 .map_err(|e| ClosureError::Io(format!("{}: {e}", path.display())))?;
             let mut text = String::new();
             liblzma::read::XzDecoder::new(std::io::BufReader::new(file))

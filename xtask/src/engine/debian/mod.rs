@@ -119,8 +119,9 @@ pub struct SuiteIndex {
     pub date: String,
     /// Every version of every package it lists (normally one each).
     packages: Arc<Packages>,
-    /// The verified `Packages.xz` in the artifact cache (none for indexes built in memory).
-    pub index: Option<PathBuf>,
+    /// The verified `Packages.xz` as an input of the artifact cache (none for indexes built in
+    /// memory): fetch it to read the index's text.
+    pub index: Option<ArtifactSource>,
 }
 
 /// The verified indexes of a release's suites.
@@ -550,12 +551,11 @@ async fn load_suite(
             packages
         }
     };
-    let index = fetcher.cached_path(&source.checksum);
     Ok(SuiteIndex {
         suite: suite.clone(),
         date: release.get("Date").unwrap_or_default().trim().to_owned(),
         packages,
-        index,
+        index: Some(source),
     })
 }
 
