@@ -78,18 +78,15 @@ async fn an_apt_step_builds_from_its_locked_debs_with_debian_cut_off_and_refuses
     let catalog = vec![(image.clone(), rendered.clone(), spec)];
     let (requests, bases) = xtask::pins_lock::debs::requests(&catalog, &BTreeMap::new()).unwrap();
     assert_eq!(requests.len(), 1, "{requests:?}");
-    let lock: AptLock = closure::resolve(
-        &docker,
-        BASE_REFERENCE,
-        &fetcher,
-        &archive,
-        None,
-        &bases,
-        &requests,
-        &|_| None,
-    )
-    .await
-    .unwrap();
+    let sources = closure::Sources {
+        archive: &archive,
+        fetcher: &fetcher,
+        base: None,
+        bases: &bases,
+    };
+    let lock: AptLock = closure::resolve(&docker, BASE_REFERENCE, &sources, &requests, &|_| None)
+        .await
+        .unwrap();
     let debs = &lock.steps[0].debs;
     let names: Vec<&str> = debs.iter().map(|d| d.package.as_str()).collect();
     assert!(

@@ -81,18 +81,32 @@ fn not_fetched(
     let Ok(closure) = engine::graph::select(specs.to_vec(), &[reference.to_owned()]) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = closure
+    let missing: Vec<&engine::ArtifactSource> = closure
         .iter()
         .flat_map(|spec| &spec.artifacts)
-        .filter(|a| {
+        .map(|a| &a.source)
+        .filter(|source| {
             fetcher
-                .cached_path(&a.source.checksum)
+                .cached_path(&source.checksum)
                 .is_some_and(|path| !path.exists())
         })
-        .map(|a| format!("{} {}", a.source.name, a.source.version))
+        .collect();
+    // The locked `.deb`s are counted, not listed: an apt step has dozens.
+    let (debs, others): (Vec<_>, Vec<_>) = missing
+        .into_iter()
+        .partition(|source| matches!(source.locator, engine::Locator::Debian { .. }));
+    let mut names: Vec<String> = others
+        .iter()
+        .map(|source| format!("{} {}", source.name, source.version))
         .collect();
     names.sort();
     names.dedup();
+    let mut debs: Vec<&str> = debs.iter().map(|s| s.name.as_str()).collect();
+    debs.sort_unstable();
+    debs.dedup();
+    if !debs.is_empty() {
+        names.push(format!("{} .debs of images/apt.lock", debs.len()));
+    }
     names
 }
 

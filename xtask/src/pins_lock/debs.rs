@@ -201,17 +201,14 @@ pub async fn lock(
         let image = crate::engine::bootstrap::ensure_base(&docker, &bootstrap)
             .await
             .map_err(EngineError::from)?;
-        closure::resolve(
-            &docker,
-            &image.reference,
-            &crate::engine::fetch::Fetcher::new(opts.settings.clone()),
+        let fetcher = crate::engine::fetch::Fetcher::new(opts.settings.clone());
+        let sources = closure::Sources {
             archive,
-            base.as_ref(),
-            &bases,
-            &requests,
-            &keep,
-        )
-        .await?
+            fetcher: &fetcher,
+            base: base.as_ref(),
+            bases: &bases,
+        };
+        closure::resolve(&docker, &image.reference, &sources, &requests, &keep).await?
     };
     report.changed = new
         .steps

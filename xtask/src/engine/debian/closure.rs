@@ -329,26 +329,45 @@ pub enum ClosureError {
 /// lock, its own cache and lists.
 const APT_OPTIONS: &str = "-o Dir::Etc::SourceList=/resolve/sources.list -o Dir::Etc::SourceParts=/resolve/parts -o Dir::State::Lists=/resolve/lists -o Dir::Cache=/resolve/cache -o Debug::NoLocking=1 -o Acquire::Languages=none";
 
+/// What the closures are resolved against.
+pub struct Sources<'a> {
+    /// The suites' verified indexes.
+    pub archive: &'a Archive,
+    /// The verified cache their `Packages` files are read from.
+    pub fetcher: &'a Fetcher,
+    /// The locked base; `None` locks it first (see [`resolve`]).
+    pub base: Option<&'a LockedBase>,
+    /// What the own stage of every catalog image starts from, so that an image without apt steps
+    /// passes its base's packages on.
+    pub bases: &'a HashMap<String, StepBase>,
+}
+
 /// Resolves `requests` (in build order: a catalog base's steps before the steps on it) with apt
-/// in a container of `base_image`, against `archive`'s verified indexes. `bases` gives what the
-/// own stage of every catalog image starts from, so that an image without apt steps passes its
-/// base's packages on. A step for which `keep` returns a closure keeps it (apt is not asked).
+/// in a container of `base_image`, against the verified indexes of `sources`. A step for which
+/// `keep` returns a closure keeps it (apt is not asked).
 ///
-/// The steps on the Debian base resolve against `base` (the locked base); without one, the base
-/// is locked first: the packages `base_image` has installed, at the versions Debian serves today.
-#[allow(clippy::too_many_arguments)]
+/// The steps on the Debian base resolve against the locked base; without one, the base is locked
+/// first: the packages `base_image` has installed, at the versions Debian serves today.
 pub async fn resolve(
     docker: &Docker,
     base_image: &str,
-    fetcher: &Fetcher,
-    archive: &Archive,
-    base: Option<&LockedBase>,
-    bases: &HashMap<String, StepBase>,
+    sources: &Sources<'_>,
     requests: &[StepRequest],
     keep: &(dyn Fn(&StepRequest) -> Option<LockedStep> + Sync),
 ) -> Result<AptLock, ClosureError> {
+    let Sources {
+        archive,
+        fetcher,
+        base,
+        bases,
+    } = *sources;
     let stanzas = Stanzas::read(archive, fetcher).await?;
-    let container = format!("image-dsl-apt-resolve-{}", std::process::id());
+    static RESOLVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let container = format!(
+        "image-dsl-apt-resolve-{}-{}",
+        std::process::id(),
+        RESOLVERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
     let _ = remove(docker, &container).await;
     let body = ContainerCreateBody {
         image: Some(base_image.to_owned()),
