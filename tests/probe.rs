@@ -5,6 +5,7 @@
 //! - `spark-3.5.7:baseline`: structure, local, spark-pi, random-uid, executor, standalone,
 //!   rpc-auth, jdbc (with `postgresql:15`)
 //! - `spark-4.1.1:baseline`: connect (Spark Connect is 4.x only)
+//! - `spark-3.5.7:iceberg`: iceberg-sql (Hadoop and JDBC catalogs, the JDBC one in `postgresql:15`)
 //! - `python-deps:iceberg`: iceberg-python (on a derived image: the layer is data-only)
 //! - `postgresql:15`: healthcheck
 //!
@@ -26,7 +27,7 @@ use xtask::probe::{
 use crate::engine::support;
 
 /// The subset: image and the probes it runs.
-const SUBSET: [(&str, &[ProbeKind]); 4] = [
+const SUBSET: [(&str, &[ProbeKind]); 5] = [
     (
         "spark-3.5.7:baseline",
         &[
@@ -41,6 +42,7 @@ const SUBSET: [(&str, &[ProbeKind]); 4] = [
         ],
     ),
     ("spark-4.1.1:baseline", &[ProbeKind::Connect]),
+    ("spark-3.5.7:iceberg", &[ProbeKind::IcebergSql]),
     ("python-deps:iceberg", &[ProbeKind::IcebergPython]),
     ("postgresql:15", &[ProbeKind::Healthcheck]),
 ];

@@ -153,7 +153,76 @@ def jdbc(url, user, password, table):
     spark.stop()
 
 
-JOBS = {"local": local, "cluster": cluster, "webui": webui, "connect": connect, "jdbc": jdbc}
+def iceberg_sql(spark, catalog):
+    """Create, insert, MERGE INTO, UPDATE, a schema change and time travel on one Iceberg catalog.
+
+    Returns the facts to print: the snapshot ids and the row counts seen.
+    """
+    table = f"{catalog}.probe_db.people"
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.probe_db")
+    spark.sql(f"DROP TABLE IF EXISTS {table}")
+    spark.sql(f"CREATE TABLE {table} (id BIGINT, name STRING, amount INT) USING iceberg")
+    spark.sql(f"INSERT INTO {table} VALUES (1, 'ada', 10), (2, 'grace', 20)")
+    first = spark.sql(
+        f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at"
+    ).first()["snapshot_id"]
+    spark.sql(
+        f"""MERGE INTO {table} t
+            USING (SELECT 2 AS id, 'grace' AS name, 25 AS amount
+                   UNION ALL SELECT 3, 'linus', 30) s
+            ON t.id = s.id
+            WHEN MATCHED THEN UPDATE SET t.amount = s.amount
+            WHEN NOT MATCHED THEN INSERT *"""
+    )
+    spark.sql(f"UPDATE {table} SET amount = amount + 1 WHERE id = 1")
+    spark.sql(f"ALTER TABLE {table} ADD COLUMN city STRING")
+    spark.sql(f"INSERT INTO {table} VALUES (4, 'barbara', 40, 'new york')")
+
+    now = spark.sql(f"SELECT count(*) AS n, sum(amount) AS s FROM {table}").first()
+    assert (now["n"], now["s"]) == (4, 11 + 25 + 30 + 40), f"{catalog}: now {now}"
+    cities = [r["city"] for r in spark.sql(f"SELECT city FROM {table} ORDER BY id").collect()]
+    assert cities == [None, None, None, "new york"], f"{catalog}: cities after ADD COLUMN {cities}"
+    then = spark.sql(
+        f"SELECT count(*) AS n, sum(amount) AS s FROM {table} VERSION AS OF {first}"
+    ).first()
+    assert (then["n"], then["s"]) == (2, 30), f"{catalog}: at snapshot {first}: {then}"
+    snapshots = spark.sql(f"SELECT count(*) AS n FROM {table}.snapshots").first()["n"]
+    # Four writes (insert, merge, update, insert); the schema change is metadata only.
+    assert snapshots == 4, f"{catalog}: {snapshots} snapshots after four writes"
+    columns = [f.name for f in spark.table(table).schema.fields]
+    assert columns == ["id", "name", "amount", "city"], f"{catalog}: columns {columns}"
+    return f"{catalog}: rows=4 snapshots={snapshots} first={first} at-first=2"
+
+
+def iceberg(jdbc_url, user, password):
+    """Spark SQL on Iceberg against the image's Hadoop catalog (`local`, from its defaults) and a
+    JDBC catalog whose metadata lives in PostgreSQL."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.appName("image-dsl-probe")
+        .master("local[2]")
+        .config("spark.sql.catalog.pg", "org.apache.iceberg.spark.SparkCatalog")
+        .config("spark.sql.catalog.pg.type", "jdbc")
+        .config("spark.sql.catalog.pg.uri", jdbc_url)
+        .config("spark.sql.catalog.pg.jdbc.user", user)
+        .config("spark.sql.catalog.pg.jdbc.password", password)
+        .config("spark.sql.catalog.pg.warehouse", "/tmp/iceberg-pg-warehouse")
+        .getOrCreate()
+    )
+    facts = [iceberg_sql(spark, "local"), iceberg_sql(spark, "pg")]
+    print(f"PROBE-OK iceberg {'; '.join(facts)}", flush=True)
+    spark.stop()
+
+
+JOBS = {
+    "local": local,
+    "cluster": cluster,
+    "webui": webui,
+    "connect": connect,
+    "jdbc": jdbc,
+    "iceberg": iceberg,
+}
 
 if __name__ == "__main__":
     JOBS[sys.argv[1]](*sys.argv[2:])

@@ -142,7 +142,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeRes
         ProbeKind::Executor => cluster::executor(ctx, image).await,
         ProbeKind::Connect => connect::run(ctx, image).await,
         ProbeKind::Notebook => notebook::run(ctx, image).await,
-        ProbeKind::Jdbc => jdbc::run(ctx, image).await,
+        ProbeKind::Jdbc | ProbeKind::IcebergSql => jdbc::run(ctx, image, kind).await,
         ProbeKind::IcebergPython => iceberg::run(ctx, image, ProbeKind::IcebergPython).await,
         ProbeKind::GpuPython => iceberg::run(ctx, image, ProbeKind::GpuPython).await,
         ProbeKind::GpuConfig => gpu::run(ctx, image).await,

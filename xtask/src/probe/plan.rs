@@ -32,6 +32,10 @@ pub enum ProbeKind {
     Jdbc,
     /// pyiceberg creates, writes and reads a table in a local SQL (sqlite) catalog.
     IcebergPython,
+    /// Spark SQL on Iceberg against the image's Hadoop catalog and a JDBC catalog in the
+    /// catalog's `postgresql:15`: create, insert, `MERGE INTO`, `UPDATE`, a schema change and
+    /// time travel to an earlier snapshot.
+    IcebergSql,
     /// No GPU here: the RAPIDS jar, `spark.plugins` and the discovery script are in place.
     GpuConfig,
     /// No GPU here: cudf, cuml and cupy import, every CUDA library they load is in the image,
@@ -43,7 +47,7 @@ pub enum ProbeKind {
 
 impl ProbeKind {
     /// Every kind, in the order probes run.
-    pub const ALL: [ProbeKind; 14] = [
+    pub const ALL: [ProbeKind; 15] = [
         ProbeKind::Structure,
         ProbeKind::Healthcheck,
         ProbeKind::Local,
@@ -55,6 +59,7 @@ impl ProbeKind {
         ProbeKind::Connect,
         ProbeKind::Notebook,
         ProbeKind::Jdbc,
+        ProbeKind::IcebergSql,
         ProbeKind::IcebergPython,
         ProbeKind::GpuConfig,
         ProbeKind::GpuPython,
@@ -74,6 +79,7 @@ impl ProbeKind {
             ProbeKind::Notebook => "notebook",
             ProbeKind::Jdbc => "jdbc",
             ProbeKind::IcebergPython => "iceberg-python",
+            ProbeKind::IcebergSql => "iceberg-sql",
             ProbeKind::GpuConfig => "gpu-config",
             ProbeKind::GpuPython => "gpu-python",
             ProbeKind::Healthcheck => "healthcheck",
@@ -153,6 +159,9 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
             SparkRole::Interactive => {
                 kinds.extend([ProbeKind::Local, ProbeKind::SparkPi, ProbeKind::RandomUid]);
             }
+        }
+        if flavor.iceberg {
+            kinds.push(ProbeKind::IcebergSql);
         }
         if flavor.gpu {
             kinds.push(ProbeKind::GpuConfig);
@@ -244,6 +253,11 @@ mod tests {
         assert!(!names("spark-3.5.8:gpu").contains(&"iceberg-python"));
         let both = names("spark-4.1.1:gpu-iceberg");
         assert!(both.contains(&"gpu-config") && both.contains(&"iceberg-python"));
+        assert!(
+            both.contains(&"iceberg-sql")
+                && names("jupyter-3.5.8:iceberg").contains(&"iceberg-sql")
+        );
+        assert!(!names("spark-3.5.8:gpu").contains(&"iceberg-sql"));
         assert!(names("jupyter-4.1.1:gpu").contains(&"gpu-config"));
     }
 

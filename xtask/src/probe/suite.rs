@@ -54,11 +54,11 @@ pub fn not_probed_reason(
 }
 
 /// Catalog images the probes of `images` run besides the images themselves: PostgreSQL for the
-/// JDBC probe, the Python base a data-only venv layer is made runnable on.
+/// JDBC and Iceberg SQL probes, the Python base a data-only venv layer is made runnable on.
 pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
     let mut needed = Vec::new();
     for (image, kinds) in images {
-        if kinds.contains(&ProbeKind::Jdbc) {
+        if kinds.contains(&ProbeKind::Jdbc) || kinds.contains(&ProbeKind::IcebergSql) {
             needed.push(jdbc::POSTGRES.to_owned());
         }
         if kinds.contains(&ProbeKind::Notebook)
