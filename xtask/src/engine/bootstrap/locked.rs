@@ -63,17 +63,8 @@ pub(super) async fn tarball(
     let required: Vec<&str> = fetched.iter().map(|(d, _)| d.package.as_str()).collect();
     let lists = format!("var/lib/apt/lists/{}", list_name(&opts.mirror, &opts.suite));
     let target = dir.join("base.tar");
-    let io = |action: &'static str, path: &Path| {
-        let reference = opts.reference.clone();
-        let path = path.to_owned();
-        move |source| BootstrapError::Io {
-            reference,
-            action,
-            path,
-            source,
-        }
-    };
-    let file = std::fs::File::create(&target).map_err(io("creating", &target))?;
+    let file =
+        std::fs::File::create(&target).map_err(super::io_error(opts, "creating", &target))?;
     let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
     let text_files = [
         ("debootstrap/required".to_owned(), required.join(" ") + "\n"),
@@ -93,7 +84,7 @@ pub(super) async fn tarball(
         header.set_size(0);
         header.set_cksum();
         tar.append_data(&mut header, dir, std::io::empty())
-            .map_err(io("writing", &target))?;
+            .map_err(super::io_error(opts, "writing", &target))?;
     }
     for (name, text) in &text_files {
         let mut header = tar::Header::new_gnu();
@@ -101,15 +92,15 @@ pub(super) async fn tarball(
         header.set_size(text.len() as u64);
         header.set_cksum();
         tar.append_data(&mut header, name, text.as_bytes())
-            .map_err(io("writing", &target))?;
+            .map_err(super::io_error(opts, "writing", &target))?;
     }
     for (deb, path) in &fetched {
         tar.append_path_with_name(path, format!("var/cache/apt/archives/{}", deb.file_name()))
-            .map_err(io("adding a .deb to", &target))?;
+            .map_err(super::io_error(opts, "adding a .deb to", &target))?;
     }
     tar.into_inner()
         .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-        .map_err(io("writing", &target))?;
+        .map_err(super::io_error(opts, "writing", &target))?;
     Ok(target)
 }
 

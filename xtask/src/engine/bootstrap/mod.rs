@@ -235,45 +235,22 @@ async fn make_rootfs(opts: &BootstrapOptions, scratch: &Scratch) -> Result<Strin
         all.extend(args.iter().map(|a| a.to_string()));
         all
     };
-    match &opts.locked {
-        Some(base) => {
-            let tarball = locked::tarball(opts, base, scratch.path()).await?;
-            let debootstrap = [
-                "--variant=minbase".to_owned(),
-                format!("--unpack-tarball={}", tarball.display()),
-                opts.suite.clone(),
-                root.clone(),
-                opts.mirror.clone(),
-            ];
-            run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
-            // apt in the images sees the same sources as an unlocked base's.
-            write_sources(&rootfs, opts).map_err(io_error(
-                opts,
-                "writing apt sources in",
-                &rootfs,
-            ))?;
-        }
-        None => {
-            let debootstrap = [
-                "--variant=minbase".to_owned(),
-                opts.suite.clone(),
-                root.clone(),
-                opts.mirror.clone(),
-            ];
-            run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
-            // Like the official image: apt sees the suite, its updates and security, and the
-            // base carries their fixes (pinned package versions often come from
-            // bookworm-security).
-            write_sources(&rootfs, opts).map_err(io_error(
-                opts,
-                "writing apt sources in",
-                &rootfs,
-            ))?;
-            let update = in_root(&["apt-get", "update", "-q"]);
-            run(opts, "apt-get update", "chroot", &update, &log).await?;
-            let upgrade = in_root(&["apt-get", "upgrade", "-y", "-q"]);
-            run(opts, "apt-get upgrade", "chroot", &upgrade, &log).await?;
-        }
+    // Locked: exactly the lock's `.deb`s, already upgraded. Otherwise what the mirror serves,
+    // then (like the official image) the suite's updates and security fixes.
+    let mut debootstrap = vec!["--variant=minbase".to_owned()];
+    if let Some(base) = &opts.locked {
+        let tarball = locked::tarball(opts, base, scratch.path()).await?;
+        debootstrap.push(format!("--unpack-tarball={}", tarball.display()));
+    }
+    debootstrap.extend([opts.suite.clone(), root.clone(), opts.mirror.clone()]);
+    run(opts, "debootstrap", "debootstrap", &debootstrap, &log).await?;
+    // apt in the images sees the suite, its updates and security.
+    write_sources(&rootfs, opts).map_err(io_error(opts, "writing apt sources in", &rootfs))?;
+    if opts.locked.is_none() {
+        let update = in_root(&["apt-get", "update", "-q"]);
+        run(opts, "apt-get update", "chroot", &update, &log).await?;
+        let upgrade = in_root(&["apt-get", "upgrade", "-y", "-q"]);
+        run(opts, "apt-get upgrade", "chroot", &upgrade, &log).await?;
     }
     let slim_root = rootfs.clone();
     tokio::task::spawn_blocking(move || slim(&slim_root))
