@@ -316,7 +316,7 @@ pub async fn check_apt(
     let with_base: Vec<BuildSpec>;
     let specs = match base {
         Some(base) => {
-            with_base = std::iter::once(base_spec(base))
+            with_base = std::iter::once(base.spec())
                 .chain(specs.iter().cloned())
                 .collect();
             &with_base[..]
@@ -387,27 +387,6 @@ pub async fn check_apt(
             archive,
             pins: withdrawn,
         })
-    }
-}
-
-/// The locked base as a spec whose inputs are its `.deb`s (for the withdrawn check only).
-fn base_spec(base: &debian::closure::LockedBase) -> BuildSpec {
-    BuildSpec {
-        reference: base.reference.clone(),
-        dockerfile: String::new(),
-        files: Vec::new(),
-        artifacts: base
-            .debs
-            .iter()
-            .map(|deb| ContextArtifact {
-                path: deb.file_name().to_owned(),
-                source: deb.source(),
-            })
-            .collect(),
-        parents: Vec::new(),
-        needs_base: None,
-        budget_bytes: 0,
-        apt: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use image_dsl::{AptBase, Base, Image, Rendered};
 use super::{Mode, Scope};
 use crate::engine::debian::Archive;
 use crate::engine::debian::closure::{
-    self, AptLock, ClosureError, LockedBase, LockedStep, StepBase, StepRequest,
+    self, AptLock, ClosureError, LockedBase, LockedDeb, LockedStep, StepBase, StepRequest,
 };
 use crate::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, EngineError, client};
 
@@ -113,11 +113,13 @@ pub fn requests(
 /// serves every `.deb` of it.
 fn still_served(lock: &AptLock, archive: &Archive, request: &StepRequest) -> Option<LockedStep> {
     let locked = lock.step(&request.image, &request.step, &request.requested())?;
-    locked
-        .debs
-        .iter()
+    served(archive, &locked.debs).then(|| locked.clone())
+}
+
+/// Whether `archive` still serves every one of `debs`.
+fn served(archive: &Archive, debs: &[LockedDeb]) -> bool {
+    debs.iter()
         .all(|deb| archive.find(&deb.package, &deb.version).is_some())
-        .then(|| locked.clone())
 }
 
 /// Brings `lock_path` in line with the catalog and the versions of `versions` (see the module
@@ -144,12 +146,11 @@ pub async fn lock(
             .filter(|r| still_served(&old, archive, r).is_none())
             .map(|r| format!("{} {}", r.image, r.step))
             .collect();
-        let base_served = old.base.as_ref().is_some_and(|base| {
-            base.debs
-                .iter()
-                .all(|d| archive.find(&d.package, &d.version).is_some())
-        });
-        if !base_served {
+        if !old
+            .base
+            .as_ref()
+            .is_some_and(|base| served(archive, &base.debs))
+        {
             report
                 .changed
                 .insert(0, format!("{BASE_REFERENCE} (the bootstrapped base)"));
@@ -171,7 +172,7 @@ pub async fn lock(
                     .debs
                     .iter()
                     .find(|d| d.package == name)
-                    .filter(|d| archive.find(&d.package, &d.version).is_some())
+                    .filter(|d| served(archive, std::slice::from_ref(*d)))
                     .cloned(),
             };
             Some(LockedBase::resolve(

@@ -11,14 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use futures_util::StreamExt as _;
-
 use super::{BootstrapError, BootstrapOptions};
 use crate::engine::debian::closure::LockedBase;
 use crate::engine::fetch::{FetchError, Fetcher};
-
-/// `.deb`s fetched at once.
-const PARALLEL: usize = 4;
 
 /// Fetches (or finds in the cache) every `.deb` of `base`, checked against its SHA-256, and
 /// writes the tarball `debootstrap --unpack-tarball` takes to `dir/base.tar`.
@@ -27,23 +22,23 @@ pub(super) async fn tarball(
     base: &LockedBase,
     dir: &Path,
 ) -> Result<PathBuf, BootstrapError> {
-    let fetcher = Fetcher::new(opts.settings.clone());
-    let fetches = base.debs.iter().map(|deb| {
-        let fetcher = &fetcher;
-        async move { fetcher.fetch(&deb.source()).await.map(|path| (deb, path)) }
-    });
-    let results: Vec<_> = futures_util::stream::iter(fetches)
-        .buffered(PARALLEL)
-        .collect()
+    let (cached, errors) = Fetcher::new(opts.settings.clone())
+        .fetch_each(&[&base.spec()])
         .await;
-    let (fetched, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     if !errors.is_empty() {
         return Err(BootstrapError::Inputs {
             reference: opts.reference.clone(),
-            errors: errors.into_iter().filter_map(Result::err).collect(),
+            errors,
         });
     }
-    let fetched: Vec<_> = fetched.into_iter().filter_map(Result::ok).collect();
+    let fetched: Vec<_> = base
+        .debs
+        .iter()
+        .filter_map(|deb| {
+            let path = cached.get(&deb.source().checksum.pinned()?)?;
+            Some((deb, path))
+        })
+        .collect();
 
     let mut packages = String::new();
     let mut debpaths = String::new();

@@ -103,6 +103,28 @@ impl LockedBase {
         })
     }
 
+    /// The base as a spec whose inputs are its `.deb`s: what the bootstrap fetches, and what the
+    /// withdrawn check reads (the images on the base name it in `needs_base`).
+    pub fn spec(&self) -> crate::engine::BuildSpec {
+        crate::engine::BuildSpec {
+            reference: self.reference.clone(),
+            dockerfile: String::new(),
+            files: Vec::new(),
+            artifacts: self
+                .debs
+                .iter()
+                .map(|deb| crate::engine::ContextArtifact {
+                    path: deb.file_name().to_owned(),
+                    source: deb.source(),
+                })
+                .collect(),
+            parents: Vec::new(),
+            needs_base: None,
+            budget_bytes: 0,
+            apt: Vec::new(),
+        }
+    }
+
     /// The names of the packages installed according to the dpkg `status` text.
     pub fn installed(status: &str) -> Vec<String> {
         let mut names: Vec<String> = status
@@ -626,13 +648,14 @@ fn status_file(base: &str, stanzas: &Stanzas, on_top: &BTreeMap<String, LockedDe
     out
 }
 
-/// The value of `name` in a deb822 paragraph.
+/// The single-line value of `name` in the deb822 `paragraph` (read by `deb822-fast`, as the
+/// indexes are).
 fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
-    paragraph.lines().find_map(|line| {
-        line.strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .map(str::trim)
-    })
+    deb822_fast::borrowed::iter_paragraphs_borrowed(paragraph)
+        .next()?
+        .ok()?
+        .get_single(name)
+        .map(str::trim)
 }
 
 /// The verified Packages indexes as text, with each `(package, version)`'s paragraph.
