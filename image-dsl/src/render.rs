@@ -151,9 +151,6 @@ pub fn render(image: &Image) -> Rendered {
         if !matches!(stage.base, Base::Scratch) {
             let _ = writeln!(df, "{SHELL}");
         }
-        if stage.name.is_none() {
-            write_oci_labels(df, image);
-        }
         let mut run: Vec<String> = Vec::new();
         for step in &stage.steps {
             let mut instruction = String::new();
@@ -323,6 +320,12 @@ pub fn render(image: &Image) -> Rendered {
             }
         }
         flush(df, &mut run);
+        // Last: the labels name the image (its tag, its description), so placed first they would
+        // make every layer of a variant differ from its baseline's; here a variant shares each
+        // layer up to its first own step.
+        if stage.name.is_none() {
+            write_oci_labels(df, image);
+        }
     }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     out.artifacts.sort_by(|a, b| a.0.cmp(&b.0));
