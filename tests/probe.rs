@@ -3,19 +3,22 @@
 //! engine from the catalog's own specs.
 //!
 //! - `spark-3.5.7:baseline`: structure, local, spark-pi, random-uid, executor, standalone,
-//!   rpc-auth, jdbc (with `postgresql:15`)
+//!   spark-examples, rpc-auth, jdbc (with `postgresql:15`)
 //! - `spark-4.1.1:baseline`: connect (Spark Connect is 4.x only)
 //! - `spark-3.5.7:iceberg`: iceberg-sql (Hadoop and JDBC catalogs, the JDBC one in `postgresql:15`)
+//! - `spark-4.1.1:gpu`: gpu-config, gpu-explain (RAPIDS in `explainOnly` mode on the CPU), and
+//!   gpu-host, which must report itself as not run, naming the missing NVIDIA runtime, on an
+//!   engine without one (and pass on one with it)
+//! - `jdbc-drivers:maven`: jdbc-drivers (on a derived image; MySQL's driver against
+//!   `mariadb:10.11`)
 //! - `python-deps:iceberg`: iceberg-python (on a derived image: the layer is data-only)
 //! - `postgresql:15`: healthcheck
 //!
-//! `gpu-config` needs a gpu image, which cannot be built here (the RAPIDS jars are Maven-only);
-//! its checks and its selection are unit-tested in `xtask::probe`. `gpu-python` needs
-//! `python-deps:gpu`, whose build fetches 5.2 GB of wheels and takes about 20 GB of disk: too much
-//! for every CI run; `cargo xtask images test python-deps:gpu` runs it. `notebook` runs in
-//! `tests/jupyter.rs`, on jupyter-3.5.7 and (with Spark Connect) jupyter-4.1.1. Never skips: without a daemon
-//! the test fails saying how to start one. About 15 minutes on a fresh 2-core machine, most of
-//! it building the images.
+//! `gpu-python` needs `python-deps:gpu`, whose build fetches 5.2 GB of wheels and takes about
+//! 20 GB of disk: too much for every CI run; `cargo xtask images test python-deps:gpu` runs it.
+//! `notebook` runs in `tests/jupyter.rs`, on jupyter-3.5.7 and (with Spark Connect)
+//! jupyter-4.1.1. Never skips: without a daemon the test fails saying how to start one. About 20
+//! minutes on a fresh 2-core machine, most of it building the images.
 
 use xtask::engine::{
     self, BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root,
@@ -27,7 +30,7 @@ use xtask::probe::{
 use crate::engine::support;
 
 /// The subset: image and the probes it runs.
-const SUBSET: [(&str, &[ProbeKind]); 5] = [
+const SUBSET: [(&str, &[ProbeKind]); 7] = [
     (
         "spark-3.5.7:baseline",
         &[
@@ -37,12 +40,22 @@ const SUBSET: [(&str, &[ProbeKind]); 5] = [
             ProbeKind::RandomUid,
             ProbeKind::Executor,
             ProbeKind::Standalone,
+            ProbeKind::Examples,
             ProbeKind::RpcAuth,
             ProbeKind::Jdbc,
         ],
     ),
     ("spark-4.1.1:baseline", &[ProbeKind::Connect]),
     ("spark-3.5.7:iceberg", &[ProbeKind::IcebergSql]),
+    (
+        "spark-4.1.1:gpu",
+        &[
+            ProbeKind::GpuConfig,
+            ProbeKind::GpuExplain,
+            ProbeKind::GpuHost,
+        ],
+    ),
+    ("jdbc-drivers:maven", &[ProbeKind::JdbcDrivers]),
     ("python-deps:iceberg", &[ProbeKind::IcebergPython]),
     ("postgresql:15", &[ProbeKind::Healthcheck]),
 ];
@@ -61,13 +74,7 @@ fn every_probe_kind_passes_on_a_representative_subset() {
     let covered: Vec<ProbeKind> = SUBSET.iter().flat_map(|(_, k)| k.iter().copied()).collect();
     for kind in ProbeKind::ALL {
         assert!(
-            covered.contains(&kind)
-                || [
-                    ProbeKind::GpuConfig,
-                    ProbeKind::GpuPython,
-                    ProbeKind::Notebook
-                ]
-                .contains(&kind),
+            covered.contains(&kind) || [ProbeKind::GpuPython, ProbeKind::Notebook].contains(&kind),
             "the CI subset does not run the {kind} probe"
         );
     }
@@ -75,12 +82,20 @@ fn every_probe_kind_passes_on_a_representative_subset() {
         .enable_all()
         .build()
         .unwrap();
-    let (build_failures, results) = runtime.block_on(run_subset());
+    let (build_failures, results, gpu_runtime) = runtime.block_on(run_subset());
     let table = results::table(&results);
     println!("{table}");
+    // Without the NVIDIA runtime, gpu-host must say it did not run and why, never pass.
+    let expected = |r: &ProbeResult| {
+        if r.probe == ProbeKind::GpuHost.name() && !gpu_runtime {
+            r.outcome == Outcome::Skipped && r.detail.contains("NVIDIA container runtime")
+        } else {
+            r.outcome == Outcome::Passed
+        }
+    };
     let bad: Vec<&str> = results
         .iter()
-        .filter(|r| r.outcome != Outcome::Passed)
+        .filter(|r| !expected(r))
         .map(|r| r.detail.as_str())
         .collect();
     assert!(
@@ -95,7 +110,7 @@ fn every_probe_kind_passes_on_a_representative_subset() {
 
 /// Builds the subset (and what its probes need), then probes whatever was built: build failures
 /// and probe results are reported together.
-async fn run_subset() -> (Vec<String>, Vec<ProbeResult>) {
+async fn run_subset() -> (Vec<String>, Vec<ProbeResult>, bool) {
     let docker = support::docker().await;
     let catalog = images::catalog();
     let specs: Vec<BuildSpec> = xtask::catalog::ordered()
@@ -124,12 +139,8 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>) {
         .unwrap_or_else(|e| panic!("the probe subset could not be built: {e}"));
     let build_failures: Vec<String> = report.failures().map(ToString::to_string).collect();
 
-    let ctx = ProbeContext {
-        docker,
-        catalog,
-        specs,
-        build: opts,
-    };
+    let ctx = ProbeContext::new(docker, catalog, specs, opts).await;
+    let gpu_runtime = ctx.gpu_runtime;
     let results = suite::run(&ctx, &selected, |r| {
         eprintln!(
             "{} {} {} ({:.1}s)",
@@ -140,7 +151,7 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>) {
         )
     })
     .await;
-    (build_failures, results)
+    (build_failures, results, gpu_runtime)
 }
 
 /// A probe that panics or is cancelled leaves nothing behind: dropping its sandbox removes its

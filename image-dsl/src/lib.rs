@@ -15,6 +15,9 @@ pub mod render;
 pub mod verify;
 
 pub use image_dsl_macros::image;
+/// What upstream supports (RAPIDS shims, Iceberg runtimes), as the rules check it; `images lock`
+/// checks the pinned jars against it.
+pub use image_dsl_macros_core::compat;
 pub use model::*;
 pub use pin::*;
 pub use render::{AptBase, Rendered, RenderedApt, render, snapshot, snapshot_name};

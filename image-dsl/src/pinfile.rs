@@ -88,11 +88,17 @@ fn exact_version(v: &str) -> bool {
 /// The RAPIDS and Iceberg pins must be the releases the compile-time support lists describe
 /// (`image_dsl_macros_core::compat`), or the rules would vouch for combinations nobody checked.
 fn check_against_support_lists(pins: &mut Pins<'_>, key: &str, version: &str) {
-    if key.starts_with("rapids-4-spark_") && version != compat::RAPIDS.release {
-        pins.error(key, format!(
-            "[artifact.\"{key}\"] is {version} but the support list in image-dsl-macros/core/src/compat.rs describes RAPIDS {}: update both together",
-            compat::RAPIDS.release
-        ));
+    if let Some(scala) = key.strip_prefix("rapids-4-spark_") {
+        match compat::rapids_for(scala) {
+            Some(r) if r.release == version => {}
+            Some(r) => pins.error(key, format!(
+                "[artifact.\"{key}\"] is {version} but the support list in image-dsl-macros/core/src/compat.rs describes RAPIDS {} for Scala {scala}: update both together",
+                r.release
+            )),
+            None => pins.error(key, format!(
+                "[artifact.\"{key}\"]: image-dsl-macros/core/src/compat.rs has no RAPIDS support list for Scala {scala}"
+            )),
+        }
     }
     for line in compat::ICEBERG {
         let (major, minor) = line.spark;
@@ -456,7 +462,8 @@ mod tests {
              maven = \"org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.4.0\"\nunverified = \"x\"\n",
         );
         assert!(
-            e.iter().any(|e| e.contains("describes RAPIDS 26.10.0")),
+            e.iter()
+                .any(|e| e.contains("describes RAPIDS 25.04.0 for Scala 2.12")),
             "{e:?}"
         );
         assert!(

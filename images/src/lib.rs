@@ -19,6 +19,7 @@ use image_dsl::Image;
 pub fn catalog() -> Vec<Image> {
     let mut all = vec![base::jre17(), base::python()];
     all.extend(spark::spark_core::all());
+    all.extend(spark::spark_examples::all());
     all.extend(spark::python_deps::all());
     all.extend(spark::jdbc_drivers::all());
     all.extend(spark::jars_rapids::all());
@@ -29,5 +30,6 @@ pub fn catalog() -> Vec<Image> {
     all.extend(standalone::standalone::all());
     all.extend(devbox::devbox::all());
     all.push(services::postgresql());
+    all.push(services::mariadb());
     all
 }

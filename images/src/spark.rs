@@ -63,6 +63,30 @@ image! {
         user 185:0;
     }
 
+    /// Spark's examples jar for Spark {spark}, where the official images and Spark's docs have it
+    /// (`/opt/spark/examples/jars/spark-examples_<scala>-<version>.jar`): Apache's SparkPi,
+    /// compiled by the Scala compiler Spark ships against that release's own jars. Apache publishes
+    /// the examples jar only in its binary tarball, not on Maven Central.
+    pub image spark_examples for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
+        name "spark-examples";
+        tag "{spark}";
+        budget 1 MB;
+        stage compile from python {
+            user 0:0;
+            copy from spark_core(spark, "pypi") "/opt/spark/jars" to "/opt/spark/jars";
+            file "/tmp/examples/SparkPi.scala" = include "../files/spark/examples/SparkPi.scala";
+            run [
+                "mkdir -p /opt/spark/examples/jars",
+                "java -Xmx1g -cp '/opt/spark/jars/*' scala.tools.nsc.Main -usejavacp -nowarn -d /opt/spark/examples/jars/spark-examples_{spark:scala}-{spark}.jar /tmp/examples/SparkPi.scala",
+                "chmod 0644 /opt/spark/examples/jars/spark-examples_{spark:scala}-{spark}.jar",
+                "rm -rf /tmp/examples",
+            ];
+        }
+        from scratch;
+        copy from compile "/opt/spark/examples" to "/opt/spark/examples";
+        user 185:0;
+    }
+
     /// Python dependencies `{set}` in a virtual environment at /opt/venv, installed from wheels
     /// fetched and verified on the host. base: pandas, numpy, pyarrow and the Spark Connect client
     /// (grpcio, protobuf, zstandard); iceberg: + pyiceberg with its SQL catalog, fsspec; gpu: +
@@ -131,14 +155,28 @@ image! {
         user 185:0;
     }
 
-    /// The RAPIDS Accelerator jar for Scala {scala} (CUDA 12; it bundles the cuDF native libraries,
-    /// so the image needs only the host's NVIDIA driver).
-    pub image jars_rapids for scala in ["2.12", "2.13"] {
+    /// The RAPIDS Accelerator for Spark {spark} (CUDA 12; it bundles the cuDF native libraries, so
+    /// the image needs only the host's NVIDIA driver): the pinned jar of its Scala line with the
+    /// shim for this Spark release (`spark411/`) and the shared classes, without the other
+    /// releases' shims (87 MB of the 26.08.1 jar's 1008 MB). `zip -d` deletes entries without
+    /// recompressing the rest, so what stays is upstream's bytes.
+    pub image jars_rapids for spark in ["4.1.1"] {
         name "jars-rapids";
-        tag "{scala}";
+        tag "spark-{spark}";
         budget 1 GB;
+        stage slim from debian "bookworm" {
+            apt ["zip", "unzip"];
+            artifact "rapids-4-spark_{spark:scala}" to "/tmp/rapids.jar";
+            file "/usr/local/bin/keep-one-shim" = include "../files/spark/keep-one-shim.sh" mode 0o755;
+            run [
+                "mkdir -p /opt/jars",
+                "keep-one-shim /tmp/rapids.jar {spark}",
+                "mv /tmp/rapids.jar /opt/jars/rapids-4-spark_{spark:scala}.jar",
+                "chmod 0644 /opt/jars/rapids-4-spark_{spark:scala}.jar",
+            ];
+        }
         from scratch;
-        artifact "rapids-4-spark_{scala}" to "/opt/jars/rapids-4-spark_{scala}.jar";
+        copy from slim "/opt/jars/rapids-4-spark_{spark:scala}.jar" to "/opt/jars/";
         user 185:0;
     }
 
@@ -163,8 +201,11 @@ image! {
     pub image spark_runtime
         for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
             variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
-        // RAPIDS 26.10.0 supports Spark 4.1.1-4.1.3 but skipped 4.1.0 (NVIDIA/cudf-spark#14056).
-        except (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
+        // No RAPIDS release on Maven Central has a shim for these (compat.rs): Scala 2.12's newest,
+        // 25.04.0, stops at Spark 3.5.5; 26.08.1 (Scala 2.13) skipped 4.1.0 (NVIDIA/cudf-spark#14056).
+        except (spark = "3.5.7", variant = "gpu"), (spark = "3.5.7", variant = "gpu-iceberg"),
+            (spark = "3.5.8", variant = "gpu"), (spark = "3.5.8", variant = "gpu-iceberg"),
+            (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
     {
         name "spark-{spark}";
         tag "{variant}";
@@ -177,6 +218,7 @@ image! {
         from python;
         user 0:0;
         copy from spark_core(spark, "pypi") "/opt/spark" to "/opt/spark";
+        copy from spark_examples(spark) "/opt/spark/examples" to "/opt/spark/examples";
         copy from jdbc_drivers("debian") ["/opt/jdbc/postgresql.jar", "/opt/jdbc/mariadb-java-client.jar"] to "/opt/spark/jars/";
         if variant in ["iceberg", "gpu-iceberg"] {
             copy from python_deps("iceberg") "/opt/venv" to "/opt/venv";
@@ -186,7 +228,7 @@ image! {
             copy from python_deps("base") "/opt/venv" to "/opt/venv";
         }
         if variant in ["gpu", "gpu-iceberg"] {
-            copy from jars_rapids("{spark:scala}") "/opt/jars/" to "/opt/spark/jars/";
+            copy from jars_rapids(spark) "/opt/jars/" to "/opt/spark/jars/";
             file "/opt/spark/defaults.d/10-rapids.conf" = include "../files/spark/gpu-defaults.conf";
             file "/opt/spark/conf/get-gpus-resources.sh" = include "../files/spark/get-gpus-resources.sh" mode 0o755;
         }

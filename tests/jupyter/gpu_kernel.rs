@@ -1,7 +1,8 @@
 //! The default kernel of the GPU Jupyter images runs Spark on the CPU, shown in real containers.
 //!
-//! The GPU images cannot be built here (the RAPIDS jar is Maven-only), so the test builds
-//! stand-ins on `jupyter-4.1.1:baseline` from the catalog's own model, copying none of it:
+//! To keep CI off the 916 MB RAPIDS jar, the test builds stand-ins on `jupyter-4.1.1:baseline`
+//! from the catalog's own model, copying none of it (the notebook probe of
+//! `cargo xtask images test jupyter-4.1.1:gpu` runs the real image, its RAPIDS kernel included):
 //!
 //! - the GPU runtime's Spark defaults: the `/opt/spark/defaults.d/` and `/opt/spark/conf/` files
 //!   of `spark-4.1.1:gpu` (`spark.plugins` naming the RAPIDS plugin, the executor and task GPU
@@ -23,7 +24,7 @@
 //! 5. the GPU requests alone (the plugin removed) leave a local-mode job waiting for resources
 //!    it never gets: it does not finish in 40 s, which is why the override drops them too.
 //!
-//! Not covered: a GPU, the RAPIDS jar, building the GPU images themselves. About 2 minutes.
+//! Not covered here: a GPU, the RAPIDS jar. About 2 minutes.
 
 use std::time::Duration;
 

@@ -63,12 +63,13 @@ pub fn image(reference: &str) -> Image {
 
 /// What the probes need: the engine, the catalog and its specs.
 pub async fn context() -> ProbeContext {
-    ProbeContext {
-        docker: support::docker().await,
-        catalog: images::catalog(),
-        specs: catalog_specs(),
-        build: options(),
-    }
+    ProbeContext::new(
+        support::docker().await,
+        images::catalog(),
+        catalog_specs(),
+        options(),
+    )
+    .await
 }
 
 /// The value, or the test fails with the probe error (image, step and log tail).

@@ -153,6 +153,65 @@ def jdbc(url, user, password, table):
     spark.stop()
 
 
+def drivers(directory, postgres_url, mariadb_url, user, password):
+    """Every JDBC driver jar in `directory`: its java.sql.Driver class (from the jar's service file)
+    loads on Spark's JVM and reports its version; drivers of databases that run here (PostgreSQL;
+    MariaDB, for MariaDB's and MySQL's drivers) then read `SELECT VERSION()` through Spark."""
+    import glob
+    import zipfile
+    from pyspark.sql import SparkSession
+
+    jars = sorted(glob.glob(f"{directory}/*.jar"))
+    assert jars, f"no jar in {directory}"
+    spark = (
+        SparkSession.builder.appName("image-dsl-probe")
+        .master("local[1]")
+        .config("spark.jars", ",".join(jars))
+        .getOrCreate()
+    )
+    jvm = spark._jvm
+    loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+    no_classes = spark.sparkContext._gateway.new_array(jvm.java.lang.Class, 0)
+    no_args = spark.sparkContext._gateway.new_array(jvm.java.lang.Object, 0)
+    # Spark has no MariaDB dialect: its default one quotes column names with double quotes,
+    # which MariaDB reads as strings unless the session is in ANSI_QUOTES mode.
+    live = {
+        "org.postgresql.Driver": postgres_url,
+        "org.mariadb.jdbc.Driver": mariadb_url + "?sessionVariables=sql_mode=ANSI_QUOTES",
+        "com.mysql.cj.jdbc.Driver": mariadb_url.replace("jdbc:mariadb:", "jdbc:mysql:") + "?sslMode=DISABLED",
+    }
+    facts = []
+    for jar in jars:
+        with zipfile.ZipFile(jar) as z:
+            services = z.read("META-INF/services/java.sql.Driver").decode()
+        classes = [c.strip() for c in services.splitlines() if c.strip() and not c.startswith("#")]
+        assert classes, f"{jar} names no java.sql.Driver"
+        name = classes[0]
+        cls = jvm.java.lang.Class.forName(name, True, loader)
+        driver = cls.getDeclaredConstructor(no_classes).newInstance(no_args)
+        version = f"{driver.getMajorVersion()}.{driver.getMinorVersion()}"
+        fact = f"{jar.rsplit('/', 1)[-1]}={name}@{version}"
+        url = live.get(name)
+        if url:
+            row = (
+                spark.read.format("jdbc")
+                .option("url", url)
+                .option("driver", name)
+                .option("query", "SELECT VERSION() AS v")
+                .option("user", user)
+                .option("password", password)
+                .load()
+                .first()
+            )
+            server = " ".join(str(row["v"]).split()[:2])
+            assert any(c.isdigit() for c in server), f"{name} read {row['v']!r} as the version from {url}"
+            fact += f" (read server {server})"
+        print(f"PROBE-DRIVER {fact}", flush=True)
+        facts.append(fact)
+    print(f"PROBE-OK drivers {'; '.join(facts)}", flush=True)
+    spark.stop()
+
+
 def iceberg_sql(spark, catalog):
     """Create, insert, MERGE INTO, UPDATE, a schema change and time travel on one Iceberg catalog.
 
@@ -215,6 +274,72 @@ def iceberg(jdbc_url, user, password):
     spark.stop()
 
 
+def gpu_query(spark):
+    """A grouped sum the RAPIDS Accelerator can run entirely on the GPU, and its checked result."""
+    frame = (
+        spark.range(0, 100_000)
+        .selectExpr("id % 10 AS k", "id AS v")
+        .groupBy("k")
+        .sum("v")
+        .orderBy("k")
+    )
+    rows = frame.collect()
+    assert len(rows) == 10, f"{len(rows)} groups"
+    assert rows[3][1] == sum(range(3, 100_000, 10)), f"group 3 sums to {rows[3][1]}"
+    return frame
+
+
+def rapids_session(spark_version, mode):
+    """A local session on the image's RAPIDS defaults (spark.plugins comes from them, not from
+    here) in the plugin's `mode`; checks the plugin found the shim for this exact Spark release."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.appName("image-dsl-probe")
+        .master("local[2]")
+        .config("spark.rapids.sql.mode", mode)
+        .config("spark.rapids.sql.explain", "ALL")
+        .getOrCreate()
+    )
+    plugins = spark.conf.get("spark.plugins", "")
+    assert "com.nvidia.spark.SQLPlugin" in plugins, f"spark.plugins is {plugins!r}"
+    assert spark.version == spark_version, f"Spark is {spark.version}, expected {spark_version}"
+    shim = spark._jvm.com.nvidia.spark.rapids.ShimLoader.getShimVersion().toString()
+    assert shim == spark_version, f"the RAPIDS shim is {shim} on Spark {spark_version}"
+    return spark, shim
+
+
+def gpu_explain(spark_version):
+    """RAPIDS in explainOnly mode, on the CPU: the query runs and the plugin's plan says which
+    operators would run on the GPU (the plugin also logs it, which the probe checks)."""
+    import re
+
+    spark, shim = rapids_session(spark_version, "explainOnly")
+    frame = gpu_query(spark)
+    plan = spark._jvm.com.nvidia.spark.rapids.ExplainPlan.explainPotentialGpuPlan(frame._jdf, "ALL")
+    on_gpu = sorted(set(re.findall(r"\*Exec <(\w+)> will run on GPU", plan)))
+    not_on_gpu = sorted(set(re.findall(r"!Exec <(\w+)> cannot run on GPU", plan)))
+    assert "HashAggregateExec" in on_gpu, f"the plan keeps the aggregate on the CPU:\n{plan}"
+    for line in plan.splitlines():
+        print(f"PROBE-PLAN {line}", flush=True)
+    print(
+        f"PROBE-OK shim={shim} rows=10 would-run-on-gpu={','.join(on_gpu)}"
+        f" stays-on-cpu={','.join(not_on_gpu) or 'none'}",
+        flush=True,
+    )
+    spark.stop()
+
+
+def gpu_run(spark_version):
+    """On a GPU host: the same query with the plugin executing; its executed plan must be on the GPU."""
+    spark, shim = rapids_session(spark_version, "executeOnGPU")
+    frame = gpu_query(spark)
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    assert "GpuHashAggregate" in plan, f"the executed plan is not on the GPU:\n{plan}"
+    print(f"PROBE-OK shim={shim} rows=10 executed on the GPU (GpuHashAggregate)", flush=True)
+    spark.stop()
+
+
 JOBS = {
     "local": local,
     "cluster": cluster,
@@ -222,6 +347,9 @@ JOBS = {
     "connect": connect,
     "jdbc": jdbc,
     "iceberg": iceberg,
+    "drivers": drivers,
+    "gpu-explain": gpu_explain,
+    "gpu-run": gpu_run,
 }
 
 if __name__ == "__main__":

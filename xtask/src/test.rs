@@ -66,12 +66,7 @@ impl Test {
             }
         }
 
-        let ctx = ProbeContext {
-            docker,
-            catalog: images::catalog(),
-            specs,
-            build: opts,
-        };
+        let ctx = runtime.block_on(ProbeContext::new(docker, images::catalog(), specs, opts));
         let progress = |r: &probe::ProbeResult| {
             let first = r.detail.lines().next().unwrap_or_default();
             eprintln!(

@@ -42,27 +42,52 @@ impl fmt::Display for SparkVersion {
 const SPARK_MINORS: &[(u16, u16)] = &[(3, 5), (4, 1)];
 
 /// The RAPIDS Accelerator for Apache Spark (now "NVIDIA cuDF plugin for Apache Spark", artifacts
-/// still `com.nvidia:rapids-4-spark_<scala>`) release the catalog pins, and the Apache Spark
-/// releases its download page lists.
+/// still `com.nvidia:rapids-4-spark_<scala>`): the release the catalog pins for each Scala line,
+/// and the Apache Spark releases it supports.
 ///
-/// Source: <https://nvidia.github.io/cudf-spark/docs/download.html> (v26.10.0): "Apache Spark
-/// 3.5.0 … 3.5.9; 4.0.0 … 4.0.4; 4.1.1, 4.1.2, 4.1.3; 4.2.0"; Scala 2.12 up to 3.5.9, Scala 2.13
-/// from 3.5.0. Spark 4.1.0 was skipped on purpose: "the 4.1.1 version came out quickly after
-/// 4.1.0" (NVIDIA/cudf-spark#14056); the build has no `release410` profile.
-pub const RAPIDS: Rapids = Rapids {
-    release: "26.10.0",
-    spark: &[
-        "3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8", "3.5.9",
-        "4.0.0", "4.0.1", "4.0.2", "4.0.3", "4.0.4", "4.1.1", "4.1.2", "4.1.3", "4.2.0",
-    ],
-};
+/// A release supports exactly the Spark versions it carries a shim for: the jar holds one
+/// `spark<major><minor><patch>/` class tree per supported release (vendor shims such as
+/// `spark330db` or `spark332cdh` are not Apache releases and are left out here). `images lock`
+/// reads those directories from the pinned jar and fails when this table says otherwise.
+///
+/// Each release is the newest that Maven Central serves for its Scala line (maven-metadata.xml,
+/// 2026-12-04): `_2.12` up to 25.04.0, `_2.13` only 26.08.1. No release there supports Spark
+/// 3.5.7 or 3.5.8 on Scala 2.12, the Scala of Spark 3.5's own build; Spark 4.1.0 has no shim in
+/// any release ("the 4.1.1 version came out quickly after 4.1.0", NVIDIA/cudf-spark#14056).
+pub const RAPIDS: &[Rapids] = &[
+    Rapids {
+        scala: "2.12",
+        release: "25.04.0",
+        spark: &[
+            "3.2.0", "3.2.1", "3.2.2", "3.2.3", "3.2.4", "3.3.0", "3.3.1", "3.3.2", "3.3.3",
+            "3.3.4", "3.4.0", "3.4.1", "3.4.2", "3.4.3", "3.4.4", "3.5.0", "3.5.1", "3.5.2",
+            "3.5.3", "3.5.4", "3.5.5",
+        ],
+    },
+    Rapids {
+        scala: "2.13",
+        release: "26.08.1",
+        spark: &[
+            "3.5.0", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.5.6", "3.5.7", "3.5.8",
+            "3.5.9", "4.0.0", "4.0.1", "4.0.2", "4.0.3", "4.0.4", "4.1.1", "4.1.2", "4.1.3",
+            "4.2.0",
+        ],
+    },
+];
 
-/// A RAPIDS release and the Spark releases it supports.
+/// A RAPIDS release for one Scala line and the Spark releases it supports.
 pub struct Rapids {
+    /// Scala binary version of its `rapids-4-spark_<scala>` artifact.
+    pub scala: &'static str,
     /// Release version (the pin's version must equal it).
     pub release: &'static str,
-    /// Supported Apache Spark releases.
+    /// Supported Apache Spark releases: the shims in the jar.
     pub spark: &'static [&'static str],
+}
+
+/// The RAPIDS release pinned for a Scala line.
+pub fn rapids_for(scala: &str) -> Option<&'static Rapids> {
+    RAPIDS.iter().find(|r| r.scala == scala)
 }
 
 /// The Iceberg release the catalog pins for each Spark minor, and why.
@@ -121,12 +146,20 @@ pub fn spark_supported(v: SparkVersion) -> Result<(), String> {
 pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String> {
     let mut why = Vec::new();
     let version = v.to_string();
-    if gpu && !RAPIDS.spark.contains(&version.as_str()) {
-        why.push(format!(
-            "the RAPIDS Accelerator {} does not support Spark {v} (it supports {}; see https://nvidia.github.io/cudf-spark/docs/download.html)",
-            RAPIDS.release,
-            RAPIDS.spark.join(", ")
-        ));
+    if gpu {
+        match rapids_for(v.scala()) {
+            None => why.push(format!(
+                "no RAPIDS release is pinned for Scala {} (Spark {v}'s Scala)",
+                v.scala()
+            )),
+            Some(r) if !r.spark.contains(&version.as_str()) => why.push(format!(
+                "the RAPIDS Accelerator {} for Scala {} has no shim for Spark {v} (it supports {}; see https://nvidia.github.io/cudf-spark/docs/download.html)",
+                r.release,
+                r.scala,
+                r.spark.join(", ")
+            )),
+            Some(_) => {}
+        }
     }
     if iceberg {
         match iceberg_for(v) {

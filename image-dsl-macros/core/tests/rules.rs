@@ -95,7 +95,9 @@ fn a_valid_matrix_with_stages_and_every_kind_of_pin_has_no_violations() {
         pub image spark_runtime
             for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
                 variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
-            except (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
+            except (spark = "3.5.7", variant = "gpu"), (spark = "3.5.7", variant = "gpu-iceberg"),
+                (spark = "3.5.8", variant = "gpu"), (spark = "3.5.8", variant = "gpu-iceberg"),
+                (spark = "4.1.0", variant = "gpu"), (spark = "4.1.0", variant = "gpu-iceberg")
         {
             name "spark";
             tag "{spark}-{variant}";
@@ -312,8 +314,8 @@ fn baseline_spark_stays_under_1_gb() {
 #[test]
 fn gpu_and_iceberg_spark_stay_under_2_gb() {
     for variant in ["gpu", "iceberg", "gpu-iceberg"] {
-        assert_none(&spark_image("3.5.7", variant, quote!(budget 1.9 GB;)));
-        let v = spark_image("3.5.7", variant, quote!(budget 2 GB;));
+        assert_none(&spark_image("4.1.1", variant, quote!(budget 1.9 GB;)));
+        let v = spark_image("4.1.1", variant, quote!(budget 2 GB;));
         assert_eq!(
             v,
             [
@@ -679,7 +681,7 @@ fn rapids_does_not_support_spark_4_1_0() {
         &v,
         &[
             "Spark 4.1.0 `gpu` is not a supported combination",
-            "the RAPIDS Accelerator 26.10.0 does not support Spark 4.1.0",
+            "the RAPIDS Accelerator 26.08.1 for Scala 2.13 has no shim for Spark 4.1.0",
             "https://nvidia.github.io/cudf-spark/docs/download.html",
         ],
     );
@@ -688,7 +690,7 @@ fn rapids_does_not_support_spark_4_1_0() {
         &v,
         &[
             "Spark 4.1.0 `gpu-iceberg` is not a supported combination",
-            "does not support Spark 4.1.0",
+            "has no shim for Spark 4.1.0",
         ],
     );
 }
@@ -696,7 +698,7 @@ fn rapids_does_not_support_spark_4_1_0() {
 #[test]
 fn a_matrix_reports_only_its_unsupported_cells() {
     let v = violations(quote! {
-        image spark_runtime for spark in ["3.5.7", "4.1.0", "4.1.1"], variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"] {
+        image spark_runtime for spark in ["3.5.4", "4.1.0", "4.1.1"], variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"] {
             name "spark";
             tag "{spark}-{variant}";
             spark "{spark}" variant "{variant}";
@@ -746,10 +748,11 @@ fn compat_supported_on_every_seed_cell() {
         assert_eq!(compat::spark_supported(v), Ok(()), "Spark {spark}");
         for (variant, gpu, iceberg) in variants {
             let result = compat::supported(v, gpu, iceberg);
-            if spark == "4.1.0" && gpu {
-                let why = result.expect_err("RAPIDS 26.10.0 skipped Spark 4.1.0");
+            if spark != "4.1.1" && gpu {
+                // 25.04.0 (Scala 2.12) stops at 3.5.5; 26.08.1 (Scala 2.13) skipped 4.1.0.
+                let why = result.expect_err("no RAPIDS release supports it");
                 assert!(
-                    why.contains("does not support Spark 4.1.0"),
+                    why.contains(&format!("has no shim for Spark {spark}")),
                     "{spark} {variant}: {why}"
                 );
             } else {
@@ -761,7 +764,11 @@ fn compat_supported_on_every_seed_cell() {
 
 #[test]
 fn compat_tables_agree_with_the_seed() {
-    assert_eq!(compat::RAPIDS.release, "26.10.0");
+    let releases: Vec<(&str, &str)> = compat::RAPIDS
+        .iter()
+        .map(|r| (r.scala, r.release))
+        .collect();
+    assert_eq!(releases, [("2.12", "25.04.0"), ("2.13", "26.08.1")]);
     let minor_35 = compat::iceberg_for(SparkVersion::parse("3.5.8").unwrap())
         .expect("3.5 has an Iceberg line");
     assert_eq!((minor_35.release, minor_35.scala), ("1.10.1", "2.12"));

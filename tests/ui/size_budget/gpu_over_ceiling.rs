@@ -4,8 +4,8 @@ use image_dsl::image;
 image! {
     image spark_gpu {
         name "spark";
-        tag "3.5.7-gpu";
-        spark "3.5.7" variant "gpu";
+        tag "4.1.1-gpu";
+        spark "4.1.1" variant "gpu";
         budget 2 GB;
         from debian "bookworm";
         user 185:0;

@@ -5,9 +5,9 @@ use image_dsl::image;
 image! {
     image jupyter_fat {
         name "jupyter";
-        tag "3.5.7-gpu";
+        tag "4.1.1-gpu";
         notebook;
-        spark "3.5.7" variant "gpu";
+        spark "4.1.1" variant "gpu";
         budget 3.2 GB;
         from debian "bookworm";
         user 185:0;

@@ -3,7 +3,7 @@
 use image_dsl::image;
 
 image! {
-    image spark_gpu for spark in ["3.5.8", "4.1.0"] {
+    image spark_gpu for spark in ["4.1.1", "4.1.0"] {
         name "spark-gpu";
         tag "{spark}";
         spark "{spark}" variant "gpu";

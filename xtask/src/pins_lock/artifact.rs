@@ -55,6 +55,8 @@ pub enum ArtifactCheck {
     },
     /// The cache could not be used.
     Failed(String),
+    /// The bytes are right, but the compile-time support list says otherwise about them.
+    Disagrees(String),
 }
 
 /// The `[artifact]` entries of `doc`, in file order.
@@ -112,7 +114,10 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
         return match fetcher.fetch_unpinned(&entry.source(), &preferred).await {
             Ok((checksum, path)) => match cross_check(fetcher, entry, &path).await {
                 Some(problem) => problem,
-                None => ArtifactCheck::Recorded(checksum),
+                None => match support_list(entry, &path).await {
+                    Some(problem) => problem,
+                    None => ArtifactCheck::Recorded(checksum),
+                },
             },
             Err(e) => failure(e),
         };
@@ -122,6 +127,9 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
         Err(e) => return failure(e),
     };
     if let Some(problem) = cross_check(fetcher, entry, &path).await {
+        return problem;
+    }
+    if let Some(problem) = support_list(entry, &path).await {
         return problem;
     }
     // A verified Apache tarball pinned by sha256 (from a third party) gets Apache's sha512.
@@ -204,6 +212,85 @@ async fn cross_check(
     }
 }
 
+/// A RAPIDS jar (`rapids-4-spark_<scala>`) against the support list of `compat.rs`: the Apache
+/// Spark releases it has a shim for (`spark411/` is 4.1.1; vendor shims such as `spark330db`
+/// are not releases) must be exactly the list's. `None` for other artifacts.
+async fn support_list(entry: &ArtifactEntry, path: &std::path::Path) -> Option<ArtifactCheck> {
+    let scala = entry.key.strip_prefix("rapids-4-spark_")?.to_owned();
+    let file = path.to_owned();
+    let shims = tokio::task::spawn_blocking(move || rapids_shims(&file)).await;
+    let shims = match shims {
+        Ok(Ok(shims)) => shims,
+        Ok(Err(e)) => {
+            return Some(ArtifactCheck::Failed(format!(
+                "reading the jar's shims: {e}"
+            )));
+        }
+        Err(e) => {
+            return Some(ArtifactCheck::Failed(format!(
+                "reading the jar's shims: {e}"
+            )));
+        }
+    };
+    let listed = image_dsl::compat::rapids_for(&scala)
+        .map(|r| r.spark)
+        .unwrap_or_default();
+    shim_disagreement(&scala, &entry.version, &shims, listed).map(ArtifactCheck::Disagrees)
+}
+
+/// The Apache Spark releases a RAPIDS jar carries a shim for, sorted.
+pub fn rapids_shims(jar: &std::path::Path) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(jar).map_err(|e| e.to_string())?;
+    let archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    let mut shims: Vec<String> = archive
+        .file_names()
+        .filter_map(|name| {
+            let name = name.ok()?;
+            let top = name.split('/').next()?.strip_prefix("spark")?;
+            let digits: Vec<char> = top.chars().collect();
+            (digits.len() == 3 && digits.iter().all(char::is_ascii_digit))
+                .then(|| format!("{}.{}.{}", digits[0], digits[1], digits[2]))
+        })
+        .collect();
+    shims.sort();
+    shims.dedup();
+    Ok(shims)
+}
+
+/// What differs between a jar's shims and the support list, as the error says it.
+pub fn shim_disagreement(
+    scala: &str,
+    version: &str,
+    shims: &[String],
+    listed: &[&str],
+) -> Option<String> {
+    let unlisted: Vec<&str> = shims
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !listed.contains(s))
+        .collect();
+    let missing: Vec<&str> = listed
+        .iter()
+        .copied()
+        .filter(|l| !shims.iter().any(|s| s == l))
+        .collect();
+    if unlisted.is_empty() && missing.is_empty() {
+        return None;
+    }
+    let mut why = Vec::new();
+    if !missing.is_empty() {
+        why.push(format!("it has no shim for {}", missing.join(", ")));
+    }
+    if !unlisted.is_empty() {
+        why.push(format!("it also supports {}", unlisted.join(", ")));
+    }
+    Some(format!(
+        "RAPIDS {version} for Scala {scala} disagrees with the support list in image-dsl-macros/core/src/compat.rs: {}; make the list the jar's shims ({})",
+        why.join(" and "),
+        shims.join(", ")
+    ))
+}
+
 /// A mismatch at any URL is reported as such; otherwise the source was unreachable.
 fn failure(error: FetchError) -> ArtifactCheck {
     match error {
@@ -278,6 +365,10 @@ pub(super) fn apply(
                 key: entry.key.clone(),
                 cause,
             }),
+            ArtifactCheck::Disagrees(why) => report.problems.push(Problem::SupportList {
+                key: entry.key.clone(),
+                why,
+            }),
         }
     }
 }
@@ -310,4 +401,45 @@ fn set_checksum(doc: &mut DocumentMut, key: &str, checksum: &Checksum) {
         new_key = new_key.with_leaf_decor(decor);
     }
     table.insert_formatted(&new_key, value(hex.as_str()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rapids_jar_lists_its_apache_shims_and_not_vendor_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let jar = dir.path().join("rapids.jar");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&jar).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        for name in [
+            "spark-shared/",
+            "spark411/com/nvidia/Shim.class",
+            "spark350/",
+            "spark400db173/",
+            "spark330cdh/x",
+            "com/nvidia/spark/SQLPlugin.class",
+        ] {
+            zip.start_file(name, options).unwrap();
+        }
+        zip.finish().unwrap();
+        assert_eq!(rapids_shims(&jar).unwrap(), ["3.5.0", "4.1.1"]);
+    }
+
+    #[test]
+    fn the_support_list_must_be_exactly_the_jars_shims() {
+        let shims = ["3.5.0".to_owned(), "4.1.1".to_owned()];
+        assert_eq!(
+            shim_disagreement("2.13", "26.08.1", &shims, &["3.5.0", "4.1.1"]),
+            None
+        );
+        let why = shim_disagreement("2.13", "26.08.1", &shims, &["3.5.0", "4.1.0"]).unwrap();
+        assert!(why.contains("it has no shim for 4.1.0"), "{why}");
+        assert!(why.contains("it also supports 4.1.1"), "{why}");
+        assert!(
+            why.contains("make the list the jar's shims (3.5.0, 4.1.1)"),
+            "{why}"
+        );
+    }
 }

@@ -118,6 +118,14 @@ pub enum Problem {
         /// What the fetched bytes hash to, `algorithm:hex`.
         actual: String,
     },
+    /// A pinned RAPIDS jar's shims are not the Spark releases the compile-time list names.
+    #[error("artifact {key}: {why}")]
+    SupportList {
+        /// The artifact key.
+        key: String,
+        /// What the jar and the list disagree about.
+        why: String,
+    },
     /// The artifact could not be kept in the cache.
     #[error("artifact {key}: {cause}")]
     ArtifactCache {

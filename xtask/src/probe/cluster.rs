@@ -61,6 +61,109 @@ pub async fn standalone(ctx: &ProbeContext, image: &Image) -> Result<String, Pro
     result
 }
 
+/// What SparkPi prints.
+const PI_LINE: &str = "Pi is roughly ";
+
+/// `spark-examples`: for the image's user and for `--user spark`, a master and a worker started
+/// with `spark-class` (what users of the official images run, bypassing the entrypoint's modes),
+/// then `spark-submit --class org.apache.spark.examples.SparkPi` of the examples jar at the
+/// official path against them; the estimate must be within 0.1 of pi and the master must have
+/// run the application. Each pair of daemons is stopped before the next starts.
+pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
+    let reference = image.reference();
+    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Examples);
+    let result = async {
+        let Some(flavor) = image.spark else {
+            return Err(sandbox.failed("the image declares no Spark release", ""));
+        };
+        let jar = examples_jar(flavor.version.scala(), &flavor.version.to_string());
+        sandbox.network().await?;
+        let mut facts = Vec::new();
+        for user in [None, Some("spark")] {
+            let who = user.unwrap_or("default");
+            let as_user = |spec: ContainerSpec| match user {
+                Some(u) => spec.user(u),
+                None => spec,
+            };
+            let master_name = sandbox.name(&format!("master-{who}"));
+            let url = format!("spark://{master_name}:{MASTER_PORT}");
+            let master = sandbox
+                .start(as_user(ContainerSpec::new(
+                    &format!("master-{who}"),
+                    &reference,
+                    &[
+                        "spark-class", "org.apache.spark.deploy.master.Master",
+                        "--host", &master_name, "--port", "7077", "--webui-port", "8080",
+                    ],
+                )))
+                .await?;
+            sandbox.wait_for_log(&master, MASTER_READY, DAEMON_LIMIT).await?;
+            let worker = sandbox
+                .start(as_user(ContainerSpec::new(
+                    &format!("worker-{who}"),
+                    &reference,
+                    &[
+                        "spark-class", "org.apache.spark.deploy.worker.Worker",
+                        "--cores", "2", "--memory", "1g", &url,
+                    ],
+                )))
+                .await?;
+            sandbox
+                .wait_for_log(&master, "Registering worker", DAEMON_LIMIT)
+                .await?;
+            let submit = as_user(ContainerSpec::new(
+                &format!("submit-{who}"),
+                &reference,
+                &[
+                    "spark-submit", "--master", &url, "--executor-memory", "512m",
+                    "--class", "org.apache.spark.examples.SparkPi", &jar, "10",
+                ],
+            ));
+            let finished = sandbox.run(submit, JOB_LIMIT).await?;
+            let estimate = finished
+                .log
+                .lines()
+                .find_map(|l| l.split(PI_LINE).nth(1))
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            let Some(estimate) = estimate.filter(|e| (e - std::f64::consts::PI).abs() <= 0.1)
+            else {
+                return Err(sandbox.failed(
+                    format!(
+                        "SparkPi from {jar} as the {who} user exited with {} without a pi estimate within 0.1",
+                        finished.code
+                    ),
+                    &finished.log,
+                ));
+            };
+            if finished.code != 0 {
+                return Err(sandbox.failed(
+                    format!("SparkPi as the {who} user exited with {}", finished.code),
+                    &finished.log,
+                ));
+            }
+            let master_log = sandbox.logs(&master).await;
+            if !master_log.contains("Registering app Spark Pi") {
+                return Err(sandbox.failed(
+                    format!("SparkPi as the {who} user printed pi, but the master never ran it"),
+                    &master_log,
+                ));
+            }
+            sandbox.kill(&worker).await;
+            sandbox.kill(&master).await;
+            facts.push(format!("{who} user: pi={estimate}"));
+        }
+        Ok(format!("{jar} on spark-class master+worker; {}", facts.join(", ")))
+    }
+    .await;
+    sandbox.cleanup().await;
+    result
+}
+
+/// Where Spark's docs and the official images keep the examples jar.
+pub fn examples_jar(scala: &str, version: &str) -> String {
+    format!("/opt/spark/examples/jars/spark-examples_{scala}-{version}.jar")
+}
+
 /// A master and a worker with `SPARK_RPC_AUTHENTICATION_ENABLED=yes` and a secret: a client
 /// with the secret runs the job on the worker (so the cluster works), a client without it is
 /// refused by the master (its log shows the failed connection, the job never runs).

@@ -1,7 +1,8 @@
 //! The health-check probe: the image started with its default entrypoint and command turns
 //! healthy by its own `HEALTHCHECK` within the time that check allows (start period plus
 //! retries × interval, plus a margin). Services that refuse to start unconfigured get the
-//! variables their documentation requires (PostgreSQL: a password).
+//! variables their documentation requires (PostgreSQL: a password; MariaDB: a user, a database
+//! and a password).
 
 use std::time::Duration;
 
@@ -70,6 +71,13 @@ fn required_env(image: &Image, host: &str) -> Vec<(&'static str, String)> {
     let mut env = Vec::new();
     if image.name == "postgresql" {
         env.push(("POSTGRES_PASSWORD", "probe-health".to_owned()));
+    }
+    if image.name == "mariadb" {
+        env.extend([
+            ("MARIADB_USER", "probe".to_owned()),
+            ("MARIADB_DATABASE", "probe".to_owned()),
+            ("MARIADB_PASSWORD", "probe-health".to_owned()),
+        ]);
     }
     let declares = |key: &str| {
         image.final_stage().steps.iter().any(|s| match s {

@@ -80,30 +80,40 @@ async fn derive(
     image: &Image,
     kind: ProbeKind,
 ) -> Result<(String, String), ProbeError> {
-    let reference = image.reference();
-    let failed = |derived: &str, message: String| ProbeError::Derived {
-        image: reference.clone(),
+    let (spec, venv) = derived_spec(ctx, image).ok_or_else(|| ProbeError::Derived {
+        image: image.reference(),
         probe: kind,
-        derived: derived.to_owned(),
+        derived: "a runnable image".to_owned(),
+        message: "the model installs no virtual environment on a runnable base".to_owned(),
+    })?;
+    Ok((build_derived(ctx, image, kind, spec).await?, venv))
+}
+
+/// Builds `spec`, an image a probe of `image` derives from the catalog, through the engine (with
+/// the catalog's specs for its parents); returns its reference.
+pub async fn build_derived(
+    ctx: &ProbeContext,
+    image: &Image,
+    kind: ProbeKind,
+    spec: BuildSpec,
+) -> Result<String, ProbeError> {
+    let derived = spec.reference.clone();
+    let failed = |message: String| ProbeError::Derived {
+        image: image.reference(),
+        probe: kind,
+        derived: derived.clone(),
         message,
     };
-    let (spec, venv) = derived_spec(ctx, image).ok_or_else(|| {
-        failed(
-            "a runnable image",
-            "the model installs no virtual environment on a runnable base".into(),
-        )
-    })?;
-    let derived = spec.reference.clone();
     let mut specs = ctx.specs.clone();
     specs.push(spec);
-    let specs = graph::select(specs, std::slice::from_ref(&derived))
-        .map_err(|e| failed(&derived, e.to_string()))?;
+    let specs =
+        graph::select(specs, std::slice::from_ref(&derived)).map_err(|e| failed(e.to_string()))?;
     let report = engine::build_all(specs, &ctx.build)
         .await
-        .map_err(|e| failed(&derived, e.to_string()))?;
+        .map_err(|e| failed(e.to_string()))?;
     if !report.success() {
         let why: Vec<String> = report.failures().map(ToString::to_string).collect();
-        return Err(failed(&derived, why.join("; ")));
+        return Err(failed(why.join("; ")));
     }
-    Ok((derived, venv))
+    Ok(derived)
 }

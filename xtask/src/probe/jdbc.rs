@@ -4,6 +4,10 @@
 //!
 //! - jdbc: a table created with `psql` inside the database; Spark (local mode) reads it through
 //!   the bundled `postgresql.jar`.
+//! - jdbc-drivers: a JDBC driver layer (`jdbc-drivers:*`, data only) copied onto the newest
+//!   baseline Spark runtime of the catalog; each driver's class loads on Spark's JVM and reports
+//!   its version, and the drivers of databases Debian packages read the server's version through
+//!   Spark: PostgreSQL's from this PostgreSQL, MariaDB's and MySQL's from the catalog's MariaDB.
 //! - iceberg-sql: Spark SQL on Iceberg against the image's own Hadoop catalog and a JDBC catalog
 //!   whose metadata lives in this PostgreSQL: create, insert, `MERGE INTO`, `UPDATE`, a schema
 //!   change and time travel to the first snapshot, on each.
@@ -12,11 +16,20 @@ use std::time::Duration;
 
 use image_dsl::Image;
 
+use super::iceberg::build_derived;
 use super::jobs::{self, JOB_PY};
+use super::plan::{SparkRole, spark_role};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok};
+use crate::engine::BuildSpec;
 
 /// The catalog image the probes use as their database.
 pub const POSTGRES: &str = "postgresql:15";
+
+/// The catalog image MariaDB's and MySQL's drivers connect to.
+pub const MARIADB: &str = "mariadb:10.11";
+
+/// Where the driver probe puts the layer's jars in its derived image.
+const DRIVERS_DIR: &str = "/opt/jdbc-probe";
 
 /// psql inside the PostgreSQL image.
 const PSQL: &str = "/usr/lib/postgresql/15/bin/psql";
@@ -82,6 +95,108 @@ pub async fn run_with(
     .await;
     sandbox.cleanup().await;
     result
+}
+
+/// `jdbc-drivers`: see the module docs.
+pub async fn drivers(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
+    let reference = image.reference();
+    let kind = ProbeKind::JdbcDrivers;
+    let Some(runtime) = newest_baseline_runtime(&ctx.catalog) else {
+        return Err(ProbeError::Derived {
+            image: reference,
+            probe: kind,
+            derived: "a runnable image".to_owned(),
+            message: "the catalog has no baseline Spark runtime image to run the drivers on"
+                .to_owned(),
+        });
+    };
+    for needs in [POSTGRES, MARIADB, runtime.as_str()] {
+        if !ctx.built(needs).await {
+            return Err(ProbeError::Prerequisite {
+                image: reference,
+                probe: kind,
+                needs: needs.to_owned(),
+            });
+        }
+    }
+    let spec = drivers_spec(ctx, image, &runtime);
+    let runnable = build_derived(ctx, image, kind, spec).await?;
+    let mut sandbox = Sandbox::new(&ctx.docker, &reference, kind);
+    let password = format!("pw{:x}", std::process::id().wrapping_mul(2_654_435_761));
+    let result = async {
+        sandbox.network().await?;
+        let pg = sandbox
+            .start(ContainerSpec::new("postgres", POSTGRES, &[]).env([
+                ("POSTGRES_USER", "probe"),
+                ("POSTGRES_PASSWORD", password.as_str()),
+            ]))
+            .await?;
+        let maria = sandbox
+            .start(ContainerSpec::new("mariadb", MARIADB, &[]).env([
+                ("MARIADB_USER", "probe"),
+                ("MARIADB_DATABASE", "probe"),
+                ("MARIADB_PASSWORD", password.as_str()),
+            ]))
+            .await?;
+        sandbox.wait_healthy(&pg, LIMIT).await?;
+        sandbox.wait_healthy(&maria, LIMIT).await?;
+        let pg_url = format!("jdbc:postgresql://{pg}:5432/postgres");
+        let maria_url = format!("jdbc:mariadb://{maria}:3306/probe");
+        let script = jobs::path(JOB_PY);
+        let job = ContainerSpec::new(
+            "spark",
+            &runnable,
+            &[
+                "python3",
+                &script,
+                "drivers",
+                DRIVERS_DIR,
+                &pg_url,
+                &maria_url,
+                "probe",
+                &password,
+            ],
+        )
+        .files(&[JOB_PY]);
+        let finished = sandbox.run(job, LIMIT).await?;
+        let facts = expect_ok(&sandbox, "the driver job", &finished)?;
+        Ok(format!("{facts} (on {runtime})"))
+    }
+    .await;
+    sandbox.cleanup().await;
+    result
+}
+
+/// The baseline Spark runtime of the newest Spark release in the catalog: where the driver
+/// probe runs a driver layer.
+pub fn newest_baseline_runtime(catalog: &[Image]) -> Option<String> {
+    catalog
+        .iter()
+        .filter(|i| {
+            i.spark.is_some_and(|f| !f.gpu && !f.iceberg && !f.notebook)
+                && spark_role(i) == SparkRole::Runtime
+        })
+        .max_by_key(|i| i.spark.map(|f| f.version))
+        .map(Image::reference)
+}
+
+/// `FROM <runtime>`, `COPY --from=<layer> /opt/jdbc <DRIVERS_DIR>`, as the runtime's user.
+fn drivers_spec(ctx: &ProbeContext, image: &Image, runtime: &str) -> BuildSpec {
+    let budget = ctx.image(runtime).map(|i| i.budget.bytes()).unwrap_or(0);
+    BuildSpec {
+        reference: format!("image-dsl-probe/{}:{}", image.name, image.tag),
+        dockerfile: format!(
+            "# Generated by the jdbc-drivers probe: {layer} on {runtime}\n\
+             FROM {runtime}\nCOPY --from={layer} /opt/jdbc {DRIVERS_DIR}\n",
+            layer = image.reference()
+        ),
+        files: vec![],
+        artifacts: vec![],
+        parents: vec![runtime.to_owned(), image.reference()],
+        needs_base: None,
+        budget_bytes: budget + image.budget.bytes(),
+        apt: vec![],
+    }
 }
 
 /// The table the jdbc job reads, made with psql inside the database container `db`.

@@ -20,6 +20,19 @@ pub const NOTEBOOK: (&str, &str) = (
     include_str!("../../probes/spark_check.ipynb"),
 );
 
+/// The notebook the GPU Jupyter images' RAPIDS kernel runs: the plugin in `explainOnly` mode.
+pub const RAPIDS_NOTEBOOK: (&str, &str) = (
+    "rapids_explain.ipynb",
+    include_str!("../../probes/rapids_explain.ipynb"),
+);
+
+/// The notebook the Iceberg Jupyter images run: `job.py`'s Iceberg SQL checks on the Hadoop and
+/// JDBC catalogs, in the server's kernel.
+pub const ICEBERG_NOTEBOOK: (&str, &str) = (
+    "iceberg_check.ipynb",
+    include_str!("../../probes/iceberg_check.ipynb"),
+);
+
 /// pyiceberg on a local SQL catalog, printing `PROBE-OK`.
 pub const ICEBERG_PY: (&str, &str) = ("iceberg.py", include_str!("../../probes/iceberg.py"));
 

@@ -83,6 +83,16 @@ pub enum ProbeError {
         /// The missing image.
         needs: String,
     },
+    /// The probe needs hardware or an engine feature this host lacks; it did not run.
+    #[error("{image}: probe {probe}: not run: {why}")]
+    Unavailable {
+        /// The image under test.
+        image: String,
+        /// The probe.
+        probe: ProbeKind,
+        /// What is missing and where it is needed.
+        why: String,
+    },
     /// A derived image the probe builds could not be built.
     #[error("{image}: probe {probe}: building {derived} failed: {message}")]
     Derived {
@@ -115,9 +125,34 @@ pub struct ProbeContext {
     pub specs: Vec<BuildSpec>,
     /// How derived images are built.
     pub build: BuildOptions,
+    /// Whether the engine has the NVIDIA container runtime, so containers can get GPUs.
+    pub gpu_runtime: bool,
 }
 
+/// The engine runtime that gives containers GPUs (`docker run --gpus`).
+pub const NVIDIA_RUNTIME: &str = "nvidia";
+
 impl ProbeContext {
+    /// A context on `docker`; asks the engine whether it has the NVIDIA runtime.
+    pub async fn new(
+        docker: Docker,
+        catalog: Vec<Image>,
+        specs: Vec<BuildSpec>,
+        build: BuildOptions,
+    ) -> ProbeContext {
+        let gpu_runtime = docker.info().await.is_ok_and(|info| {
+            info.runtimes
+                .is_some_and(|r| r.contains_key(NVIDIA_RUNTIME))
+        });
+        ProbeContext {
+            docker,
+            catalog,
+            specs,
+            build,
+            gpu_runtime,
+        }
+    }
+
     /// The catalog image `reference`.
     pub fn image(&self, reference: &str) -> Option<&Image> {
         self.catalog.iter().find(|i| i.reference() == reference)
@@ -129,23 +164,63 @@ impl ProbeContext {
     }
 }
 
+/// Why `kind` cannot run `image` on this engine, if it cannot: a GPU image's defaults give every
+/// executor (and, in local mode, every task) a GPU, so Spark jobs on those defaults need one.
+/// `gpu-explain` runs Spark on such an image without a GPU instead; the notebook probe uses the
+/// GPU Jupyter images' CPU kernel.
+pub fn needs_gpu(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> Option<String> {
+    let runs_spark_on_the_defaults = matches!(
+        kind,
+        ProbeKind::Local
+            | ProbeKind::SparkPi
+            | ProbeKind::RandomUid
+            | ProbeKind::Executor
+            | ProbeKind::Standalone
+            | ProbeKind::RpcAuth
+            | ProbeKind::Connect
+            | ProbeKind::Jdbc
+            | ProbeKind::IcebergSql
+            | ProbeKind::Examples
+    );
+    (runs_spark_on_the_defaults && image.spark.is_some_and(|f| f.gpu) && !ctx.gpu_runtime).then(|| {
+        "needs a GPU: the image's defaults (10-rapids.conf) give each executor one, and this engine has no NVIDIA runtime; gpu-explain runs Spark on this image without one".to_owned()
+    })
+}
+
 /// Runs `kind` against `image` and reports it; never panics on engine or probe failures.
 pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeResult {
     let started = Instant::now();
+    if let Some(why) = needs_gpu(ctx, image, kind) {
+        let unavailable = ProbeError::Unavailable {
+            image: image.reference(),
+            probe: kind,
+            why,
+        };
+        return ProbeResult::new(
+            &image.reference(),
+            kind,
+            Err(unavailable),
+            started.elapsed(),
+        );
+    }
     let outcome = match kind {
         ProbeKind::Structure => structure::run(ctx, image).await,
         ProbeKind::Local => local::pyspark(ctx, image, None).await,
         ProbeKind::RandomUid => local::random_uid(ctx, image).await,
         ProbeKind::SparkPi => local::spark_pi(ctx, image).await,
         ProbeKind::Standalone => cluster::standalone(ctx, image).await,
+        ProbeKind::Examples => cluster::examples(ctx, image).await,
         ProbeKind::RpcAuth => cluster::rpc_auth(ctx, image).await,
         ProbeKind::Executor => cluster::executor(ctx, image).await,
         ProbeKind::Connect => connect::run(ctx, image).await,
         ProbeKind::Notebook => notebook::run(ctx, image).await,
         ProbeKind::Jdbc | ProbeKind::IcebergSql => jdbc::run(ctx, image, kind).await,
+        ProbeKind::JdbcDrivers => jdbc::drivers(ctx, image).await,
         ProbeKind::IcebergPython => iceberg::run(ctx, image, ProbeKind::IcebergPython).await,
         ProbeKind::GpuPython => iceberg::run(ctx, image, ProbeKind::GpuPython).await,
         ProbeKind::GpuConfig => gpu::run(ctx, image).await,
+        ProbeKind::GpuExplain => gpu::explain(ctx, image).await,
+        ProbeKind::GpuHost => gpu::host(ctx, image).await,
         ProbeKind::Healthcheck => health::run(ctx, image).await,
     };
     ProbeResult::new(&image.reference(), kind, outcome, started.elapsed())

@@ -12,6 +12,15 @@
 //! On Spark 4 the notebook runs twice: in local mode, and through Spark Connect (`SPARK_REMOTE`)
 //! to a server container of `spark-<version>:baseline` in `connect` mode, where the UDFs must run.
 //!
+//! The Iceberg images also run `xtask/probes/iceberg_check.ipynb` in their default kernel: the
+//! `iceberg-sql` probe's checks (create, insert, `MERGE INTO`, `UPDATE`, a schema change, time
+//! travel) on the image's Hadoop catalog and on a JDBC catalog in the catalog's PostgreSQL.
+//!
+//! The GPU images also run `xtask/probes/rapids_explain.ipynb` in their `pyspark-rapids` kernel,
+//! with the RAPIDS Accelerator in `explainOnly` mode (no GPU needed): the plugin the kernel's conf
+//! names must load with the shim for the image's Spark release, the query must give its result,
+//! and the plugin's plan must put the aggregate on the GPU.
+//!
 //! `tests/jupyter.rs` uses the same pieces ([`serve`], [`run_notebook`], [`NotebookRun`]) for its
 //! other checks (an arbitrary uid, a read-only root, the GPU images' default kernel).
 
@@ -20,7 +29,8 @@ use std::time::Duration;
 use image_dsl::Image;
 
 use super::connect::{self, SERVER_READY};
-use super::jobs::{self, NOTEBOOK, NOTEBOOK_PY};
+use super::jdbc::POSTGRES;
+use super::jobs::{self, ICEBERG_NOTEBOOK, JOB_PY, NOTEBOOK, NOTEBOOK_PY, RAPIDS_NOTEBOOK};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox};
 
 /// The interpreter of the Jupyter environment every notebook image carries (ipykernel, tornado).
@@ -178,14 +188,19 @@ impl NotebookRun {
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
     let remote = connect_server(image);
-    if let Some(needs) = &remote
-        && !ctx.built(needs).await
-    {
-        return Err(ProbeError::Prerequisite {
-            image: reference,
-            probe: ProbeKind::Notebook,
-            needs: needs.clone(),
-        });
+    let iceberg = image.spark.is_some_and(|f| f.iceberg);
+    let needs = remote
+        .iter()
+        .map(String::as_str)
+        .chain(iceberg.then_some(POSTGRES));
+    for needs in needs {
+        if !ctx.built(needs).await {
+            return Err(ProbeError::Prerequisite {
+                image: reference,
+                probe: ProbeKind::Notebook,
+                needs: needs.to_owned(),
+            });
+        }
     }
     let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Notebook);
     let result = async {
@@ -210,11 +225,157 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
                 return Err(sandbox.failed("the Spark Connect server logged an exception", &log));
             }
         }
+        if iceberg {
+            facts.push(iceberg_kernel(&mut sandbox, &reference, &token).await?);
+        }
+        if let Some(flavor) = image.spark.filter(|f| f.gpu) {
+            facts.push(
+                rapids_kernel(
+                    &mut sandbox,
+                    &reference,
+                    &token,
+                    &flavor.version.to_string(),
+                )
+                .await?,
+            );
+        }
         Ok(format!("token 200, wrong/none 403; {}", facts.join("; ")))
     }
     .await;
     sandbox.cleanup().await;
     result
+}
+
+/// The RAPIDS kernel of a GPU image: [`RAPIDS_NOTEBOOK`] in `pyspark-rapids`, checked.
+async fn rapids_kernel(
+    sandbox: &mut Sandbox,
+    image: &str,
+    token: &str,
+    spark: &str,
+) -> Result<String, ProbeError> {
+    let spec = ContainerSpec::new("lab-rapids", image, &[]).env([("JUPYTER_TOKEN", token)]);
+    let (server, _) = serve(sandbox, spec).await?;
+    let run = run_notebook_file(
+        sandbox,
+        image,
+        &server,
+        token,
+        RAPIDS_KERNEL,
+        RAPIDS_NOTEBOOK,
+    )
+    .await?;
+    let server_log = sandbox.logs(&server).await;
+    sandbox.kill(&server).await;
+    let problems = rapids_problems(&run, spark);
+    if problems.is_empty() {
+        Ok(format!(
+            "{RAPIDS_KERNEL} kernel: explainOnly, shim {spark}, on GPU: {}",
+            run.value("ON_GPU").unwrap_or_default()
+        ))
+    } else {
+        Err(sandbox.failed(
+            problems.join("; "),
+            &format!("{}\n--- server ---\n{server_log}", run.log),
+        ))
+    }
+}
+
+/// An Iceberg image's default kernel: [`ICEBERG_NOTEBOOK`] with a JDBC catalog in a
+/// PostgreSQL of the catalog on the sandbox's network, checked.
+async fn iceberg_kernel(
+    sandbox: &mut Sandbox,
+    image: &str,
+    token: &str,
+) -> Result<String, ProbeError> {
+    let password = format!("pw{:x}", std::process::id().wrapping_mul(2_654_435_761));
+    let db = sandbox
+        .start(
+            ContainerSpec::new("postgres", POSTGRES, &[])
+                .env([("POSTGRES_PASSWORD", password.as_str())]),
+        )
+        .await?;
+    sandbox.wait_healthy(&db, START_LIMIT).await?;
+    let spec = ContainerSpec::new("lab-iceberg", image, &[])
+        .env([
+            ("JUPYTER_TOKEN", token),
+            (
+                "PROBE_JDBC_URL",
+                &format!("jdbc:postgresql://{db}:5432/postgres"),
+            ),
+            ("PROBE_JDBC_USER", "postgres"),
+            ("PROBE_JDBC_PASSWORD", &password),
+        ])
+        .files(&[JOB_PY]);
+    let (server, _) = serve(sandbox, spec).await?;
+    let run =
+        run_notebook_file(sandbox, image, &server, token, "python3", ICEBERG_NOTEBOOK).await?;
+    let server_log = sandbox.logs(&server).await;
+    sandbox.kill(&server).await;
+    sandbox.kill(&db).await;
+    let problems = iceberg_problems(&run);
+    if problems.is_empty() {
+        Ok(format!(
+            "iceberg notebook: {}; {}",
+            run.value("LOCAL").unwrap_or_default(),
+            run.value("PG").unwrap_or_default()
+        ))
+    } else {
+        Err(sandbox.failed(
+            problems.join("; "),
+            &format!("{}\n--- server ---\n{server_log}", run.log),
+        ))
+    }
+}
+
+/// What is wrong with the Iceberg notebook's run: each catalog must report the four rows and four
+/// snapshots `job.py`'s checks end with (they assert the rest in the kernel).
+pub fn iceberg_problems(run: &NotebookRun) -> Vec<String> {
+    let mut problems = run.api_problems();
+    if let Some((n, cell)) = run.failed_cell() {
+        problems.push(format!("cell {n} of the Iceberg notebook: {cell}"));
+    }
+    for (key, catalog) in [("LOCAL", "local"), ("PG", "pg")] {
+        let want = format!("{catalog}: rows=4 snapshots=4 ");
+        if !run.value(key).is_some_and(|v| v.starts_with(&want)) {
+            problems.push(format!("{key} is {:?}, expected {want}…", run.value(key)));
+        }
+    }
+    problems
+}
+
+/// The GPU Jupyter images' RAPIDS kernel.
+pub const RAPIDS_KERNEL: &str = "pyspark-rapids";
+
+/// What is wrong with the RAPIDS notebook's run on Spark `spark`.
+pub fn rapids_problems(run: &NotebookRun, spark: &str) -> Vec<String> {
+    let mut problems = run.api_problems();
+    if let Some((n, cell)) = run.failed_cell() {
+        problems.push(format!("cell {n} of the RAPIDS notebook: {cell}"));
+    }
+    let expected = [
+        ("PLUGINS", "com.nvidia.spark.SQLPlugin"),
+        ("MODE", "explainOnly"),
+        ("SPARK", spark),
+        ("SHIM", spark),
+        ("GROUPS", "10"),
+        ("GROUP3", "499980000"),
+    ];
+    for (key, want) in expected {
+        match run.value(key) {
+            Some(v) if v.split(',').any(|p| p.trim() == want) => {}
+            other => problems.push(format!("{key} is {other:?}, expected {want}")),
+        }
+    }
+    if !run
+        .value("ON_GPU")
+        .is_some_and(|v| v.split(',').any(|op| op == "HashAggregateExec"))
+    {
+        problems.push(format!(
+            "the plan keeps the aggregate on the CPU: ON_GPU is {:?}",
+            run.value("ON_GPU")
+        ));
+    }
+    problems
 }
 
 /// The Spark Connect server image for a Spark 4 notebook image: the baseline runtime of its
@@ -278,6 +439,18 @@ pub async fn run_notebook(
     token: &str,
     kernel: &str,
 ) -> Result<NotebookRun, ProbeError> {
+    run_notebook_file(sandbox, image, server, token, kernel, NOTEBOOK).await
+}
+
+/// Runs `notebook` (name, contents) as [`run_notebook`] runs the Spark check.
+pub async fn run_notebook_file(
+    sandbox: &mut Sandbox,
+    image: &str,
+    server: &str,
+    token: &str,
+    kernel: &str,
+    notebook: (&str, &str),
+) -> Result<NotebookRun, ProbeError> {
     let url = format!("http://{server}:{PORT}");
     let server_role = server.strip_prefix(&sandbox.name("")).unwrap_or("lab");
     let client = ContainerSpec::new(
@@ -286,13 +459,13 @@ pub async fn run_notebook(
         &[
             &jobs::path(NOTEBOOK_PY),
             &url,
-            &jobs::path(NOTEBOOK),
+            &jobs::path(notebook),
             kernel,
         ],
     )
     .entrypoint(&[JUPYTER_PYTHON])
     .env([("JUPYTER_TOKEN", token)])
-    .files(&[NOTEBOOK_PY, NOTEBOOK]);
+    .files(&[NOTEBOOK_PY, notebook]);
     let finished = sandbox.run(client, RUN_LIMIT).await?;
     let run = NotebookRun::parse(&finished.log);
     if finished.code != 0 || !finished.log.contains("PROBE-SAVED ") {
@@ -328,6 +501,51 @@ mod tests {
         PROBE-OUT SESSION pyspark.sql.session\nPROBE-OUT PLUGINS none\nPROBE-CELL 3 ran\n\
         PROBE-OUT SUM 499500\nPROBE-CELL 4 ran\nPROBE-OUT ARROW 90 DataFrame\n\
         PROBE-OUT WORKER lab-1\nPROBE-SAVED check-1.ipynb\n";
+
+    #[test]
+    fn the_iceberg_notebook_must_end_both_catalogs_with_four_rows_and_snapshots() {
+        let api = "PROBE-STATUS token 200\nPROBE-STATUS wrong-token 403\nPROBE-STATUS no-token 403\n\
+            PROBE-STATUS wrong-token-kernels 403\n";
+        let ok = format!(
+            "{api}PROBE-CELL 1 ran\nPROBE-OUT SESSION pyspark.sql.session\nPROBE-CELL 2 ran\n\
+             PROBE-OUT LOCAL local: rows=4 snapshots=4 first=1 at-first=2\nPROBE-CELL 3 ran\n\
+             PROBE-OUT PG pg: rows=4 snapshots=4 first=2 at-first=2\n"
+        );
+        assert_eq!(
+            iceberg_problems(&NotebookRun::parse(&ok)),
+            Vec::<String>::new()
+        );
+        let failed = ok
+            .replace(
+                "PROBE-CELL 3 ran",
+                "PROBE-CELL 3 error AssertionError: pg: now (3, 60)",
+            )
+            .replace(
+                "PROBE-OUT PG pg: rows=4 snapshots=4 first=2 at-first=2\n",
+                "",
+            );
+        assert_eq!(iceberg_problems(&NotebookRun::parse(&failed)).len(), 2);
+    }
+
+    #[test]
+    fn the_rapids_notebook_must_show_the_shim_the_mode_and_a_gpu_aggregate() {
+        let ok = "PROBE-STATUS token 200\nPROBE-STATUS wrong-token 403\nPROBE-STATUS no-token 403\n\
+            PROBE-STATUS wrong-token-kernels 403\nPROBE-CELL 1 ran\n\
+            PROBE-OUT PLUGINS com.nvidia.spark.SQLPlugin\nPROBE-OUT MODE explainOnly\n\
+            PROBE-OUT SPARK 4.1.1\nPROBE-OUT SHIM 4.1.1\nPROBE-CELL 2 ran\nPROBE-OUT GROUPS 10\n\
+            PROBE-OUT GROUP3 499980000\nPROBE-OUT ON_GPU HashAggregateExec,ProjectExec\n";
+        assert_eq!(
+            rapids_problems(&NotebookRun::parse(ok), "4.1.1"),
+            Vec::<String>::new()
+        );
+        let wrong_shim = ok
+            .replace("SHIM 4.1.1", "SHIM 4.1.2")
+            .replace("ON_GPU HashAggregateExec,", "ON_GPU ");
+        assert_eq!(
+            rapids_problems(&NotebookRun::parse(&wrong_shim), "4.1.1").len(),
+            2
+        );
+    }
 
     #[test]
     fn a_complete_local_run_has_no_problems() {

@@ -18,6 +18,11 @@ pub enum ProbeKind {
     RandomUid,
     /// Master and two workers on a private network; a job runs tasks on both; the web UIs answer.
     Standalone,
+    /// Spark's own smoke test as users of the official images run it: `spark-class` starts a
+    /// master and a worker, and `spark-submit --class org.apache.spark.examples.SparkPi` runs the
+    /// examples jar from `/opt/spark/examples/jars/` on them; under the image's user and under
+    /// `--user spark`.
+    Examples,
     /// A cluster with RPC authentication: a client with the secret runs a job, one without it is
     /// refused.
     RpcAuth,
@@ -32,12 +37,24 @@ pub enum ProbeKind {
     Jdbc,
     /// pyiceberg creates, writes and reads a table in a local SQL (sqlite) catalog.
     IcebergPython,
+    /// A JDBC driver layer on a Spark runtime: each driver loads and reports its version; those
+    /// of PostgreSQL, MariaDB and MySQL read a live server's version (the catalog's PostgreSQL
+    /// and MariaDB images).
+    JdbcDrivers,
     /// Spark SQL on Iceberg against the image's Hadoop catalog and a JDBC catalog in the
     /// catalog's `postgresql:15`: create, insert, `MERGE INTO`, `UPDATE`, a schema change and
     /// time travel to an earlier snapshot.
     IcebergSql,
     /// No GPU here: the RAPIDS jar, `spark.plugins` and the discovery script are in place.
     GpuConfig,
+    /// RAPIDS in `explainOnly` mode, which runs on the CPU: the plugin the image's defaults name
+    /// loads with the shim for the image's exact Spark release, a query runs, and the plugin's
+    /// plan names the operators that would run on the GPU.
+    GpuExplain,
+    /// On a host with a GPU and the NVIDIA container runtime: `nvidia-smi`, then a query whose
+    /// executed plan runs on the GPU. Reported as skipped, with the reason, on an engine without
+    /// that runtime.
+    GpuHost,
     /// No GPU here: cudf, cuml and cupy import, every CUDA library they load is in the image,
     /// and cupy reports the missing driver rather than a missing library.
     GpuPython,
@@ -47,7 +64,7 @@ pub enum ProbeKind {
 
 impl ProbeKind {
     /// Every kind, in the order probes run.
-    pub const ALL: [ProbeKind; 15] = [
+    pub const ALL: [ProbeKind; 19] = [
         ProbeKind::Structure,
         ProbeKind::Healthcheck,
         ProbeKind::Local,
@@ -55,13 +72,17 @@ impl ProbeKind {
         ProbeKind::RandomUid,
         ProbeKind::Executor,
         ProbeKind::Standalone,
+        ProbeKind::Examples,
         ProbeKind::RpcAuth,
         ProbeKind::Connect,
         ProbeKind::Notebook,
         ProbeKind::Jdbc,
+        ProbeKind::JdbcDrivers,
         ProbeKind::IcebergSql,
         ProbeKind::IcebergPython,
         ProbeKind::GpuConfig,
+        ProbeKind::GpuExplain,
+        ProbeKind::GpuHost,
         ProbeKind::GpuPython,
     ];
 
@@ -73,14 +94,18 @@ impl ProbeKind {
             ProbeKind::SparkPi => "spark-pi",
             ProbeKind::RandomUid => "random-uid",
             ProbeKind::Standalone => "standalone",
+            ProbeKind::Examples => "spark-examples",
             ProbeKind::RpcAuth => "rpc-auth",
             ProbeKind::Executor => "executor",
             ProbeKind::Connect => "connect",
             ProbeKind::Notebook => "notebook",
             ProbeKind::Jdbc => "jdbc",
+            ProbeKind::JdbcDrivers => "jdbc-drivers",
             ProbeKind::IcebergPython => "iceberg-python",
             ProbeKind::IcebergSql => "iceberg-sql",
             ProbeKind::GpuConfig => "gpu-config",
+            ProbeKind::GpuExplain => "gpu-explain",
+            ProbeKind::GpuHost => "gpu-host",
             ProbeKind::GpuPython => "gpu-python",
             ProbeKind::Healthcheck => "healthcheck",
         }
@@ -148,6 +173,7 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
                     ProbeKind::RandomUid,
                     ProbeKind::Executor,
                     ProbeKind::Standalone,
+                    ProbeKind::Examples,
                     ProbeKind::RpcAuth,
                 ]);
                 if flavor.version.major >= 4 {
@@ -164,16 +190,25 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
             kinds.push(ProbeKind::IcebergSql);
         }
         if flavor.gpu {
-            kinds.push(ProbeKind::GpuConfig);
+            kinds.extend([
+                ProbeKind::GpuConfig,
+                ProbeKind::GpuExplain,
+                ProbeKind::GpuHost,
+            ]);
         }
         if flavor.notebook {
             kinds.push(ProbeKind::Notebook);
         }
     }
+    if jdbc_layer(image) {
+        kinds.push(ProbeKind::JdbcDrivers);
+    }
     if installs_pyiceberg(image) {
         kinds.push(ProbeKind::IcebergPython);
     }
-    if image.spark.is_some_and(|f| f.gpu) || image.wheels().iter().any(|w| w.name == "cudf-cu12") {
+    // The RAPIDS Python stack (cudf, cuml, cupy) where it is installed: the GPU Spark images run
+    // the RAPIDS Accelerator in the JVM and carry the base Python set.
+    if image.wheels().iter().any(|w| w.name == "cudf-cu12") {
         kinds.push(ProbeKind::GpuPython);
     }
     kinds.sort_by_key(|k| ProbeKind::ALL.iter().position(|a| a == k));
@@ -186,6 +221,16 @@ fn has_healthcheck(image: &Image) -> bool {
         .steps
         .iter()
         .any(|s| matches!(s, Step::Healthcheck(_)))
+}
+
+/// A data-only layer of JDBC drivers: its final stage puts jars under `/opt/jdbc`.
+fn jdbc_layer(image: &Image) -> bool {
+    data_only(image)
+        && image.final_stage().steps.iter().any(|s| match s {
+            Step::Artifact { dest, .. } => dest.starts_with("/opt/jdbc/"),
+            Step::Copy(c) => c.dest.trim_end_matches('/') == "/opt/jdbc",
+            _ => false,
+        })
 }
 
 /// Spark images with Iceberg carry the iceberg Python set; the Python layer installs it itself.
@@ -238,6 +283,7 @@ mod tests {
                 "random-uid",
                 "executor",
                 "standalone",
+                "spark-examples",
                 "rpc-auth",
                 "jdbc"
             ]
@@ -249,16 +295,19 @@ mod tests {
 
     #[test]
     fn gpu_and_iceberg_variants_add_their_probes() {
-        assert!(names("spark-3.5.8:gpu").contains(&"gpu-config"));
-        assert!(!names("spark-3.5.8:gpu").contains(&"iceberg-python"));
+        let gpu = names("spark-4.1.1:gpu");
+        for probe in ["gpu-config", "gpu-explain", "gpu-host"] {
+            assert!(gpu.contains(&probe), "{probe} missing: {gpu:?}");
+        }
+        assert!(!gpu.contains(&"iceberg-python") && !gpu.contains(&"iceberg-sql"));
         let both = names("spark-4.1.1:gpu-iceberg");
-        assert!(both.contains(&"gpu-config") && both.contains(&"iceberg-python"));
+        assert!(both.contains(&"gpu-explain") && both.contains(&"iceberg-python"));
         assert!(
             both.contains(&"iceberg-sql")
                 && names("jupyter-3.5.8:iceberg").contains(&"iceberg-sql")
         );
-        assert!(!names("spark-3.5.8:gpu").contains(&"iceberg-sql"));
-        assert!(names("jupyter-4.1.1:gpu").contains(&"gpu-config"));
+        assert!(!names("spark-3.5.8:iceberg").contains(&"gpu-explain"));
+        assert!(names("jupyter-4.1.1:gpu").contains(&"gpu-explain"));
     }
 
     #[test]
@@ -283,6 +332,9 @@ mod tests {
         );
         assert_eq!(names("python-deps:base"), ["structure"]);
         assert_eq!(names("postgresql:15"), ["structure", "healthcheck"]);
+        assert_eq!(names("mariadb:10.11"), ["structure", "healthcheck"]);
+        assert_eq!(names("jdbc-drivers:maven"), ["structure", "jdbc-drivers"]);
+        assert_eq!(names("jdbc-drivers:debian"), ["structure", "jdbc-drivers"]);
         assert_eq!(
             venv_layer(&image("python-deps:iceberg")),
             Some(("python-3.11:jre-17".to_owned(), "/opt/venv".to_owned()))
@@ -290,9 +342,9 @@ mod tests {
     }
 
     #[test]
-    fn the_rapids_python_stack_is_checked_where_it_is_installed_or_inherited() {
+    fn the_rapids_python_stack_is_checked_where_it_is_installed() {
         assert_eq!(names("python-deps:gpu"), ["structure", "gpu-python"]);
-        assert!(names("spark-3.5.8:gpu").contains(&"gpu-python"));
+        assert!(!names("spark-4.1.1:gpu").contains(&"gpu-python"));
         assert!(!names("python-deps:iceberg").contains(&"gpu-python"));
     }
 

@@ -17,7 +17,8 @@ pub enum Outcome {
     Passed,
     /// A check failed, or the probe could not run.
     Failed,
-    /// Not run: the image, or an image the probe needs, is not built.
+    /// Not run: the image, or an image the probe needs, is not built, or the host lacks what the
+    /// probe needs (a GPU).
     Skipped,
 }
 
@@ -57,7 +58,9 @@ impl ProbeResult {
     ) -> ProbeResult {
         let (outcome, detail) = match outcome {
             Ok(facts) => (Outcome::Passed, facts),
-            Err(err @ ProbeError::Prerequisite { .. }) => (Outcome::Skipped, err.to_string()),
+            Err(err @ (ProbeError::Prerequisite { .. } | ProbeError::Unavailable { .. })) => {
+                (Outcome::Skipped, err.to_string())
+            }
             Err(err) => (Outcome::Failed, err.to_string()),
         };
         ProbeResult {

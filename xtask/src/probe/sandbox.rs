@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, HealthStatusEnum, HostConfig, NetworkCreateRequest};
+use bollard::models::{
+    ContainerCreateBody, DeviceRequest, HealthStatusEnum, HostConfig, NetworkCreateRequest,
+};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     UploadToContainerOptionsBuilder,
@@ -49,6 +51,8 @@ pub struct ContainerSpec {
     pub read_only: bool,
     /// Empty writable file systems mounted at these paths.
     pub tmpfs: Vec<String>,
+    /// Every GPU of the host, through the NVIDIA container runtime (`docker run --gpus all`).
+    pub gpus: bool,
 }
 
 impl ContainerSpec {
@@ -95,6 +99,12 @@ impl ContainerSpec {
     pub fn read_only(mut self, writable: &[&str]) -> ContainerSpec {
         self.read_only = true;
         self.tmpfs.extend(writable.iter().map(|p| (*p).to_owned()));
+        self
+    }
+
+    /// Gives the container every GPU of the host (`--gpus all`).
+    pub fn gpus(mut self) -> ContainerSpec {
+        self.gpus = true;
         self
     }
 
@@ -210,6 +220,14 @@ impl Sandbox {
                         .iter()
                         .map(|path| (path.clone(), String::new()))
                         .collect()
+                }),
+                device_requests: spec.gpus.then(|| {
+                    vec![DeviceRequest {
+                        driver: Some("nvidia".to_owned()),
+                        count: Some(-1),
+                        capabilities: Some(vec![vec!["gpu".to_owned()]]),
+                        ..DeviceRequest::default()
+                    }]
                 }),
                 ..HostConfig::default()
             }),

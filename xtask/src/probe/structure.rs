@@ -5,13 +5,13 @@
 //! running `xtask/probes/structure.sh` (skipped for data-only layers, which have no shell): no
 //! setuid/setgid files (unless the model runs the image as root on purpose), no
 //! proxy/pip/netrc/registry-credential leftovers, no private keys (`/etc/ssl/private`, `.ssh`),
-//! no CA beyond Debian's bundle, no examples or R, and the jars the model puts in
+//! no CA beyond Debian's bundle, nothing of Spark's examples but the examples jar, no R, and the jars the model puts in
 //! `/opt/spark/jars` are there. A second container checks `id` under the
 //! image's own user. Every violation is listed at once.
 
 use std::time::Duration;
 
-use image_dsl::{CopySource, Image, Step};
+use image_dsl::{Base, CopySource, Image, Step};
 
 use super::jobs::{self, STRUCTURE_SH};
 use super::plan::data_only;
@@ -212,7 +212,15 @@ pub fn scan_problems(log: &str, expected_jars: &[String]) -> Vec<String> {
 /// connect on 4.x) for its flavour, and every jar a `copy` places there, files by name and
 /// directories by the artifacts their source image fetches into them.
 pub fn expected_jars(catalog: &[Image], image: &Image) -> Vec<String> {
-    let mut jars = Vec::new();
+    // What the catalog image it starts from put there (a Jupyter image on its Spark runtime).
+    let mut jars = match &image.final_stage().base {
+        Base::Image(base) => catalog
+            .iter()
+            .find(|i| i.reference() == base.reference())
+            .map(|parent| expected_jars(catalog, parent))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     if let Some(flavor) = image.spark {
         let (v, scala) = (flavor.version, flavor.version.scala());
         let mut modules = vec!["core", "kubernetes", "yarn", "hive", "repl"];
@@ -237,13 +245,27 @@ pub fn expected_jars(catalog: &[Image], image: &Image) -> Vec<String> {
                     .cloned()
                     .unwrap_or_else(|| source.image());
                 let dir = format!("{}/", src.trim_end_matches('/'));
-                jars.extend(source.final_stage().steps.iter().filter_map(|s| match s {
-                    Step::Artifact { dest, .. } if dest.starts_with(&dir) => Some(basename(dest)),
-                    _ => None,
+                // What the source's final stage puts under the directory: artifacts fetched
+                // there, and jars copied there from one of its own stages.
+                jars.extend(source.final_stage().steps.iter().flat_map(|s| {
+                    match s {
+                        Step::Artifact { dest, .. } if dest.starts_with(&dir) => {
+                            vec![basename(dest)]
+                        }
+                        Step::Copy(c) if format!("{}/", c.dest.trim_end_matches('/')) == dir => c
+                            .src
+                            .iter()
+                            .filter(|src| src.ends_with(".jar"))
+                            .map(|src| basename(src))
+                            .collect(),
+                        _ => Vec::new(),
+                    }
                 }));
             }
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    jars.retain(|jar| seen.insert(jar.clone()));
     jars
 }
 
@@ -299,6 +321,11 @@ mod tests {
         ] {
             assert!(four.iter().any(|j| j == jar), "{jar} not in {four:?}");
         }
+        // A Jupyter image expects what its Spark runtime put there, once.
+        let notebook = expected_jars(&catalog, find("jupyter-4.1.1:gpu"));
+        assert!(notebook.contains(&"rapids-4-spark_2.13.jar".to_owned()), "{notebook:?}");
+        let cores = notebook.iter().filter(|j| j.starts_with("spark-core_")).count();
+        assert_eq!(cores, 1, "{notebook:?}");
     }
 
     #[test]

@@ -61,10 +61,15 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
         if kinds.contains(&ProbeKind::Jdbc) || kinds.contains(&ProbeKind::IcebergSql) {
             needed.push(jdbc::POSTGRES.to_owned());
         }
-        if kinds.contains(&ProbeKind::Notebook)
-            && let Some(server) = notebook::connect_server(image)
-        {
-            needed.push(server);
+        if kinds.contains(&ProbeKind::JdbcDrivers) {
+            needed.extend([jdbc::POSTGRES.to_owned(), jdbc::MARIADB.to_owned()]);
+            needed.extend(jdbc::newest_baseline_runtime(&images::catalog()));
+        }
+        if kinds.contains(&ProbeKind::Notebook) {
+            needed.extend(notebook::connect_server(image));
+            if image.spark.is_some_and(|f| f.iceberg) {
+                needed.push(jdbc::POSTGRES.to_owned());
+            }
         }
         if (kinds.contains(&ProbeKind::IcebergPython) || kinds.contains(&ProbeKind::GpuPython))
             && let Some((base, _)) = venv_layer(image)
@@ -150,8 +155,13 @@ mod tests {
     fn mirror_needs_follow_the_parents() {
         let specs = catalog_specs();
         assert!(needs_mirror(&specs, "spark-3.5.7:baseline").is_empty());
-        let gpu = needs_mirror(&specs, "spark-3.5.8:gpu");
-        assert!(gpu.iter().any(|a| a.contains("rapids")), "{gpu:?}");
+        // Maven Central's RAPIDS jar is pinned and verified; Apache's tarball is not.
+        assert!(needs_mirror(&specs, "spark-4.1.1:gpu").is_empty());
+        let apache = needs_mirror(&specs, "spark-core:3.5.8-apache");
+        assert!(
+            apache.iter().any(|a| a.contains("spark-3.5.8-bin-hadoop3")),
+            "{apache:?}"
+        );
     }
 
     #[test]
