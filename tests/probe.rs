@@ -5,7 +5,8 @@
 //! - `spark-3.5.7:baseline`: structure, local, spark-pi, random-uid, executor, standalone,
 //!   spark-examples, rpc-auth, jdbc (with `postgresql:15`)
 //! - `spark-4.1.1:baseline`: connect (Spark Connect is 4.x only)
-//! - `spark-3.5.7:iceberg`: iceberg-sql (Hadoop and JDBC catalogs, the JDBC one in `postgresql:15`)
+//! - `spark-3.5.7:iceberg`: iceberg-sql (Hadoop, JDBC and REST catalogs: the JDBC one in
+//!   `postgresql:15`, the REST one the `iceberg-rest:1.10.1` server; pyiceberg reads the REST table)
 //! - `spark-4.1.1:gpu`: gpu-config, gpu-explain (RAPIDS in `explainOnly` mode on the CPU), and
 //!   gpu-host, which must report itself as not run, naming the missing NVIDIA runtime, on an
 //!   engine without one (and pass on one with it)

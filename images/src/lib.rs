@@ -31,5 +31,6 @@ pub fn catalog() -> Vec<Image> {
     all.extend(devbox::devbox::all());
     all.push(services::postgresql());
     all.push(services::mariadb());
+    all.push(services::iceberg_rest());
     all
 }

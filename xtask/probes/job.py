@@ -253,11 +253,43 @@ def iceberg_sql(spark, catalog):
     return f"{catalog}: rows=4 snapshots={snapshots} first={first} at-first=2"
 
 
-def iceberg(jdbc_url, user, password):
-    """Spark SQL on Iceberg against the image's Hadoop catalog (`local`, from its defaults) and a
-    JDBC catalog whose metadata lives in PostgreSQL."""
+def wait_for_rest(uri, seconds=120):
+    """Until the REST catalog answers GET /v1/config."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{uri}/v1/config", timeout=5) as response:
+                json.load(response)
+                return
+        except OSError as error:
+            if time.time() > deadline:
+                raise AssertionError(f"the REST catalog at {uri} did not answer in {seconds}s: {error}")
+            time.sleep(1)
+
+
+def pyiceberg_reads(uri):
+    """pyiceberg loads, through the REST catalog, the table Spark wrote, and reads it."""
+    from pyiceberg.catalog import load_catalog
+
+    table = load_catalog("rest", type="rest", uri=uri).load_table("probe_db.people")
+    rows = table.scan().to_arrow()
+    names = sorted(rows.column("name").to_pylist())
+    assert names == ["ada", "barbara", "grace", "linus"], f"pyiceberg read {names}"
+    assert sum(rows.column("amount").to_pylist()) == 11 + 25 + 30 + 40, "pyiceberg: amounts"
+    fields = [f.name for f in table.schema().fields]
+    assert fields == ["id", "name", "amount", "city"], f"pyiceberg: schema {fields}"
+    snapshots = len(table.snapshots())
+    assert snapshots == 4, f"pyiceberg: {snapshots} snapshots"
+    return f"pyiceberg via rest: rows={rows.num_rows} snapshots={snapshots}"
+
+
+def iceberg(jdbc_url, user, password, rest_uri):
+    """Spark SQL on Iceberg against the image's Hadoop catalog (`local`, from its defaults), a
+    JDBC catalog whose metadata lives in PostgreSQL and a REST catalog; then pyiceberg reads the
+    REST catalog's table."""
     from pyspark.sql import SparkSession
 
+    wait_for_rest(rest_uri)
     spark = (
         SparkSession.builder.appName("image-dsl-probe")
         .master("local[2]")
@@ -267,11 +299,15 @@ def iceberg(jdbc_url, user, password):
         .config("spark.sql.catalog.pg.jdbc.user", user)
         .config("spark.sql.catalog.pg.jdbc.password", password)
         .config("spark.sql.catalog.pg.warehouse", "/tmp/iceberg-pg-warehouse")
+        .config("spark.sql.catalog.rest", "org.apache.iceberg.spark.SparkCatalog")
+        .config("spark.sql.catalog.rest.type", "rest")
+        .config("spark.sql.catalog.rest.uri", rest_uri)
         .getOrCreate()
     )
-    facts = [iceberg_sql(spark, "local"), iceberg_sql(spark, "pg")]
-    print(f"PROBE-OK iceberg {'; '.join(facts)}", flush=True)
+    facts = [iceberg_sql(spark, catalog) for catalog in ("local", "pg", "rest")]
     spark.stop()
+    facts.append(pyiceberg_reads(rest_uri))
+    print(f"PROBE-OK iceberg {'; '.join(facts)}", flush=True)
 
 
 def gpu_query(spark):

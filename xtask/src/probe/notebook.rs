@@ -14,7 +14,8 @@
 //!
 //! The Iceberg images also run `xtask/probes/iceberg_check.ipynb` in their default kernel: the
 //! `iceberg-sql` probe's checks (create, insert, `MERGE INTO`, `UPDATE`, a schema change, time
-//! travel) on the image's Hadoop catalog and on a JDBC catalog in the catalog's PostgreSQL.
+//! travel) on the image's Hadoop catalog, on a JDBC catalog in the catalog's PostgreSQL and on the
+//! catalog's Iceberg REST server, which the notebook starts; then pyiceberg reads the REST table.
 //!
 //! The GPU images also run `xtask/probes/rapids_explain.ipynb` in their `pyspark-rapids` kernel,
 //! with the RAPIDS Accelerator in `explainOnly` mode (no GPU needed): the plugin the kernel's conf
@@ -29,7 +30,8 @@ use std::time::Duration;
 use image_dsl::Image;
 
 use super::connect::{self, SERVER_READY};
-use super::jdbc::POSTGRES;
+use super::iceberg::build_derived;
+use super::jdbc::{ICEBERG_REST, POSTGRES, with_rest_server};
 use super::jobs::{self, ICEBERG_NOTEBOOK, JOB_PY, NOTEBOOK, NOTEBOOK_PY, RAPIDS_NOTEBOOK};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox};
 
@@ -192,7 +194,8 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
     let needs = remote
         .iter()
         .map(String::as_str)
-        .chain(iceberg.then_some(POSTGRES));
+        .chain(iceberg.then_some(POSTGRES))
+        .chain(iceberg.then_some(ICEBERG_REST));
     for needs in needs {
         if !ctx.built(needs).await {
             return Err(ProbeError::Prerequisite {
@@ -226,7 +229,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
             }
         }
         if iceberg {
-            facts.push(iceberg_kernel(&mut sandbox, &reference, &token).await?);
+            facts.push(iceberg_kernel(ctx, &mut sandbox, image, &token).await?);
         }
         if let Some(flavor) = image.spark.filter(|f| f.gpu) {
             facts.push(
@@ -281,12 +284,22 @@ async fn rapids_kernel(
 }
 
 /// An Iceberg image's default kernel: [`ICEBERG_NOTEBOOK`] with a JDBC catalog in a
-/// PostgreSQL of the catalog on the sandbox's network, checked.
+/// PostgreSQL of the catalog on the sandbox's network and the REST catalog server the notebook
+/// starts in the kernel's container (the image with the `iceberg-rest` jars beside it), checked.
 async fn iceberg_kernel(
+    ctx: &ProbeContext,
     sandbox: &mut Sandbox,
-    image: &str,
+    image: &Image,
     token: &str,
 ) -> Result<String, ProbeError> {
+    let served = build_derived(
+        ctx,
+        image,
+        ProbeKind::Notebook,
+        with_rest_server(ctx, image),
+    )
+    .await?;
+    let image = served.as_str();
     let password = format!("pw{:x}", std::process::id().wrapping_mul(2_654_435_761));
     let db = sandbox
         .start(
@@ -315,9 +328,11 @@ async fn iceberg_kernel(
     let problems = iceberg_problems(&run);
     if problems.is_empty() {
         Ok(format!(
-            "iceberg notebook: {}; {}",
+            "iceberg notebook: {}; {}; {}; {}",
             run.value("LOCAL").unwrap_or_default(),
-            run.value("PG").unwrap_or_default()
+            run.value("PG").unwrap_or_default(),
+            run.value("REST").unwrap_or_default(),
+            run.value("PYICEBERG").unwrap_or_default()
         ))
     } else {
         Err(sandbox.failed(
@@ -334,9 +349,13 @@ pub fn iceberg_problems(run: &NotebookRun) -> Vec<String> {
     if let Some((n, cell)) = run.failed_cell() {
         problems.push(format!("cell {n} of the Iceberg notebook: {cell}"));
     }
-    for (key, catalog) in [("LOCAL", "local"), ("PG", "pg")] {
-        let want = format!("{catalog}: rows=4 snapshots=4 ");
-        if !run.value(key).is_some_and(|v| v.starts_with(&want)) {
+    for (key, want) in [
+        ("LOCAL", "local: rows=4 snapshots=4 "),
+        ("PG", "pg: rows=4 snapshots=4 "),
+        ("REST", "rest: rows=4 snapshots=4 "),
+        ("PYICEBERG", "pyiceberg via rest: rows=4 snapshots=4"),
+    ] {
+        if !run.value(key).is_some_and(|v| v.starts_with(want)) {
             problems.push(format!("{key} is {:?}, expected {want}…", run.value(key)));
         }
     }
@@ -509,7 +528,9 @@ mod tests {
         let ok = format!(
             "{api}PROBE-CELL 1 ran\nPROBE-OUT SESSION pyspark.sql.session\nPROBE-CELL 2 ran\n\
              PROBE-OUT LOCAL local: rows=4 snapshots=4 first=1 at-first=2\nPROBE-CELL 3 ran\n\
-             PROBE-OUT PG pg: rows=4 snapshots=4 first=2 at-first=2\n"
+             PROBE-OUT PG pg: rows=4 snapshots=4 first=2 at-first=2\nPROBE-CELL 4 ran\n\
+             PROBE-OUT REST rest: rows=4 snapshots=4 first=3 at-first=2\nPROBE-CELL 5 ran\n\
+             PROBE-OUT PYICEBERG pyiceberg via rest: rows=4 snapshots=4\n"
         );
         assert_eq!(
             iceberg_problems(&NotebookRun::parse(&ok)),

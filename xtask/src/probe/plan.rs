@@ -41,9 +41,10 @@ pub enum ProbeKind {
     /// of PostgreSQL, MariaDB and MySQL read a live server's version (the catalog's PostgreSQL
     /// and MariaDB images).
     JdbcDrivers,
-    /// Spark SQL on Iceberg against the image's Hadoop catalog and a JDBC catalog in the
-    /// catalog's `postgresql:15`: create, insert, `MERGE INTO`, `UPDATE`, a schema change and
-    /// time travel to an earlier snapshot.
+    /// Spark SQL on Iceberg against the image's Hadoop catalog, a JDBC catalog in the catalog's
+    /// `postgresql:15` and the catalog's Iceberg REST server: create, insert, `MERGE INTO`,
+    /// `UPDATE`, a schema change and time travel to an earlier snapshot; then pyiceberg reads the
+    /// table through the REST catalog.
     IcebergSql,
     /// No GPU here: the RAPIDS jar, `spark.plugins` and the discovery script are in place.
     GpuConfig,

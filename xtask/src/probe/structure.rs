@@ -323,8 +323,14 @@ mod tests {
         }
         // A Jupyter image expects what its Spark runtime put there, once.
         let notebook = expected_jars(&catalog, find("jupyter-4.1.1:gpu"));
-        assert!(notebook.contains(&"rapids-4-spark_2.13.jar".to_owned()), "{notebook:?}");
-        let cores = notebook.iter().filter(|j| j.starts_with("spark-core_")).count();
+        assert!(
+            notebook.contains(&"rapids-4-spark_2.13.jar".to_owned()),
+            "{notebook:?}"
+        );
+        let cores = notebook
+            .iter()
+            .filter(|j| j.starts_with("spark-core_"))
+            .count();
         assert_eq!(cores, 1, "{notebook:?}");
     }
 

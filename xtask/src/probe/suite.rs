@@ -61,6 +61,9 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
         if kinds.contains(&ProbeKind::Jdbc) || kinds.contains(&ProbeKind::IcebergSql) {
             needed.push(jdbc::POSTGRES.to_owned());
         }
+        if kinds.contains(&ProbeKind::IcebergSql) {
+            needed.push(jdbc::ICEBERG_REST.to_owned());
+        }
         if kinds.contains(&ProbeKind::JdbcDrivers) {
             needed.extend([jdbc::POSTGRES.to_owned(), jdbc::MARIADB.to_owned()]);
             needed.extend(jdbc::newest_baseline_runtime(&images::catalog()));
@@ -68,7 +71,7 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
         if kinds.contains(&ProbeKind::Notebook) {
             needed.extend(notebook::connect_server(image));
             if image.spark.is_some_and(|f| f.iceberg) {
-                needed.push(jdbc::POSTGRES.to_owned());
+                needed.extend([jdbc::POSTGRES.to_owned(), jdbc::ICEBERG_REST.to_owned()]);
             }
         }
         if (kinds.contains(&ProbeKind::IcebergPython) || kinds.contains(&ProbeKind::GpuPython))
