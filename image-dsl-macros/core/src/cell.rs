@@ -180,6 +180,23 @@ pub fn ident_part(value: &str) -> String {
         .collect()
 }
 
+/// The `{axis}` and `{axis:derived}` placeholders of a template, in order: not `${VAR}` (shell)
+/// nor `{}` (find -exec) nor anything else between braces.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(open) = text[at..].find('{').map(|i| at + i) {
+            let close = open + text[open..].find('}')?;
+            let key = &text[open + 1..close];
+            at = close + 1;
+            if !text[..open].ends_with('$') && is_placeholder(key) {
+                return Some(key);
+            }
+        }
+        None
+    })
+}
+
 /// `axis` or `axis:derived`, lowercase identifiers.
 fn is_placeholder(key: &str) -> bool {
     let ident = |s: &str| {
@@ -645,5 +662,16 @@ impl<'a> Walker<'_, 'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_are_axis_names_not_shell_or_find_braces() {
+        let found: Vec<&str> = placeholders("{spark}-${HOME}-{}-{Big}-{spark:minor}-{x").collect();
+        assert_eq!(found, ["spark", "spark:minor"]);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
-use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep};
+use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
 use crate::compat;
 
 /// Run every rule on one cell.
@@ -20,6 +20,7 @@ pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
     check_no_secrets(cx, cell);
     check_supported_combination(cx, cell);
     check_engine_support(cx, cell);
+    check_dockerfile_text(cx, cell);
 }
 
 fn steps<'c, 'a>(cell: &'c Cell<'a>) -> impl Iterator<Item = &'c CellStep<'a>> {
@@ -42,7 +43,7 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
             ident.span(),
             format!("image `{ident}` has no `name`: add `name \"...\";`"),
         ),
-        Some(name) if !name.value.contains('{') && !valid_name(&name.value) => cx.error(
+        Some(name) if !unfilled(&name.value) && !valid_name(&name.value) => cx.error(
             name.span,
             format!(
                 "`{}` is not a valid image name: `/`-separated lowercase letters and digits, joined by `.`, `_`, `__` or `-`",
@@ -57,7 +58,7 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
             tag.span,
             "tag `latest` moves with every build: use a tag that names what is inside (a version or variant)",
         ),
-        Some(tag) if !tag.value.contains('{') && !valid_tag(&tag.value) => cx.error(
+        Some(tag) if !unfilled(&tag.value) && !valid_tag(&tag.value) => cx.error(
             tag.span,
             format!("`{}` is not a valid tag: a letter, digit or `_`, then letters, digits, `_`, `.` or `-`, at most 128", tag.value),
         ),
@@ -69,6 +70,13 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
             format!("image `{ident}` has no `from`: its own stage needs a base"),
         );
     }
+}
+
+/// Whether a filled template still holds a `{placeholder}`: filling it failed, which was reported
+/// at the template, so the reference rules would only repeat that error. Any other brace is
+/// checked like every other character.
+fn unfilled(text: &str) -> bool {
+    crate::cell::placeholders(text).next().is_some()
 }
 
 /// A repository name as Docker's reference grammar has it: `/`-separated components of
@@ -631,6 +639,202 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
     }
 }
 
+/// Data cannot steer the Dockerfile: every string that reaches it stays one value of one
+/// instruction. A newline would start a new instruction (another `USER`), a trailing backslash
+/// would swallow the next one, and in an unquoted path a space, quote or `$` would split or
+/// expand it. Quoted values (ENV, ARG, LABEL values) and exec-form lists (`cmd`, `entrypoint`,
+/// `volume`, a healthcheck's `cmd`) are escaped by the renderer and only refuse control
+/// characters, which no Dockerfile word can hold.
+///
+/// ```text
+/// workdir "/opt\nUSER 0:0";        // error: a control character in a path
+/// run ["echo done \\"];           // error: the trailing backslash continues the line
+/// copy from build "/a b" to "/x";  // error: a space in an unquoted path
+/// ```
+pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
+    for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
+        if let Some(name) = stage.name {
+            check_stage_name(cx, name);
+        }
+    }
+    for step in steps(cell) {
+        match step {
+            CellStep::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
+            CellStep::Pip(_, venv) => check_path(cx, "venv", venv),
+            CellStep::Artifact(pin, dest) | CellStep::Git(pin, dest) => {
+                check_path(cx, "destination", dest);
+                if let CellPin::Inline(_, fields) = pin {
+                    for (key, value) in fields {
+                        check_word(cx, &format!("`{key}`"), value);
+                    }
+                }
+            }
+            CellStep::Copy { src, dest, .. } => {
+                src.iter().for_each(|s| check_path(cx, "source", s));
+                check_path(cx, "destination", dest);
+            }
+            CellStep::File(dest, ..) => check_path(cx, "destination", dest),
+            CellStep::Workdir(dir) => check_path(cx, "workdir", dir),
+            CellStep::Env(pairs) | CellStep::Arg(pairs) => {
+                pairs.iter().for_each(|(_, v)| check_value(cx, v));
+            }
+            CellStep::Label(pairs) => {
+                for (key, value) in pairs {
+                    check_label_key(cx, key);
+                    check_value(cx, value);
+                }
+            }
+            CellStep::User(UserSpec::RootBecause { reason }) => {
+                if let Some(c) = reason.value().chars().find(|c| c.is_control()) {
+                    cx.error(reason.span(), format!("the reason is rendered as a Dockerfile comment and cannot hold control character {c:?}: write it on one line"));
+                }
+            }
+            CellStep::Volume(items) | CellStep::Entrypoint(items) | CellStep::Cmd(items) => {
+                items.iter().for_each(|v| check_value(cx, v));
+            }
+            CellStep::Healthcheck(_, values) => {
+                for (_, value) in values {
+                    match value {
+                        CellHealth::Str(s) => check_value(cx, s),
+                        CellHealth::List(l) => l.iter().for_each(|v| check_value(cx, v)),
+                        CellHealth::Int(_) => {}
+                    }
+                }
+            }
+            CellStep::Apt(_) | CellStep::User(_) | CellStep::Expose(_) => {}
+        }
+    }
+}
+
+/// A control character, which no Dockerfile word can hold (a newline ends the instruction).
+fn control_char(s: &str) -> Option<char> {
+    s.chars().find(|c| c.is_control())
+}
+
+/// A quoted or JSON value: anything but control characters.
+fn check_value(cx: &Ctxt, value: &Sp<String>) {
+    if let Some(c) = control_char(&value.value) {
+        cx.error(
+            value.span,
+            format!("{c:?} would end the Dockerfile instruction: a value is one line without control characters"),
+        );
+    }
+}
+
+/// A word the renderer writes unquoted (an inline artifact's URL becomes a file name in the
+/// context): no control characters, spaces, quotes, backslashes or `$`.
+fn check_word(cx: &Ctxt, what: &str, value: &Sp<String>) {
+    if let Some(c) = value.value.chars().find(|c| unsafe_in_word(*c)) {
+        cx.error(
+            value.span,
+            format!("{what} cannot hold {c:?}: it is written unquoted into the Dockerfile, where it would split, escape or expand"),
+        );
+    }
+}
+
+fn unsafe_in_word(c: char) -> bool {
+    c.is_control() || c.is_whitespace() || "\\\"'`$".contains(c)
+}
+
+/// A path the renderer writes unquoted (COPY, WORKDIR, the venv of a `RUN`): absolute, without
+/// what would split, escape or expand it, and without `..`.
+fn check_path(cx: &Ctxt, what: &str, path: &Sp<String>) {
+    let text = &path.value;
+    if text.is_empty() {
+        cx.error(
+            path.span,
+            format!("{what} is empty: write an absolute path"),
+        );
+    } else if !text.starts_with('/') {
+        cx.error(
+            path.span,
+            format!("{what} `{text}` must be an absolute path (start with `/`)"),
+        );
+    } else if text.split('/').any(|part| part == "..") {
+        cx.error(
+            path.span,
+            format!("{what} `{text}` must not climb with `..`: write the path it means"),
+        );
+    } else {
+        check_word(cx, what, path);
+    }
+}
+
+/// A run command stays inside its `RUN`: one line, no trailing backslash (which would join the
+/// next instruction), not empty and not a comment (BuildKit drops both from a continued line, so
+/// the `RUN` would swallow what follows).
+fn check_run_text(cx: &Ctxt, cmd: &Sp<String>) {
+    let text = &cmd.value;
+    let trimmed = text.trim();
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        cx.error(
+            cmd.span,
+            format!("{c:?} would end the Dockerfile instruction: a command is one line without control characters"),
+        );
+    } else if trimmed.is_empty() {
+        cx.error(cmd.span, "an empty command: remove it");
+    } else if trimmed.starts_with('#') {
+        cx.error(
+            cmd.span,
+            "a command that is a comment would be dropped from the RUN line by the Dockerfile parser: write comments in Rust, next to the step",
+        );
+    } else if trimmed.starts_with('-') {
+        cx.error(
+            cmd.span,
+            "a command starting with `-` would be read as a RUN flag (`--mount`, `--network`): start it with the program",
+        );
+    } else if trimmed.len() != text.len() {
+        cx.error(
+            cmd.span,
+            "a command with surrounding whitespace: the Dockerfile parser trims it, so write it trimmed",
+        );
+    } else if trimmed.ends_with('\\') {
+        cx.error(
+            cmd.span,
+            "a trailing backslash would continue the RUN onto the next Dockerfile instruction: remove it",
+        );
+    }
+}
+
+/// Docker's stage names: a lowercase letter, then lowercase letters, digits, `-`, `_` or `.`;
+/// `scratch` is reserved.
+fn check_stage_name(cx: &Ctxt, name: &syn::Ident) {
+    let text = name.to_string();
+    let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+    if !valid {
+        cx.error(
+            name.span(),
+            format!("`{text}` is not a stage name Docker accepts: a lowercase letter, then lowercase letters, digits, `-`, `_` or `.`"),
+        );
+    } else if text == "scratch" || text.starts_with("apt-") || text.starts_with("before-apt-") {
+        cx.error(
+            name.span(),
+            format!("stage name `{text}` is reserved: `scratch` by Docker, `apt-N` and `before-apt-N` by the renderer"),
+        );
+    }
+}
+
+/// Label keys are written unquoted: letters, digits, `.`, `-`, `_` and `/`.
+fn check_label_key(cx: &Ctxt, key: &Sp<String>) {
+    let valid = !key.value.is_empty()
+        && key
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+    if !valid {
+        cx.error(
+            key.span,
+            format!("`{}` is not a label key: letters, digits, `.`, `-`, `_` and `/` (e.g. `org.opencontainers.image.vendor`)", key.value),
+        );
+    }
+}
+
 /// A here-document (`<<WORD`, `<<-WORD`, `<<'WORD'`), not a here-string (`<<<`) nor a shift
 /// inside `$(( ))`.
 pub(crate) fn has_heredoc(cmd: &str) -> bool {
@@ -643,7 +847,13 @@ pub(crate) fn has_heredoc(cmd: &str) -> bool {
         let in_arithmetic = before.matches("$((").count() > before.matches("))").count();
         let herestring = bytes.get(pos + 2) == Some(&b'<') || (pos > 0 && bytes[pos - 1] == b'<');
         if in_arithmetic || herestring {
-            i = pos + 3;
+            // Past the `<<` (and a third `<`), which are ASCII, so `i` stays on a char boundary.
+            i = pos
+                + if bytes.get(pos + 2) == Some(&b'<') {
+                    3
+                } else {
+                    2
+                };
             continue;
         }
         let word = cmd[pos + 2..]
@@ -721,6 +931,11 @@ mod tests {
 
     #[test]
     fn heredocs_but_not_herestrings_or_shifts() {
+        assert!(
+            !has_heredoc("echo $((1<<é))"),
+            "no panic inside a multi-byte character"
+        );
+        assert!(!has_heredoc("x<<<é<<<ü"));
         assert!(has_heredoc("cat <<EOF > /etc/x"));
         assert!(has_heredoc("cat <<-'END'"));
         assert!(!has_heredoc("grep x <<< \"$value\""));

@@ -68,14 +68,18 @@ fn description(cell: &Cell<'_>) -> String {
                 ..
             }) = &nv.value
         {
-            lines.push(s.value().trim().to_owned());
+            // A `/** */` block or `#[doc = "..."]` may span lines; the description is one line.
+            lines.extend(s.value().lines().map(|l| l.trim().to_owned()));
         }
     }
     let mut text = lines.join(" ").trim().to_owned();
     for (axis, value) in &cell.values {
         text = text.replace(&format!("{{{axis}}}"), &value.value);
     }
-    text
+    // It is rendered into a Dockerfile comment and a LABEL: no control character may end them.
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
