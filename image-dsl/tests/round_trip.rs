@@ -80,6 +80,8 @@ fn text() -> impl Strategy<Value = String> {
         Just('/'),
         Just(';'),
         Just('`'),
+        Just('<'),
+        Just('-'),
         Just('é'),
         Just('\u{2028}'),
         Just('\0'),
