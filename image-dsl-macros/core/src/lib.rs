@@ -31,8 +31,13 @@ pub fn expand_input(input: &ast::Input) -> TokenStream {
 }
 
 /// Parse and check without generating code: the rule violations as (message) strings, for tests
-/// and benches.
+/// and benches. Each distinct violation is reported once, as in a compile.
+///
+/// It runs outside a compile, where tokens made by `quote!` all share one span, so the input is
+/// re-lexed from its text: with proc-macro2's `span-locations` every token then has a place of its
+/// own (`bytes(12..19)`), and two violations with the same message at different tokens stay two.
 pub fn violations(input: TokenStream) -> Vec<String> {
+    let input = input.to_string().parse().unwrap_or(input);
     let input: ast::Input = match syn::parse2(input) {
         Ok(i) => i,
         Err(e) => return vec![e.to_string()],
@@ -57,6 +62,7 @@ pub struct Ctxt {
 
 impl Ctxt {
     /// Record an error at `span`; the same message at the same place (several matrix cells) once.
+    /// The place is the span's `Debug`, its byte range (see [`violations`] for tests).
     pub fn error(&self, span: Span, message: impl Display) {
         let message = message.to_string();
         if self.seen.borrow_mut().insert(format!("{span:?} {message}")) {
@@ -94,14 +100,26 @@ pub fn pin_ident(key: &str) -> String {
     out
 }
 
-/// Bytes of a budget: MB and GB are decimal, MiB and GiB binary.
+/// Bytes per unit of a budget: MB and GB are decimal, MiB and GiB binary.
+fn budget_unit(b: &ast::Budget) -> Option<f64> {
+    match b.unit.to_string().as_str() {
+        "MB" => Some(1e6),
+        "GB" => Some(1e9),
+        "MiB" => Some(1024.0 * 1024.0),
+        "GiB" => Some(1024.0 * 1024.0 * 1024.0),
+        _ => None,
+    }
+}
+
+/// Bytes of a budget (saturating; [`budget_fits`] tells whether it does).
 pub(crate) fn budget_bytes(b: &ast::Budget) -> Option<u64> {
-    let unit: f64 = match b.unit.to_string().as_str() {
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some((b.amount * unit).round() as u64)
+    budget_unit(b).map(|unit| (b.amount * unit).round() as u64)
+}
+
+/// Whether a budget's bytes fit in a `u64` (`as` would saturate silently).
+pub(crate) fn budget_fits(b: &ast::Budget) -> bool {
+    budget_unit(b).is_some_and(|unit| {
+        let bytes = (b.amount * unit).round();
+        bytes.is_finite() && bytes < u64::MAX as f64
+    })
 }
