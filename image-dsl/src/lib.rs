@@ -8,6 +8,7 @@
 //! The data flows one way: declaration → `image-dsl-macros-core` (parse, check, expand) →
 //! [`model`] → [`render`] → [`verify`]; building and probing images is the `xtask`'s job.
 
+pub mod catalog;
 pub mod model;
 pub mod pin;
 pub mod pinfile;
