@@ -15,11 +15,46 @@ use std::collections::HashSet;
 use std::fmt::Display;
 
 /// Expand `image!` input into items, with every rule violation as a `compile_error!` at its token.
+///
+/// Each declaration is parsed on its own: a syntax error in one is reported there, and the others
+/// still expand; the broken one becomes a typed stub from its header (the same function or
+/// matrix module, with every cell), so rust-analyzer keeps completing against all of them.
 pub fn expand(input: TokenStream) -> TokenStream {
-    match syn::parse2::<ast::Input>(input) {
-        Ok(input) => expand_input(&input),
-        Err(err) => err.to_compile_error(),
+    let mut decls = Vec::new();
+    let mut out = TokenStream::new();
+    for chunk in declarations(input) {
+        match syn::parse2::<ast::Decl>(chunk.clone()) {
+            Ok(decl) => decls.push(decl),
+            Err(err) => {
+                out.extend(err.to_compile_error());
+                if let Ok(header) = syn::parse::Parser::parse2(parse::header_only, chunk) {
+                    // The stub's own rule violations (no name, no user…) would only repeat
+                    // the syntax error: they go to a context that is dropped.
+                    out.extend(expand::decl(&Ctxt::default(), &header));
+                }
+            }
+        }
     }
+    out.extend(expand_input(&ast::Input { decls }));
+    out
+}
+
+/// The input split after each top-level `{ … }` group: one declaration per chunk (a declaration
+/// ends with its braced body; attributes, axes and exclusions use other delimiters).
+fn declarations(input: TokenStream) -> Vec<TokenStream> {
+    let mut chunks = Vec::new();
+    let mut current = Vec::new();
+    for tree in input {
+        let ends = matches!(&tree, proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace);
+        current.push(tree);
+        if ends {
+            chunks.push(std::mem::take(&mut current).into_iter().collect());
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current.into_iter().collect());
+    }
+    chunks
 }
 
 /// Expand parsed input.

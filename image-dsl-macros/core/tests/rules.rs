@@ -1081,3 +1081,15 @@ fn violations_keeps_distinct_places_apart_and_merges_cells() {
     });
     assert_eq!(v.len(), 1, "{v:#?}");
 }
+
+#[test]
+fn a_syntax_error_leaves_the_other_declarations_expanded() {
+    let code = image_dsl_macros_core::expand(quote! {
+        image broken { run "not a list"; }
+        image good { name "good"; tag "1"; budget 300 MB; from debian "bookworm"; user 185:0; }
+    })
+    .to_string();
+    assert_eq!(code.matches("compile_error").count(), 1, "{code}");
+    assert!(code.contains("fn good ()"), "{code}");
+    assert!(code.contains("fn broken ()"), "the stub: {code}");
+}
