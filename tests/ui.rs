@@ -1,5 +1,6 @@
 //! Compile tests of `image!`: every rule has compile-fail cases in `ui/`, and `ui-pass/` keeps the
-//! README's example compiling.
+//! README's example and the legitimate neighbours of refused cases compiling (quoted values with
+//! `$` and quotes, harmless secret-like names, Go durations, the documented pip form).
 
 #[test]
 fn ui() {

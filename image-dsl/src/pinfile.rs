@@ -113,6 +113,23 @@ fn check_against_support_lists(pins: &mut Pins<'_>, key: &str, version: &str) {
     }
 }
 
+/// The constants `image!`'s expansion looks keys up in (`image_dsl::__private::pin_index`): the
+/// keys in `ALL`'s order, a "did you mean" for each, and the message for a key that is nowhere
+/// near one.
+fn lookup(kind: &str, keys: &[&str]) -> String {
+    let near: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{:?}", format!("not a key of [{kind}] in {PIN_FILE}, which matches keys exactly: did you mean `{k}`?")))
+        .collect();
+    let keys: Vec<String> = keys.iter().map(|k| format!("{k:?}")).collect();
+    let missing = format!("not a key of [{kind}] in {PIN_FILE}: pin it there");
+    format!(
+        "    #[doc(hidden)]\n    pub const __KEYS: &[&str] = &[{}];\n    #[doc(hidden)]\n    pub const __NEAR: &[&str] = &[{}];\n    #[doc(hidden)]\n    pub const __MISSING: &str = {missing:?};\n",
+        keys.join(", "),
+        near.join(", ")
+    )
+}
+
 /// Validate the pin file's text and generate the `pins` module's code; on failure, every error,
 /// each starting with `images/pins.toml:LINE:`.
 pub fn generate(text: &str) -> Result<String, Vec<String>> {
@@ -162,20 +179,23 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
         "/// Debian packages at exact versions.\npub mod apt {{\n    use image_dsl::AptPin;"
     );
     let mut all = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     for (name, version) in section("apt") {
         let ident = pins.ident("apt", name);
         match version.as_str() {
             Some(v) if exact_version(v) => {
                 let _ = writeln!(code, "    /// `{name}={v}`\n    pub const {ident}: AptPin = AptPin {{ package: {name:?}, version: {v:?} }};");
                 all.push(ident);
+                keys.push(name);
             }
             _ => pins.error(name, format!("[apt] `{name}` needs an exact Debian version string (no `*`, ranges or `latest`)")),
         }
     }
     let _ = writeln!(
         code,
-        "    /// Every apt pin.\n    pub const ALL: &[AptPin] = &[{}];\n}}",
-        all.join(", ")
+        "    /// Every apt pin.\n    pub const ALL: &[AptPin] = &[{}];\n{}}}",
+        all.join(", "),
+        lookup("apt", &keys)
     );
 
     let _ = writeln!(
@@ -184,6 +204,7 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
     );
     let pip = section("pip");
     let mut all = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     for (name, entry) in pip {
         let ident = pins.ident("pip", name);
         let Some(t) = entry.as_table() else {
@@ -238,11 +259,13 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
             requires.join(", ")
         );
         all.push(format!("&{ident}"));
+        keys.push(name);
     }
     let _ = writeln!(
         code,
-        "    /// Every pip pin.\n    pub static ALL: &[&PipPin] = &[{}];\n}}",
-        all.join(", ")
+        "    /// Every pip pin.\n    pub static ALL: &[&PipPin] = &[{}];\n{}}}",
+        all.join(", "),
+        lookup("pip", &keys)
     );
 
     let _ = writeln!(
@@ -250,6 +273,7 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
         "/// Files fetched on the host and verified before a build uses them.\npub mod artifact {{\n    use image_dsl::{{ArtifactPin, Checksum, Source}};"
     );
     let mut all = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     for (key, entry) in section("artifact") {
         let ident = pins.ident("artifact", key);
         let Some(t) = entry.as_table() else {
@@ -317,11 +341,13 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
             "    /// `{key}` {version}\n    pub const {ident}: ArtifactPin = ArtifactPin {{ key: {key:?}, version: {version:?}, source: {source}, checksum: {checksum} }};"
         );
         all.push(ident);
+        keys.push(key);
     }
     let _ = writeln!(
         code,
-        "    /// Every artifact pin.\n    pub const ALL: &[ArtifactPin] = &[{}];\n}}",
-        all.join(", ")
+        "    /// Every artifact pin.\n    pub const ALL: &[ArtifactPin] = &[{}];\n{}}}",
+        all.join(", "),
+        lookup("artifact", &keys)
     );
 
     let _ = writeln!(
@@ -329,6 +355,7 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
         "/// Git repositories at full commits.\npub mod git {{\n    use image_dsl::GitPin;"
     );
     let mut all = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
     for (key, entry) in section("git") {
         let ident = pins.ident("git", key);
         let Some(t) = entry.as_table() else {
@@ -356,11 +383,13 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
             "    /// `{repo}` at `{commit}`\n    pub const {ident}: GitPin = GitPin {{ key: {key:?}, repo: {repo:?}, commit: {commit:?} }};"
         );
         all.push(ident);
+        keys.push(key);
     }
     let _ = writeln!(
         code,
-        "    /// Every git pin.\n    pub const ALL: &[GitPin] = &[{}];\n}}",
-        all.join(", ")
+        "    /// Every git pin.\n    pub const ALL: &[GitPin] = &[{}];\n{}}}",
+        all.join(", "),
+        lookup("git", &keys)
     );
 
     if pins.errors.is_empty() {

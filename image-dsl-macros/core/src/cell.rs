@@ -80,6 +80,8 @@ pub struct CellRef {
     pub args: Option<Vec<String>>,
     /// Span of the reference.
     pub span: Span,
+    /// Span of each argument.
+    pub arg_spans: Vec<Span>,
 }
 
 /// A step of a cell stage.
@@ -160,6 +162,21 @@ impl<'a> Cell<'a> {
         format!("cell__{}", parts.join("__"))
     }
 
+    /// How messages name this image: `` `app` ``, or for a matrix cell
+    /// `` `spark_runtime` (cell spark = "3.5.7", variant = "gpu") ``.
+    pub fn label(&self) -> String {
+        let ident = &self.decl.ident;
+        if self.values.is_empty() {
+            return format!("`{ident}`");
+        }
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|(axis, v)| format!("{axis} = {:?}", v.value))
+            .collect();
+        format!("`{ident}` (cell {})", values.join(", "))
+    }
+
     /// Value of an axis in this cell.
     pub fn axis(&self, name: &str) -> Option<&Sp<String>> {
         self.values.iter().find(|(a, _)| a == name).map(|(_, v)| v)
@@ -178,6 +195,23 @@ pub fn ident_part(value: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The `{axis}` and `{axis:derived}` placeholders of a template, in order: not `${VAR}` (shell)
+/// nor `{}` (find -exec) nor anything else between braces.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(open) = text[at..].find('{').map(|i| at + i) {
+            let close = open + text[open..].find('}')?;
+            let key = &text[open + 1..close];
+            at = close + 1;
+            if !text[..open].ends_with('$') && is_placeholder(key) {
+                return Some(key);
+            }
+        }
+        None
+    })
 }
 
 /// `axis` or `axis:derived`, lowercase identifiers.
@@ -211,11 +245,30 @@ fn derive(value: &str, derived: &str) -> Result<String, String> {
 /// Every cell of a declaration, exclusions applied; each exclusion must match at least one cell.
 pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
     for axis in &decl.axes {
+        if axis.values.is_empty() {
+            cx.error(
+                axis.ident.span(),
+                format!("axis `{}` has no values, so the matrix has no cell and no rule would run: list at least one", axis.ident),
+            );
+        }
         for (i, v) in axis.values.iter().enumerate() {
             if axis.values[..i].iter().any(|w| w.value() == v.value()) {
                 cx.error(
                     v.span(),
                     format!("`{}` is listed twice in axis `{}`", v.value(), axis.ident),
+                );
+            } else if let Some(w) = axis.values[..i]
+                .iter()
+                .find(|w| ident_part(&w.value()) == ident_part(&v.value()))
+            {
+                cx.error(
+                    v.span(),
+                    format!(
+                        "`{}` and `{}` would name the same cell function (`{}`): keep one spelling",
+                        w.value(),
+                        v.value(),
+                        ident_part(&v.value())
+                    ),
                 );
             }
         }
@@ -235,26 +288,7 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
             }
         }
     }
-    let mut combos: Vec<Vec<(String, Sp<String>)>> = vec![Vec::new()];
-    for axis in &decl.axes {
-        combos = combos
-            .into_iter()
-            .flat_map(|prefix| {
-                axis.values.iter().map(move |v| {
-                    let mut c = prefix.clone();
-                    c.push((
-                        axis.ident.to_string(),
-                        Sp {
-                            value: v.value(),
-                            span: v.span(),
-                            from_axis: true,
-                        },
-                    ));
-                    c
-                })
-            })
-            .collect();
-    }
+    let combos = combos(decl);
     let mut used = vec![false; decl.excepts.len()];
     // Whether the exclusion was the first to remove some cell.
     let mut needed = vec![false; decl.excepts.len()];
@@ -275,6 +309,15 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
             out.push(cell(cx, decl, values));
         }
     }
+    if out.is_empty()
+        && !decl.axes.iter().any(|a| a.values.is_empty())
+        && let Some(first) = decl.excepts.first()
+    {
+        cx.error(
+            first.span,
+            format!("these exclusions leave `{}` without any cell, so it declares no image and no rule would run", decl.ident),
+        );
+    }
     for ((ex, used), needed) in decl.excepts.iter().zip(used).zip(needed) {
         if !used {
             cx.error(
@@ -286,6 +329,61 @@ pub fn cells<'a>(cx: &Ctxt, decl: &'a Decl) -> Vec<Cell<'a>> {
                 ex.span,
                 "every cell this exclusion matches is already excluded by an earlier one: remove it",
             );
+        }
+    }
+    out
+}
+
+/// Every combination of axis values, in declaration order, exclusions not applied.
+fn combos(decl: &Decl) -> Vec<Vec<(String, Sp<String>)>> {
+    let mut combos: Vec<Vec<(String, Sp<String>)>> = vec![Vec::new()];
+    for axis in &decl.axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut c = prefix.clone();
+                    c.push((
+                        axis.ident.to_string(),
+                        Sp {
+                            value: v.value(),
+                            span: v.span(),
+                            from_axis: true,
+                        },
+                    ));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// The cells exclusions leave out, each with what a reference to it is told.
+pub fn excluded(decl: &Decl) -> Vec<(Vec<String>, String)> {
+    let mut out = Vec::new();
+    for values in combos(decl) {
+        let by = decl.excepts.iter().find(|ex| {
+            ex.conds.iter().all(|(axis, value)| {
+                values
+                    .iter()
+                    .any(|(a, v)| *axis == a.as_str() && v.value == value.value())
+            })
+        });
+        if let Some(ex) = by {
+            let conds: Vec<String> = ex
+                .conds
+                .iter()
+                .map(|(axis, value)| format!("{axis} = {:?}", value.value()))
+                .collect();
+            out.push((
+                values.into_iter().map(|(_, v)| v.value).collect(),
+                format!(
+                    "this cell of `{}` is excluded by `except ({})`",
+                    decl.ident,
+                    conds.join(", ")
+                ),
+            ));
         }
     }
     out
@@ -389,6 +487,19 @@ impl<'a> Walker<'_, 'a> {
         Sp::new(out, lit.span())
     }
 
+    /// An image-level statement given a second time would silently replace the first.
+    fn once(&self, given: bool, span: Span, what: &str) {
+        if given {
+            self.cx.error(
+                span,
+                format!(
+                    "`{what}` is given twice for `{}`: an image has one, and the second would silently replace the first",
+                    self.cell.decl.ident
+                ),
+            );
+        }
+    }
+
     fn fill_all(&self, lits: &[LitStr]) -> Vec<Sp<String>> {
         lits.iter().map(|l| self.fill(l)).collect()
     }
@@ -423,10 +534,20 @@ impl<'a> Walker<'_, 'a> {
                 })
                 .collect()
         });
+        let arg_spans = call
+            .args
+            .iter()
+            .flatten()
+            .map(|arg| match arg {
+                CallArg::Lit(lit) => lit.span(),
+                CallArg::Axis(axis) => axis.span(),
+            })
+            .collect();
         CellRef {
             path: call.path.clone(),
             args,
             span,
+            arg_spans,
         }
     }
 
@@ -478,22 +599,27 @@ impl<'a> Walker<'_, 'a> {
         match stmt {
             Stmt::Name(lit) => {
                 image_level(self.cx, lit.span(), "name");
+                self.once(self.cell.name.is_some(), lit.span(), "name");
                 self.cell.name = Some(self.fill(lit));
             }
             Stmt::Tag(lit) => {
                 image_level(self.cx, lit.span(), "tag");
+                self.once(self.cell.tag.is_some(), lit.span(), "tag");
                 self.cell.tag = Some(self.fill(lit));
             }
             Stmt::Budget(b) => {
                 image_level(self.cx, b.unit.span(), "budget");
+                self.once(self.cell.budget.is_some(), b.amount_span, "budget");
                 self.cell.budget = Some(b);
             }
             Stmt::Spark { version, variant } => {
                 image_level(self.cx, version.span(), "spark");
+                self.once(self.cell.spark.is_some(), version.span(), "spark");
                 self.cell.spark = Some((self.fill(version), self.fill(variant)));
             }
             Stmt::Notebook(kw) => {
                 image_level(self.cx, kw.span(), "notebook");
+                self.once(self.cell.notebook.is_some(), kw.span(), "notebook");
                 self.cell.notebook = Some(kw.span());
             }
             Stmt::Stage { name, base, body } => {
@@ -550,6 +676,19 @@ impl<'a> Walker<'_, 'a> {
                         .path
                         .get_ident()
                         .is_some_and(|i| self.stage_names.contains(&i.to_string()));
+                // A builder stage can only copy from a stage before it (the image's own stage
+                // comes after every builder stage).
+                if let (true, Some(current), Some(name)) =
+                    (from_stage, stage, c.from.path.get_ident())
+                    && !self.cell.stages[..current]
+                        .iter()
+                        .any(|s| s.name == Some(name))
+                {
+                    self.cx.error(
+                        name.span(),
+                        format!("stage `{name}` is not before this one: a stage copies only from stages declared before it"),
+                    );
+                }
                 let step = CellStep::Copy {
                     from,
                     from_stage,
@@ -645,5 +784,16 @@ impl<'a> Walker<'_, 'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_are_axis_names_not_shell_or_find_braces() {
+        let found: Vec<&str> = placeholders("{spark}-${HOME}-{}-{Big}-{spark:minor}-{x").collect();
+        assert_eq!(found, ["spark", "spark:minor"]);
     }
 }

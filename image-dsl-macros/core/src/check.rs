@@ -4,7 +4,7 @@
 
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
-use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep};
+use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
 use crate::compat;
 
 /// Run every rule on one cell.
@@ -20,6 +20,7 @@ pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
     check_no_secrets(cx, cell);
     check_supported_combination(cx, cell);
     check_engine_support(cx, cell);
+    check_dockerfile_text(cx, cell);
 }
 
 fn steps<'c, 'a>(cell: &'c Cell<'a>) -> impl Iterator<Item = &'c CellStep<'a>> {
@@ -40,9 +41,9 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
     match &cell.name {
         None => cx.error(
             ident.span(),
-            format!("image `{ident}` has no `name`: add `name \"...\";`"),
+            format!("image {} has no `name`: add `name \"...\";`", cell.label()),
         ),
-        Some(name) if !name.value.contains('{') && !valid_name(&name.value) => cx.error(
+        Some(name) if !unfilled(&name.value) && !valid_name(&name.value) => cx.error(
             name.span,
             format!(
                 "`{}` is not a valid image name: `/`-separated lowercase letters and digits, joined by `.`, `_`, `__` or `-`",
@@ -52,12 +53,12 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
         Some(_) => {}
     }
     match &cell.tag {
-        None => cx.error(ident.span(), format!("image `{ident}` has no `tag`: add `tag \"...\";`")),
+        None => cx.error(ident.span(), format!("image {} has no `tag`: add `tag \"...\";`", cell.label())),
         Some(tag) if tag.value == "latest" => cx.error(
             tag.span,
             "tag `latest` moves with every build: use a tag that names what is inside (a version or variant)",
         ),
-        Some(tag) if !tag.value.contains('{') && !valid_tag(&tag.value) => cx.error(
+        Some(tag) if !unfilled(&tag.value) && !valid_tag(&tag.value) => cx.error(
             tag.span,
             format!("`{}` is not a valid tag: a letter, digit or `_`, then letters, digits, `_`, `.` or `-`, at most 128", tag.value),
         ),
@@ -66,9 +67,19 @@ pub fn check_name_and_tag(cx: &Ctxt, cell: &Cell<'_>) {
     if cell.last.base.is_none() {
         cx.error(
             ident.span(),
-            format!("image `{ident}` has no `from`: its own stage needs a base"),
+            format!(
+                "image {} has no `from`: its own stage needs a base",
+                cell.label()
+            ),
         );
     }
+}
+
+/// Whether a filled template still holds a `{placeholder}`: filling it failed, which was reported
+/// at the template, so the reference rules would only repeat that error. Any other brace is
+/// checked like every other character.
+fn unfilled(text: &str) -> bool {
+    crate::cell::placeholders(text).next().is_some()
 }
 
 /// A repository name as Docker's reference grammar has it: `/`-separated components of
@@ -123,7 +134,7 @@ pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
     match last_user {
         None => cx.error(
             cell.decl.ident.span(),
-            format!("image `{}` never sets `user`: the final stage must run as a numeric non-root uid:gid, e.g. `user 185:0;`", cell.decl.ident),
+            format!("image {} never sets `user`: the final stage must run as a numeric non-root uid:gid, e.g. `user 185:0;`", cell.label()),
         ),
         Some(UserSpec::Named { name, span }) => cx.error(
             *span,
@@ -161,12 +172,19 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
         cx.error(
             cell.decl.ident.span(),
             format!(
-                "image `{}` has no size budget: add e.g. `budget 600 MB;`",
-                cell.decl.ident
+                "image {} has no size budget: add e.g. `budget 600 MB;`",
+                cell.label()
             ),
         );
         return;
     };
+    if crate::budget_bytes(budget).is_some() && !crate::budget_fits(budget) {
+        cx.error(
+            budget.amount_span,
+            "this budget does not fit in 64 bits of bytes: write the size the image may have",
+        );
+        return;
+    }
     let Some(bytes) = crate::budget_bytes(budget) else {
         cx.error(
             budget.unit.span(),
@@ -211,33 +229,33 @@ pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
         let CellStep::Apt(items) = step else { continue };
         for item in items {
-            let text = &item.value;
-            if text.contains(['>', '<']) {
-                cx.error(
-                    item.span,
-                    format!("`{text}` is a range: pin an exact version (`name=version`)"),
-                );
-                continue;
-            }
-            let (name, version) = text
-                .split_once('=')
-                .map_or((text.as_str(), None), |(n, v)| (n, Some(v)));
-            if !is_package_name(name) {
-                cx.error(
-                    item.span,
-                    format!("`{name}` is not a Debian package name: lowercase letters, digits, `+`, `-` and `.`, starting with a letter or digit"),
-                );
-                continue;
-            }
-            if let Some(version) = version
-                && !exact_version(version)
-            {
-                cx.error(
-                    item.span,
-                    format!("`{text}` is not pinned: write `{name}=<exact Debian version>` or pin it in images/pins.toml"),
-                );
+            if let Some(error) = apt_item_error(&item.value) {
+                cx.error(item.span, error);
             }
         }
+    }
+}
+
+/// What is wrong with an apt item, if anything (the expansion leaves such an item unresolved).
+pub(crate) fn apt_item_error(text: &str) -> Option<String> {
+    if text.contains(['>', '<']) {
+        return Some(format!(
+            "`{text}` is a range: pin an exact version (`name=version`)"
+        ));
+    }
+    let (name, version) = text
+        .split_once('=')
+        .map_or((text, None), |(n, v)| (n, Some(v)));
+    if !is_package_name(name) {
+        return Some(format!(
+            "`{name}` is not a Debian package name: lowercase letters, digits, `+`, `-` and `.`, starting with a letter or digit"
+        ));
+    }
+    match version {
+        Some(version) if !exact_version(version) => Some(format!(
+            "`{text}` is not pinned: write `{name}=<exact Debian version>` or pin it in images/pins.toml"
+        )),
+        _ => None,
     }
 }
 
@@ -269,42 +287,44 @@ pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
             continue;
         };
         for item in items {
-            let text = &item.value;
-            let unpinned = ["~=", ">=", "<=", "!=", ">", "<", "@", "*", "==="]
-                .iter()
-                .any(|op| text.contains(op))
-                || text.ends_with("==latest")
-                || (text.contains('=') && !text.contains("=="));
-            if unpinned {
-                let name = text
-                    .split(|c: char| "<>=!~@ *".contains(c))
-                    .next()
-                    .unwrap_or(text);
-                cx.error(
-                    item.span,
-                    format!("pip requirement `{text}` is not pinned: use `{name}==<version>` or its key in images/pins.toml"),
-                );
-                continue;
-            }
-            let (name, version) = text
-                .split_once("==")
-                .map_or((text.as_str(), None), |(n, v)| (n, Some(v)));
-            let valid_name = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if !valid_name {
-                cx.error(
-                    item.span,
-                    format!("`{name}` is not a Python distribution name"),
-                );
-            } else if version.is_some_and(|v| !exact_version(v)) {
-                cx.error(
-                    item.span,
-                    format!("pip requirement `{text}` is not pinned: use `{name}==<version>`"),
-                );
+            if let Some(error) = pip_item_error(&item.value) {
+                cx.error(item.span, error);
             }
         }
+    }
+}
+
+/// What is wrong with a pip requirement, if anything (the expansion leaves it unresolved).
+pub(crate) fn pip_item_error(text: &str) -> Option<String> {
+    let unpinned = ["~=", ">=", "<=", "!=", ">", "<", "@", "*", "==="]
+        .iter()
+        .any(|op| text.contains(op))
+        || text.ends_with("==latest")
+        || (text.contains('=') && !text.contains("=="));
+    if unpinned {
+        let name = text
+            .split(|c: char| "<>=!~@ *".contains(c))
+            .next()
+            .unwrap_or(text);
+        return Some(format!(
+            "pip requirement `{text}` is not pinned: use `{name}==<version>` or its key in images/pins.toml"
+        ));
+    }
+    let (name, version) = text
+        .split_once("==")
+        .map_or((text, None), |(n, v)| (n, Some(v)));
+    let valid_name = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid_name {
+        Some(format!("`{name}` is not a Python distribution name"))
+    } else if version.is_some_and(|v| !exact_version(v)) {
+        Some(format!(
+            "pip requirement `{text}` is not pinned: use `{name}==<version>`"
+        ))
+    } else {
+        None
     }
 }
 
@@ -402,11 +422,21 @@ pub fn check_external_base_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for base in bases {
         match base {
             CellBase::External(r) => {
-                let digest_ok = r
-                    .value
-                    .split_once("@sha256:")
-                    .is_some_and(|(_, d)| is_hex(d, 64));
-                if !digest_ok {
+                let split = r.value.split_once("@sha256:");
+                let digest_ok = split.is_some_and(|(_, d)| is_hex(d, 64));
+                if let Some((name, _)) = split
+                    && !valid_reference(name)
+                {
+                    let what = if name.is_empty() {
+                        "a digest alone names no image".to_owned()
+                    } else {
+                        format!("`{name}` before the digest is not an image reference")
+                    };
+                    cx.error(
+                        r.span,
+                        format!("{what}: write `[registry/]name[:tag]@sha256:<digest>`"),
+                    );
+                } else if !digest_ok {
                     cx.error(
                         r.span,
                         format!(
@@ -428,6 +458,29 @@ pub fn check_external_base_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     }
 }
 
+/// `[host[:port]/]name[:tag]` as Docker's reference grammar has it; a digest alone names no image.
+fn valid_reference(reference: &str) -> bool {
+    let (path, tag) = match reference.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') => (path, Some(tag)),
+        _ => (reference, None),
+    };
+    let mut parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+        let host = parts.remove(0);
+        let (name, port) = host.split_once(':').unwrap_or((host, "0"));
+        let host_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
+            && !port.is_empty()
+            && port.chars().all(|c| c.is_ascii_digit());
+        if !host_ok {
+            return false;
+        }
+    }
+    valid_name(&parts.join("/")) && tag.is_none_or(valid_tag)
+}
+
 /// Names and values that look like secrets never go into ENV, ARG or LABEL: they stay in the image
 /// history for anyone who can pull it. Pass secrets at run time.
 ///
@@ -443,51 +496,157 @@ pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
             _ => continue,
         };
         for (key, value) in pairs {
-            if let Some(word) = secret_word(&key.value) {
+            if let Some(word) = secret_word(&key.value)
+                && !credentials_path(word, &value.value)
+            {
                 cx.error(
                     key.span,
                     format!("`{}` looks like a secret ({word}) in {kind}: it would stay in the image history; pass it at run time", key.value),
                 );
-            } else if let Some(prefix) = SECRET_VALUES.iter().find(|p| value.value.contains(*p)) {
+            } else if let Some(what) = secret_value(&value.value) {
                 cx.error(
                     value.span,
-                    format!("this {kind} value looks like a credential (`{prefix}…`): pass it at run time"),
+                    format!(
+                        "this {kind} value looks like a credential ({what}): pass it at run time"
+                    ),
                 );
             }
         }
     }
 }
 
-/// Prefixes of well-known credential formats (PEM keys, AWS, GitHub, Slack, Anthropic, GitLab).
-const SECRET_VALUES: &[&str] = &[
-    "-----BEGIN",
-    "AKIA",
-    "ghp_",
-    "github_pat_",
-    "xoxb-",
-    "sk-ant-",
-    "glpat-",
+/// Prefixes of well-known credential formats: AWS (long-term and temporary), GitHub, Slack,
+/// Anthropic, OpenAI project keys, GitLab, Google API keys, Hugging Face, npm, Stripe.
+/// Each with the shortest run of letters and digits that must follow it, so that a path such as
+/// `/opt/hf_cache` is not taken for a Hugging Face token.
+const SECRET_VALUES: &[(&str, usize)] = &[
+    ("AKIA", 16),
+    ("ASIA", 16),
+    ("ghp_", 1),
+    ("gho_", 1),
+    ("ghu_", 1),
+    ("ghs_", 1),
+    ("ghr_", 1),
+    ("github_pat_", 1),
+    ("xoxb-", 1),
+    ("xoxp-", 1),
+    ("xoxa-", 1),
+    ("xapp-", 1),
+    ("sk-ant-", 1),
+    ("sk-proj-", 1),
+    ("glpat-", 1),
+    ("AIza", 30),
+    ("hf_", 30),
+    ("npm_", 30),
+    ("sk_live_", 16),
+    ("rk_live_", 16),
 ];
+
+/// What makes a value a credential, if anything: a known token prefix at the start of a word, a
+/// private key, a URL with `user:password@` (JDBC, metastore and database URLs included), a
+/// password or account-key parameter (`password=`, `AccountKey=`), or an Oracle thin
+/// `user/password@`.
+pub(crate) fn secret_value(value: &str) -> Option<String> {
+    let at_word_start = |i: usize| {
+        i == 0
+            || !value[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+    };
+    for (prefix, min) in SECRET_VALUES {
+        let found = value.match_indices(prefix).any(|(i, _)| {
+            let rest = &value[i + prefix.len()..];
+            let run = rest.chars().take_while(char::is_ascii_alphanumeric).count();
+            at_word_start(i) && run >= *min
+        });
+        if found {
+            return Some(format!("`{prefix}…`"));
+        }
+    }
+    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+        return Some("`-----BEGIN…`".to_owned());
+    }
+    if let Some((_, rest)) = value.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && userinfo
+                .split_once(':')
+                .is_some_and(|(_, pw)| !pw.is_empty())
+        {
+            return Some("a URL with `user:password@`".to_owned());
+        }
+    }
+    let lower = value.to_ascii_lowercase();
+    for param in [
+        "password=",
+        "passwd=",
+        "pwd=",
+        "accountkey=",
+        "sharedaccesssignature=",
+    ] {
+        let set = lower.match_indices(param).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + param.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                && after.is_some_and(|c| !"&;\" ".contains(c))
+        });
+        if set {
+            return Some(format!("a `{}` parameter", &param[..param.len() - 1]));
+        }
+    }
+    if let Some((_, rest)) = lower.split_once(":thin:")
+        && let Some((userinfo, _)) = rest.split_once('@')
+        && userinfo
+            .split_once('/')
+            .is_some_and(|(u, p)| !u.is_empty() && !p.is_empty())
+    {
+        return Some("an Oracle `user/password@` URL".to_owned());
+    }
+    None
+}
+
+/// A variable naming where credentials are (`GOOGLE_APPLICATION_CREDENTIALS=/etc/gcp/key.json`):
+/// a path, the recommended pattern, not a secret.
+fn credentials_path(word: &str, value: &str) -> bool {
+    matches!(word, "credential" | "credentials") && value.starts_with('/')
+}
 
 /// The secret-like word of a variable name, matched on whole words (`DB_PASSWORD`, `apiKey`…), not
 /// substrings (`TOKENIZERS_PARALLELISM` is fine); names of files or paths holding a secret
 /// (`POSTGRES_PASSWORD_FILE`) are the recommended pattern and pass.
 pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
+    // The words of the credential variables that database clients (PGPASSWORD, MYSQL_PWD,
+    // ORACLE_PWD, MSSQL_SA_PASSWORD), JDBC and metastore settings (ConnectionPassword) and cloud
+    // SDKs (AWS_SECRET_ACCESS_KEY, AZURE_STORAGE_KEY, AZURE_CLIENT_SECRET) use.
     const WORDS: &[&str] = &[
         "password",
         "passwd",
+        "passphrase",
+        "pgpassword",
         "token",
         "secret",
         "credential",
         "credentials",
         "apikey",
         "privatekey",
+        "accountkey",
+        "sastoken",
     ];
     const PAIRS: &[(&str, &str, &str)] = &[
         ("api", "key", "api key"),
         ("private", "key", "private key"),
         ("access", "key", "access key"),
+        ("account", "key", "account key"),
+        ("storage", "key", "storage key"),
+        ("signing", "key", "signing key"),
+        ("encryption", "key", "encryption key"),
+        ("master", "key", "master key"),
+        ("connection", "string", "connection string"),
     ];
+    // Short forms that are a secret only as the last word of a longer name: `MYSQL_PWD`,
+    // `DB_PASS`, but not the shell's `PWD` nor `PASS_THROUGH`.
+    const LAST: &[(&str, &str)] = &[("pwd", "password"), ("pass", "password")];
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut prev_lower = false;
@@ -505,11 +664,39 @@ pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
     if !current.is_empty() {
         words.push(current);
     }
+    // Where a secret is, how it is used, or settings about it: `POSTGRES_PASSWORD_FILE`,
+    // `OAUTH_TOKEN_URL`, `TOKEN_TTL`, `SECRET_NAME`.
     if matches!(
         words.last().map(String::as_str),
-        Some("file" | "path" | "dir" | "env" | "name" | "enabled" | "length")
+        Some(
+            "file"
+                | "path"
+                | "dir"
+                | "env"
+                | "name"
+                | "enabled"
+                | "length"
+                | "url"
+                | "uri"
+                | "endpoint"
+                | "host"
+                | "header"
+                | "type"
+                | "ttl"
+                | "expiry"
+                | "policy"
+                | "algorithm"
+                | "location"
+        )
     ) {
         return None;
+    }
+    if words.len() >= 2
+        && let Some((_, what)) = LAST
+            .iter()
+            .find(|(w, _)| words.last().is_some_and(|l| l == w))
+    {
+        return Some(what);
     }
     for w in &words {
         if let Some(word) = WORDS.iter().find(|x| **x == w.as_str()) {
@@ -626,8 +813,245 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
                 }
             }
             CellStep::Healthcheck(opts, values) => check_healthcheck(cx, opts, values),
+            CellStep::File(_, _, Some(mode)) => check_mode(cx, mode),
+            CellStep::Expose(ports) => {
+                for port in *ports {
+                    check_int(cx, port, "port", 1, 65535);
+                }
+            }
+            CellStep::User(UserSpec::Numeric { uid, gid }) => {
+                check_int(cx, uid, "uid", 0, u32::MAX.into());
+                check_int(cx, gid, "gid", 0, u32::MAX.into());
+            }
             _ => {}
         }
+    }
+}
+
+/// A file mode is written in octal (`0o755`), up to `0o7777`: `755` would be decimal, i.e.
+/// `0o1363`.
+fn check_mode(cx: &Ctxt, mode: &syn::LitInt) {
+    let text = mode.to_string();
+    let value = text
+        .strip_prefix("0o")
+        .and_then(|octal| u32::from_str_radix(&octal.replace('_', ""), 8).ok());
+    match value {
+        Some(v) if v <= 0o7777 => {}
+        Some(_) => cx.error(mode.span(), format!("mode `{text}` is over `0o7777`")),
+        None => cx.error(
+            mode.span(),
+            format!("write the mode in octal, e.g. `0o755`: `{text}` would not be read as octal"),
+        ),
+    }
+}
+
+/// An integer the Dockerfile takes as written: plain digits, no type suffix, within range.
+fn check_int(cx: &Ctxt, lit: &syn::LitInt, what: &str, min: u64, max: u64) {
+    let ok = lit.suffix().is_empty()
+        && lit
+            .base10_parse::<u64>()
+            .is_ok_and(|v| (min..=max).contains(&v));
+    if !ok {
+        cx.error(
+            lit.span(),
+            format!("`{lit}` is not a {what}: a plain number from {min} to {max}"),
+        );
+    }
+}
+
+/// Data cannot steer the Dockerfile: every string that reaches it stays one value of one
+/// instruction. A newline would start a new instruction (another `USER`), a trailing backslash
+/// would swallow the next one, and in an unquoted path a space, quote or `$` would split or
+/// expand it. Quoted values (ENV, ARG, LABEL values) and exec-form lists (`cmd`, `entrypoint`,
+/// `volume`, a healthcheck's `cmd`) are escaped by the renderer and only refuse control
+/// characters, which no Dockerfile word can hold.
+///
+/// ```text
+/// workdir "/opt\nUSER 0:0";        // error: a control character in a path
+/// run ["echo done \\"];           // error: the trailing backslash continues the line
+/// copy from build "/a b" to "/x";  // error: a space in an unquoted path
+/// ```
+pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
+    for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
+        if let Some(name) = stage.name {
+            check_stage_name(cx, name);
+        }
+    }
+    for step in steps(cell) {
+        match step {
+            CellStep::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
+            CellStep::Pip(_, venv) => check_path(cx, "venv", venv),
+            CellStep::Artifact(pin, dest) | CellStep::Git(pin, dest) => {
+                check_path(cx, "destination", dest);
+                if let CellPin::Inline(_, fields) = pin {
+                    for (key, value) in fields {
+                        check_word(cx, &format!("`{key}`"), value);
+                    }
+                }
+            }
+            CellStep::Copy { src, dest, .. } => {
+                src.iter().for_each(|s| check_path(cx, "source", s));
+                check_path(cx, "destination", dest);
+            }
+            CellStep::File(dest, ..) => check_path(cx, "destination", dest),
+            CellStep::Workdir(dir) => check_path(cx, "workdir", dir),
+            CellStep::Env(pairs) | CellStep::Arg(pairs) => {
+                pairs.iter().for_each(|(_, v)| check_value(cx, v));
+            }
+            CellStep::Label(pairs) => {
+                for (key, value) in pairs {
+                    check_label_key(cx, key);
+                    check_value(cx, value);
+                }
+            }
+            CellStep::User(UserSpec::RootBecause { reason }) => {
+                if let Some(c) = reason.value().chars().find(|c| c.is_control()) {
+                    cx.error(reason.span(), format!("the reason is rendered as a Dockerfile comment and cannot hold control character {c:?}: write it on one line"));
+                }
+            }
+            CellStep::Volume(items) | CellStep::Entrypoint(items) | CellStep::Cmd(items) => {
+                items.iter().for_each(|v| check_value(cx, v));
+            }
+            CellStep::Healthcheck(_, values) => {
+                for (_, value) in values {
+                    match value {
+                        CellHealth::Str(s) => check_value(cx, s),
+                        CellHealth::List(l) => l.iter().for_each(|v| check_value(cx, v)),
+                        CellHealth::Int(_) => {}
+                    }
+                }
+            }
+            CellStep::Apt(_) | CellStep::User(_) | CellStep::Expose(_) => {}
+        }
+    }
+}
+
+/// A control character, which no Dockerfile word can hold (a newline ends the instruction).
+fn control_char(s: &str) -> Option<char> {
+    s.chars().find(|c| c.is_control())
+}
+
+/// A quoted or JSON value: anything but control characters.
+fn check_value(cx: &Ctxt, value: &Sp<String>) {
+    if let Some(c) = control_char(&value.value) {
+        cx.error(
+            value.span,
+            format!("{c:?} would end the Dockerfile instruction: a value is one line without control characters"),
+        );
+    }
+}
+
+/// A word the renderer writes unquoted (an inline artifact's URL becomes a file name in the
+/// context): no control characters, spaces, quotes, backslashes or `$`.
+fn check_word(cx: &Ctxt, what: &str, value: &Sp<String>) {
+    if let Some(c) = value.value.chars().find(|c| unsafe_in_word(*c)) {
+        cx.error(
+            value.span,
+            format!("{what} cannot hold {c:?}: it is written unquoted into the Dockerfile, where it would split, escape or expand"),
+        );
+    }
+}
+
+fn unsafe_in_word(c: char) -> bool {
+    c.is_control() || c.is_whitespace() || "\\\"'`$".contains(c)
+}
+
+/// A path the renderer writes unquoted (COPY, WORKDIR, the venv of a `RUN`): absolute, without
+/// what would split, escape or expand it, and without `..`.
+fn check_path(cx: &Ctxt, what: &str, path: &Sp<String>) {
+    let text = &path.value;
+    if text.is_empty() {
+        cx.error(
+            path.span,
+            format!("{what} is empty: write an absolute path"),
+        );
+    } else if !text.starts_with('/') {
+        cx.error(
+            path.span,
+            format!("{what} `{text}` must be an absolute path (start with `/`)"),
+        );
+    } else if text.split('/').any(|part| part == "..") {
+        cx.error(
+            path.span,
+            format!("{what} `{text}` must not climb with `..`: write the path it means"),
+        );
+    } else {
+        check_word(cx, what, path);
+    }
+}
+
+/// A run command stays inside its `RUN`: one line, no trailing backslash (which would join the
+/// next instruction), not empty and not a comment (BuildKit drops both from a continued line, so
+/// the `RUN` would swallow what follows).
+fn check_run_text(cx: &Ctxt, cmd: &Sp<String>) {
+    let text = &cmd.value;
+    let trimmed = text.trim();
+    if let Some(c) = text
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+    {
+        cx.error(
+            cmd.span,
+            format!("{c:?} would end the Dockerfile instruction: a command is one line without control characters"),
+        );
+    } else if trimmed.is_empty() {
+        cx.error(cmd.span, "an empty command: remove it");
+    } else if trimmed.starts_with('#') {
+        cx.error(
+            cmd.span,
+            "a command that is a comment would be dropped from the RUN line by the Dockerfile parser: write comments in Rust, next to the step",
+        );
+    } else if trimmed.starts_with('-') {
+        cx.error(
+            cmd.span,
+            "a command starting with `-` would be read as a RUN flag (`--mount`, `--network`): start it with the program",
+        );
+    } else if trimmed.len() != text.len() {
+        cx.error(
+            cmd.span,
+            "a command with surrounding whitespace: the Dockerfile parser trims it, so write it trimmed",
+        );
+    } else if trimmed.ends_with('\\') {
+        cx.error(
+            cmd.span,
+            "a trailing backslash would continue the RUN onto the next Dockerfile instruction: remove it",
+        );
+    }
+}
+
+/// Docker's stage names: a lowercase letter, then lowercase letters, digits, `-`, `_` or `.`;
+/// `scratch` is reserved.
+fn check_stage_name(cx: &Ctxt, name: &syn::Ident) {
+    let text = name.to_string();
+    let valid = text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c));
+    if !valid {
+        cx.error(
+            name.span(),
+            format!("`{text}` is not a stage name Docker accepts: a lowercase letter, then lowercase letters, digits, `-`, `_` or `.`"),
+        );
+    } else if text == "scratch" || text.starts_with("apt-") || text.starts_with("before-apt-") {
+        cx.error(
+            name.span(),
+            format!("stage name `{text}` is reserved: `scratch` by Docker, `apt-N` and `before-apt-N` by the renderer"),
+        );
+    }
+}
+
+/// Label keys are written unquoted: letters, digits, `.`, `-`, `_` and `/`.
+fn check_label_key(cx: &Ctxt, key: &Sp<String>) {
+    let valid = !key.value.is_empty()
+        && key
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+    if !valid {
+        cx.error(
+            key.span,
+            format!("`{}` is not a label key: letters, digits, `.`, `-`, `_` and `/` (e.g. `org.opencontainers.image.vendor`)", key.value),
+        );
     }
 }
 
@@ -643,14 +1067,21 @@ pub(crate) fn has_heredoc(cmd: &str) -> bool {
         let in_arithmetic = before.matches("$((").count() > before.matches("))").count();
         let herestring = bytes.get(pos + 2) == Some(&b'<') || (pos > 0 && bytes[pos - 1] == b'<');
         if in_arithmetic || herestring {
-            i = pos + 3;
+            // Past the `<<` (and a third `<`), which are ASCII, so `i` stays on a char boundary.
+            i = pos
+                + if bytes.get(pos + 2) == Some(&b'<') {
+                    3
+                } else {
+                    2
+                };
             continue;
         }
         let word = cmd[pos + 2..]
             .trim_start_matches('-')
             .trim_start()
             .trim_start_matches(['\'', '"']);
-        if word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        // BuildKit takes any word as the delimiter (`<<EOF`, `<<4`, `<<é`), not only identifiers.
+        if word.starts_with(|c: char| !c.is_whitespace() && !"<>()&;|".contains(c)) {
             return true;
         }
     }
@@ -667,7 +1098,7 @@ fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHe
             ("cmd", CellHealth::List(l)) if !l.is_empty() => {}
             ("interval" | "timeout" | "start_period", CellHealth::Str(s)) if is_duration(&s.value) => {}
             ("interval" | "timeout" | "start_period", CellHealth::Str(s)) => {
-                cx.error(s.span, format!("`{}` is not a duration such as `30s` or `1m`", s.value))
+                cx.error(s.span, format!("`{}` is not a duration Docker takes, such as `30s`, `1m30s` or `500ms` (zero or at least 1ms)", s.value))
             }
             ("retries", CellHealth::Int(_)) => {}
             _ => cx.error(
@@ -683,12 +1114,43 @@ fn check_healthcheck(cx: &Ctxt, opts: &[HealthOption], values: &[(String, CellHe
     }
 }
 
-fn is_duration(s: &str) -> bool {
-    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &s[digits.len()..];
-    !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && ["ms", "s", "m", "h"].contains(&unit)
+/// A duration as Docker parses it (Go's `time.ParseDuration`: `30s`, `1m30s`, `1.5h`, `500ms`),
+/// zero or at least the engine's minimum of 1ms.
+pub(crate) fn is_duration(s: &str) -> bool {
+    const UNITS: &[(&str, f64)] = &[
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("µs", 1e3),
+        ("ms", 1e6),
+        ("s", 1e9),
+        ("m", 60e9),
+        ("h", 3600e9),
+    ];
+    let mut rest = s;
+    let mut nanos = 0.0;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let Ok(number) = rest[..number_len].parse::<f64>() else {
+            return false;
+        };
+        rest = &rest[number_len..];
+        // Longest unit first: `ms` before `m`.
+        let Some((unit, factor)) = UNITS
+            .iter()
+            .filter(|(u, _)| rest.starts_with(u))
+            .max_by_key(|(u, _)| u.len())
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+        nanos += number * factor;
+    }
+    nanos == 0.0 || nanos >= 1e6
 }
 
 #[cfg(test)]
@@ -704,6 +1166,18 @@ mod tests {
             "aws_secret_access_key",
             "SSH_PRIVATE_KEY",
             "spark.authenticate.secret",
+            "PGPASSWORD",
+            "MYSQL_PWD",
+            "ORACLE_PWD",
+            "MSSQL_SA_PASSWORD",
+            "DB_PASS",
+            "javax.jdo.option.ConnectionPassword",
+            "AZURE_STORAGE_KEY",
+            "AZURE_STORAGE_CONNECTION_STRING",
+            "AZURE_CLIENT_SECRET",
+            "spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net",
+            "AWS_SESSION_TOKEN",
+            "GOOGLE_API_KEY",
         ] {
             assert!(secret_word(name).is_some(), "{name}");
         }
@@ -712,15 +1186,61 @@ mod tests {
             "POSTGRES_PASSWORD_FILE",
             "SECRET_NAME",
             "PWD",
+            "OLDPWD",
+            "PASS_THROUGH",
             "SPARK_RPC_AUTHENTICATION_ENABLED",
             "KEYSTORE_PATH",
+            "OAUTH_TOKEN_URL",
+            "AZURE_AUTHORITY_HOST",
+            "TOKEN_ENDPOINT",
+            "PGPASSFILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
         ] {
             assert_eq!(secret_word(name), None, "{name}");
         }
     }
 
     #[test]
+    fn credential_values_and_their_harmless_neighbours() {
+        for value in [
+            "postgresql://spark:hunter2@db:5432/metastore",
+            "jdbc:mysql://db/hive?user=hive&password=hunter2",
+            "jdbc:sqlserver://db:1433;databaseName=x;user=sa;password=hunter2",
+            "jdbc:oracle:thin:scott/tiger@db:1521/ORCL",
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc123==",
+            "ASIAIOSFODNN7EXAMPLE",
+            "hf_abcdefghijklmnopqrstuvwxyz0123",
+            "-----BEGIN RSA PRIVATE KEY-----",
+        ] {
+            assert!(secret_value(value).is_some(), "{value}");
+        }
+        for value in [
+            "postgresql://spark@db:5432/metastore",
+            "jdbc:postgresql://db/metastore?user=hive",
+            "https://user@example.org/x",
+            "password=",
+            "-----BEGIN CERTIFICATE-----",
+            "/opt/hf_cache",
+            "thrift://metastore:9083",
+            "SPARK_HOME=/opt/spark",
+        ] {
+            assert_eq!(secret_value(value), None, "{value}");
+        }
+        assert!(credentials_path("credentials", "/etc/gcp/key.json"));
+        assert!(!credentials_path(
+            "credentials",
+            "{\"type\": \"service_account\"}"
+        ));
+    }
+
+    #[test]
     fn heredocs_but_not_herestrings_or_shifts() {
+        assert!(
+            !has_heredoc("echo $((1<<é))"),
+            "no panic inside a multi-byte character"
+        );
+        assert!(!has_heredoc("x<<<é<<<ü"));
+        assert!(has_heredoc("<<𐌭") && has_heredoc("cat <<-'é'"));
         assert!(has_heredoc("cat <<EOF > /etc/x"));
         assert!(has_heredoc("cat <<-'END'"));
         assert!(!has_heredoc("grep x <<< \"$value\""));
@@ -749,6 +1269,30 @@ mod tests {
         }
         for bad in [".hidden", "-rc1", "a:b", ""] {
             assert!(!valid_tag(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_as_docker_parses_them() {
+        for ok in ["30s", "1m30s", "1.5h", "500ms", "0s", "2h45m10s"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["30", "", "1x", "s", "1ns", "999us", "1m30"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn references_before_a_digest() {
+        for ok in [
+            "debian:bookworm-slim",
+            "docker.io/library/debian",
+            "localhost:5000/a/b:1.0",
+        ] {
+            assert!(valid_reference(ok), "{ok}");
+        }
+        for bad in ["", ":tag", "Debian", "host:port/x", "a//b"] {
+            assert!(!valid_reference(bad), "{bad}");
         }
     }
 

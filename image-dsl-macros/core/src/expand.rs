@@ -1,6 +1,7 @@
 //! Code generation: each cell becomes a function returning an `image_dsl::Image`; a matrix becomes
-//! a module with one function per cell and `all()`. Pins are referenced as `pins::<kind>::<KEY>`
-//! paths spanned at the literal that named them, so a missing pin is reported there.
+//! a module with one function per cell and `all()`. Pin keys and cell arguments are looked up
+//! exactly (`image_dsl::__private`) in consts spanned at the literal that named them, so a missing
+//! or misspelt one is a compile error there.
 
 use crate::Ctxt;
 use crate::ast::{Decl, UserSpec};
@@ -28,12 +29,19 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
             #vis fn #ident() -> ::image_dsl::Image { #body }
         };
     }
+    // Values that would share a function name were reported at the value; generate the first.
+    let mut names = std::collections::HashSet::new();
+    let cells: Vec<Cell<'_>> = cells
+        .into_iter()
+        .filter(|c| names.insert(Cell::fn_name(&values(c))))
+        .collect();
     let fns: Vec<_> = cells
         .iter()
         .map(|c| format_ident!("{}", Cell::fn_name(&values(c))))
         .collect();
     let bodies = cells.iter().map(|c| image(cx, c));
     let docs = cells.iter().map(|c| format!("`{}`", values(c).join(" × ")));
+    let lookup = cell_lookup(decl, &cells);
     quote! {
         #(#attrs)*
         #[allow(non_snake_case, clippy::module_name_repetitions)]
@@ -46,11 +54,64 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
                 ::std::vec![#(#fns()),*]
             }
 
+            #[doc(hidden)]
+            pub const __LOAD: &[fn() -> ::image_dsl::Image] = &[#(#fns),*];
+            #lookup
+
             #(
                 #[doc = #docs]
                 pub fn #fns() -> ::image_dsl::Image { #bodies }
             )*
         }
+    }
+}
+
+/// The constants a reference looks its cell up in (`__private::axis_value`, `cell_index`): each
+/// axis's values with a "did you mean" for each and the message for anything else, every cell's
+/// values in `__LOAD`'s order, and the excluded cells with their exclusion.
+fn cell_lookup(decl: &Decl, cells: &[Cell<'_>]) -> TokenStream {
+    let ident = &decl.ident;
+    let cell_values: Vec<Vec<String>> = cells.iter().map(values).collect();
+    let rows = cell_values.iter().map(|v| quote!(&[#(#v),*]));
+    let (excluded, why): (Vec<Vec<String>>, Vec<String>) = cell::excluded(decl).into_iter().unzip();
+    let axis_values: Vec<Vec<String>> = decl
+        .axes
+        .iter()
+        .map(|a| a.values.iter().map(|v| v.value()).collect())
+        .collect();
+    let axis_near = decl.axes.iter().zip(&axis_values).map(|(axis, values)| {
+        let near = values.iter().map(|v| {
+            format!("not a value of axis `{}` of `{ident}`, which matches values exactly: did you mean `{v}`?", axis.ident)
+        });
+        quote!(&[#(#near),*])
+    });
+    let axis_missing = decl.axes.iter().zip(&axis_values).map(|(axis, values)| {
+        format!(
+            "not a value of axis `{}` of `{ident}`: its values are {}",
+            axis.ident,
+            values.join(", ")
+        )
+    });
+    let axis_rows = axis_values.iter().map(|v| quote!(&[#(#v),*]));
+    let axis_names: Vec<String> = decl.axes.iter().map(|a| a.ident.to_string()).collect();
+    let arity = format!(
+        "`{ident}` takes {} arguments, one per axis: {}",
+        axis_names.len(),
+        axis_names.join(", ")
+    );
+    quote! {
+        #[doc(hidden)]
+        pub const __AXES: &[&[&str]] = &[#(#axis_rows),*];
+        #[doc(hidden)]
+        pub const __AXIS_NEAR: &[&[&str]] = &[#(#axis_near),*];
+        #[doc(hidden)]
+        pub const __AXIS_MISSING: &[&str] = &[#(#axis_missing),*];
+        #[doc(hidden)]
+        pub const __ARITY: &str = #arity;
+        #[doc(hidden)]
+        pub const __CELLS: &[&[&str]] = &[#(#rows),*];
+        #[doc(hidden)]
+        pub const __EXCLUDED: &[(&[&str], &str)] = &[#((&[#(#excluded),*], #why)),*];
     }
 }
 
@@ -68,14 +129,18 @@ fn description(cell: &Cell<'_>) -> String {
                 ..
             }) = &nv.value
         {
-            lines.push(s.value().trim().to_owned());
+            // A `/** */` block or `#[doc = "..."]` may span lines; the description is one line.
+            lines.extend(s.value().lines().map(|l| l.trim().to_owned()));
         }
     }
     let mut text = lines.join(" ").trim().to_owned();
     for (axis, value) in &cell.values {
         text = text.replace(&format!("{{{axis}}}"), &value.value);
     }
-    text
+    // It is rendered into a Dockerfile comment and a LABEL: no control character may end them.
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
@@ -161,13 +226,25 @@ fn stage(cx: &Ctxt, stage: &CellStage<'_>) -> TokenStream {
     }
 }
 
+/// A reference to a catalog image; a matrix cell is looked up by its exact values in a const
+/// spanned at the arguments, so an unknown, misspelt or excluded cell is an error there.
 fn image_ref(r: &CellRef) -> TokenStream {
     let path = &r.path;
     let load = match &r.args {
         None => quote_spanned!(r.span=> #path),
         Some(args) => {
-            let cell = format_ident!("{}", Cell::fn_name(args), span = r.span);
-            quote_spanned!(r.span=> #path::#cell)
+            let checks = args.iter().zip(&r.arg_spans).enumerate().map(|(i, (value, span))| {
+                quote_spanned! {*span=>
+                    const _: () = ::image_dsl::__private::axis_value(#path::__AXES, #path::__AXIS_NEAR, #path::__AXIS_MISSING, #path::__ARITY, #i, #value);
+                }
+            });
+            quote_spanned! {r.span=> {
+                #(#checks)*
+                const INDEX: usize = ::image_dsl::__private::cell_index(
+                #path::__CELLS, #path::__EXCLUDED, #path::__AXES, #path::__ARITY, &[#(#args),*],
+            );
+            #path::__LOAD[INDEX]
+            }}
         }
     };
     quote!(::image_dsl::ImageRef { load: #load })
@@ -191,37 +268,55 @@ fn pairs(list: &[(Sp<String>, Sp<String>)]) -> TokenStream {
     quote!(::std::vec![#(#items),*])
 }
 
-/// `pins::<kind>::<KEY>` spanned at the literal; with a version written next to the key, a
-/// compile-time assertion that the pin file agrees.
+/// The pin `key` names in `pins::<kind>`, looked up exactly (`__private::pin_index`) in a const
+/// spanned at the literal, so a missing or misspelt key is a compile error there that names the
+/// pin file and the key it resembles. With a version written next to the key, a compile-time
+/// assertion that the pin file agrees.
 ///
-/// A key that cannot name a constant, or a written version that is not exact, was reported by the
-/// rules; the value is then a placeholder expression so only that report is shown.
+/// A key that cannot be a key at all was reported by the rules; the value is then [`unresolved`]
+/// so only that report is shown.
 fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) -> TokenStream {
-    let constant = crate::pin_ident(key);
-    if !constant.chars().any(|c| c.is_ascii_alphanumeric()) {
-        return quote_spanned!(span=> ::core::unreachable!("invalid pin key"));
+    if !key.chars().any(|c| c.is_ascii_alphanumeric()) {
+        return unresolved(kind, span);
     }
     let kind = format_ident!("{}", kind, span = span);
-    let ident = format_ident!("{}", constant, span = span);
-    let path = quote_spanned!(span=> pins::#kind::#ident);
+    let module = quote_spanned!(span=> pins::#kind);
+    let index = quote_spanned! {span=>
+        const INDEX: usize = ::image_dsl::__private::pin_index(#module::__KEYS, #module::__NEAR, #module::__MISSING, #key);
+    };
     match written_version {
-        None => path,
-        Some(version) if !crate::check::exact_version(version) => path,
-        Some(version) => {
+        Some(version) if crate::check::exact_version(version) => {
             let message = format!(
                 "{key}: the version written here ({version}) differs from images/pins.toml"
             );
             quote_spanned! {span=> {
-                const _: () = ::core::assert!(::image_dsl::__private::str_eq(#path.version, #version), #message);
-                #path
+                #index
+                const _: () = ::core::assert!(::image_dsl::__private::str_eq(#module::ALL[INDEX].version, #version), #message);
+                #module::ALL[INDEX]
             }}
         }
+        _ => quote_spanned!(span=> { #index #module::ALL[INDEX] }),
     }
+}
+
+/// A stand-in for a pin a rule refused (reported there): any pin of the kind, so the expansion
+/// still type-checks without a second error or an unreachable-code warning. It is never run: the
+/// rule's error stops the compile.
+fn unresolved(kind: &str, span: Span) -> TokenStream {
+    let kind = format_ident!("{}", kind, span = span);
+    quote_spanned!(span=> pins::#kind::ALL[0])
 }
 
 fn user(u: &UserSpec) -> TokenStream {
     match u {
-        UserSpec::Numeric { uid, gid } => quote!(::image_dsl::User { uid: #uid, gid: #gid }),
+        UserSpec::Numeric { uid, gid } => {
+            // Out of range or suffixed literals were reported by the rules.
+            let (uid, gid) = (
+                uid.base10_parse::<u32>().unwrap_or(0),
+                gid.base10_parse::<u32>().unwrap_or(0),
+            );
+            quote!(::image_dsl::User { uid: #uid, gid: #gid })
+        }
         UserSpec::Named { .. } | UserSpec::RootBecause { .. } => {
             quote!(::image_dsl::User { uid: 0, gid: 0 })
         }
@@ -232,18 +327,17 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
     match step {
         CellStep::Apt(items) => {
             let pins = items.iter().map(|item| match item.value.split_once('=') {
+                _ if check::apt_item_error(&item.value).is_some() => unresolved("apt", item.span),
                 Some((name, version)) => pin_path("apt", name, Some(version), item.span),
                 None => pin_path("apt", &item.value, None, item.span),
             });
             quote!(::image_dsl::Step::Apt(::std::vec![#(#pins),*]))
         }
         CellStep::Pip(items, venv) => {
-            let pins = items.iter().map(|item| {
-                let path = match item.value.split_once("==") {
-                    Some((name, version)) => pin_path("pip", name, Some(version), item.span),
-                    None => pin_path("pip", &item.value, None, item.span),
-                };
-                quote!(&#path)
+            let pins = items.iter().map(|item| match item.value.split_once("==") {
+                _ if check::pip_item_error(&item.value).is_some() => unresolved("pip", item.span),
+                Some((name, version)) => pin_path("pip", name, Some(version), item.span),
+                None => pin_path("pip", &item.value, None, item.span),
             });
             let venv = string(venv);
             quote!(::image_dsl::Step::Pip { pins: ::std::vec![#(#pins),*], venv: #venv })
@@ -348,9 +442,10 @@ fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
             quote!(::image_dsl::Step::User(#u))
         }
         CellStep::Expose(ports) => {
-            let ports = ports.iter().map(
-                |p| quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp }),
-            );
+            let ports = ports.iter().map(|p| {
+                let p = p.base10_parse::<u16>().unwrap_or(0);
+                quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp })
+            });
             quote!(::image_dsl::Step::Expose(::std::vec![#(#ports),*]))
         }
         CellStep::Volume(v) => {

@@ -59,6 +59,25 @@ impl Parse for Input {
 
 impl Parse for Decl {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut decl = header(input)?;
+        let content;
+        braced!(content in input);
+        decl.body = stmts(&content)?;
+        Ok(decl)
+    }
+}
+
+/// A declaration whose body does not parse, as its header alone (empty body), for the typed stub
+/// the IDE keeps completing against; the rest of its tokens are skipped.
+pub(crate) fn header_only(input: ParseStream<'_>) -> syn::Result<Decl> {
+    let decl = header(input)?;
+    input.parse::<proc_macro2::TokenStream>()?;
+    Ok(decl)
+}
+
+/// Attributes, visibility, `image NAME`, axes and exclusions: everything before the body.
+fn header(input: ParseStream<'_>) -> syn::Result<Decl> {
+    {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         input.parse::<kw::image>()?;
@@ -103,15 +122,13 @@ impl Parse for Decl {
                 input.parse::<Token![,]>()?;
             }
         }
-        let content;
-        braced!(content in input);
         Ok(Decl {
             attrs,
             vis,
             ident,
             axes,
             excepts,
-            body: stmts(&content)?,
+            body: Vec::new(),
         })
     }
 }

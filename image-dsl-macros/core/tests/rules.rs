@@ -846,7 +846,9 @@ fn healthcheck_start_interval_is_rejected() {
 fn healthcheck_values_are_checked() {
     assert_eq!(
         image_with(quote! { healthcheck { cmd: ["true"], interval: "30" }; }),
-        ["`30` is not a duration such as `30s` or `1m`"]
+        [
+            "`30` is not a duration Docker takes, such as `30s`, `1m30s` or `500ms` (zero or at least 1ms)"
+        ]
     );
     assert_one(
         &image_with(quote! { healthcheck { cmd: ["true"], grace: "5s" }; }),
@@ -1011,4 +1013,90 @@ fn pin_keys_become_constant_names() {
     // A leading digit is not a Rust identifier start.
     assert_eq!(pin_ident("3proxy"), "_3PROXY");
     assert_eq!(pin_ident("2to3"), "_2TO3");
+}
+
+// --- every rule on every cell (issue 11) --------------------------------------------------------
+
+#[test]
+fn a_matrix_without_cells_is_an_error() {
+    let empty_axis = violations(quote! {
+        image nothing for spark in [] { name "n"; tag "t"; user 0:0; }
+    });
+    assert_one(&empty_axis, &["axis `spark` has no values"]);
+    let all_excluded = violations(quote! {
+        image gone for spark in ["3.5.7"] except (spark = "3.5.7") {
+            name "g"; tag "t"; budget 300 MB; from debian "bookworm"; user 0:0;
+        }
+    });
+    assert_one(&all_excluded, &["leave `gone` without any cell"]);
+}
+
+#[test]
+fn values_that_fold_alike_are_refused_at_the_second() {
+    let v = violations(quote! {
+        image twins for variant in ["gpu-iceberg", "gpu_iceberg"] {
+            name "twins"; tag "{variant}"; budget 300 MB; from debian "bookworm"; user 185:0;
+        }
+    });
+    assert_one(
+        &v,
+        &["`gpu-iceberg` and `gpu_iceberg` would name the same cell function"],
+    );
+}
+
+#[test]
+fn image_level_statements_are_given_once() {
+    let v = image_with(quote! { budget 400 MB; });
+    assert_one(&v, &["`budget` is given twice for `app`"]);
+}
+
+#[test]
+fn a_missing_budget_names_its_cell() {
+    let v = violations(quote! {
+        image partly for variant in ["baseline", "gpu"] {
+            name "p"; tag "{variant}";
+            if variant in ["baseline"] { budget 900 MB; }
+            from debian "bookworm"; user 185:0;
+        }
+    });
+    assert_one(
+        &v,
+        &["image `partly` (cell variant = \"gpu\") has no size budget"],
+    );
+}
+
+#[test]
+fn an_overflowing_budget_is_refused() {
+    let v = violations(quote! {
+        image huge { name "h"; tag "t"; budget 99999999999999999999.0 GB; from debian "bookworm"; user 185:0; }
+    });
+    assert_one(&v, &["does not fit in 64 bits"]);
+}
+
+#[test]
+fn violations_keeps_distinct_places_apart_and_merges_cells() {
+    // The same message at two tokens is two violations…
+    let v = image_with(quote! { env A_TOKEN = "x"; env A_TOKEN = "y"; });
+    assert_eq!(v.len(), 2, "{v:#?}");
+    // …and one token reported by several matrix cells is one.
+    let v = violations(quote! {
+        image m for variant in ["a", "b"] {
+            name "m"; tag "{variant}"; budget 300 MB; from debian "bookworm";
+            env A_TOKEN = "x";
+            user 185:0;
+        }
+    });
+    assert_eq!(v.len(), 1, "{v:#?}");
+}
+
+#[test]
+fn a_syntax_error_leaves_the_other_declarations_expanded() {
+    let code = image_dsl_macros_core::expand(quote! {
+        image broken { run "not a list"; }
+        image good { name "good"; tag "1"; budget 300 MB; from debian "bookworm"; user 185:0; }
+    })
+    .to_string();
+    assert_eq!(code.matches("compile_error").count(), 1, "{code}");
+    assert!(code.contains("fn good ()"), "{code}");
+    assert!(code.contains("fn broken ()"), "the stub: {code}");
 }
