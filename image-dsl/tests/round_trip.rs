@@ -395,8 +395,8 @@ fn push_run(out: &mut Vec<Instr>, cmds: Vec<String>) {
     }
 }
 
-/// The instructions the model stands for: each stage's `FROM` and `SHELL`, the final stage's
-/// OCI labels, then one instruction per step (consecutive commands share one `RUN`).
+/// The instructions the model stands for: each stage's `FROM` and `SHELL`, then one instruction
+/// per step (consecutive commands share one `RUN`), then the final stage's OCI labels.
 fn expected(image: &Image) -> Vec<Instr> {
     let mut out = Vec::new();
     let mut pip = 0;
@@ -407,17 +407,6 @@ fn expected(image: &Image) -> Vec<Instr> {
             stage.name.clone(),
         ));
         out.push(Instr::Shell);
-        if stage.name.is_none() {
-            out.push(Instr::Label(vec![
-                ("org.opencontainers.image.title".into(), image.name.clone()),
-                ("org.opencontainers.image.version".into(), image.tag.clone()),
-                (
-                    "org.opencontainers.image.description".into(),
-                    image.description.clone(),
-                ),
-                ("org.image-dsl.budget-bytes".into(), "300000000".into()),
-            ]));
-        }
         for step in &stage.steps {
             let instr = match step {
                 Step::Run(c) => {
@@ -481,6 +470,17 @@ fn expected(image: &Image) -> Vec<Instr> {
                 Step::Apt(_) => unreachable!("apt steps are not generated"),
             };
             out.push(instr);
+        }
+        if stage.name.is_none() {
+            out.push(Instr::Label(vec![
+                ("org.opencontainers.image.title".into(), image.name.clone()),
+                ("org.opencontainers.image.version".into(), image.tag.clone()),
+                (
+                    "org.opencontainers.image.description".into(),
+                    image.description.clone(),
+                ),
+                ("org.image-dsl.budget-bytes".into(), "300000000".into()),
+            ]));
         }
     }
     out
