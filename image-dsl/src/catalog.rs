@@ -1,8 +1,11 @@
 //! Checks on a whole catalog that no single declaration can make: every `name:tag` is declared
-//! once, and no image builds on itself through its parents. The engine would refuse both only
-//! at build time; a test calls [`check`] on the catalog so `cargo test` refuses them first.
+//! once, no image builds on itself through its parents, and an image that carries the RAPIDS
+//! Accelerator (its jar, fetched by an image it copies from or builds on) says so with a `gpu`
+//! variant, so that the compile-time support rule ran on its Spark release. The engine would
+//! refuse the first two only at build time, and nothing would refuse the third; a test calls
+//! [`check`] on the catalog so `cargo test` refuses them first.
 
-use crate::model::Image;
+use crate::model::{Base, Image};
 use std::collections::HashMap;
 
 /// A catalog-wide defect, with the source file of each declaration involved.
@@ -19,6 +22,23 @@ pub enum CatalogError {
         first: String,
         /// Source file of the second.
         second: String,
+    },
+    /// An image carries the RAPIDS jar without declaring a `gpu` variant, so no rule checked that
+    /// its Spark release has a RAPIDS shim.
+    #[error(
+        "{reference} ({source_file}) carries the RAPIDS Accelerator ({jar}, from {from}) but {why}; declare `spark \"<version>\" variant \"gpu\"` (or \"gpu-iceberg\") so the supported-combination rule checks its Spark release"
+    )]
+    UndeclaredRapids {
+        /// The image.
+        reference: String,
+        /// Its source file.
+        source_file: String,
+        /// The RAPIDS artifact's key.
+        jar: String,
+        /// The image that fetches it.
+        from: String,
+        /// What the image declares instead.
+        why: String,
     },
     /// Images build on each other in a cycle.
     #[error("images build on each other in a cycle: {}; break it in their declarations", .cycle.join(" -> "))]
@@ -48,7 +68,66 @@ pub fn check(images: &[Image]) -> Vec<CatalogError> {
         let mut path: Vec<(String, String)> = Vec::new();
         visit(image, &mut path, &mut done, &mut errors);
     }
+    if errors
+        .iter()
+        .all(|e| !matches!(e, CatalogError::Cycle { .. }))
+    {
+        errors.extend(images.iter().filter_map(undeclared_rapids));
+    }
     errors
+}
+
+/// The RAPIDS artifacts' key prefix (`rapids-4-spark_<scala>`).
+const RAPIDS_JAR: &str = "rapids-4-spark_";
+
+/// An image that runs (not a `from scratch` layer) and carries a RAPIDS jar, fetched by itself or
+/// by an image it builds on or copies from, must be a `gpu` Spark variant, itself or through the
+/// image it builds on.
+fn undeclared_rapids(image: &Image) -> Option<CatalogError> {
+    if matches!(image.final_stage().base, Base::Scratch) {
+        return None;
+    }
+    let (jar, from) = rapids_source(image, &mut Vec::new())?;
+    let why = match declared_flavor(image) {
+        Some(flavor) if flavor.gpu => return None,
+        Some(_) => "its Spark variant is not a gpu one".to_owned(),
+        None => "it declares no Spark release".to_owned(),
+    };
+    Some(CatalogError::UndeclaredRapids {
+        reference: image.reference(),
+        source_file: crate::render::source_path(image.source).to_owned(),
+        jar,
+        from,
+        why,
+    })
+}
+
+/// The first RAPIDS artifact `image` or a parent fetches, and which image fetches it.
+fn rapids_source(image: &Image, seen: &mut Vec<String>) -> Option<(String, String)> {
+    let reference = image.reference();
+    if seen.contains(&reference) {
+        return None;
+    }
+    seen.push(reference.clone());
+    if let Some(pin) = image
+        .artifacts()
+        .iter()
+        .find(|a| a.key.starts_with(RAPIDS_JAR))
+    {
+        return Some((pin.key.to_owned(), reference));
+    }
+    image
+        .parents()
+        .iter()
+        .find_map(|parent| rapids_source(&parent.image(), seen))
+}
+
+/// The Spark flavour `image` declares, or the one of the image its final stage builds on.
+fn declared_flavor(image: &Image) -> Option<crate::model::SparkFlavor> {
+    image.spark.or_else(|| match &image.final_stage().base {
+        Base::Image(base) => declared_flavor(&base.image()),
+        _ => None,
+    })
 }
 
 fn visit(
@@ -82,7 +161,11 @@ fn visit(
 #[cfg(test)]
 mod tests {
     use super::{CatalogError, check};
-    use crate::model::{Base, DebianSuite, Image, ImageRef, SizeBudget, Stage};
+    use crate::model::{
+        Base, Copy, CopySource, DebianSuite, Image, ImageRef, SizeBudget, SparkFlavor,
+        SparkVersion, Stage, Step,
+    };
+    use crate::pin::{ArtifactPin, Checksum, Source};
 
     fn image(name: &str, base: Base) -> Image {
         Image {
@@ -132,6 +215,74 @@ mod tests {
         assert_eq!(
             errors[0].to_string(),
             "images build on each other in a cycle: a:1 (images/src/test.rs) -> b:1 (images/src/test.rs) -> a:1 (images/src/test.rs); break it in their declarations"
+        );
+    }
+
+    fn rapids_layer() -> Image {
+        let mut layer = image("jars-rapids", Base::Scratch);
+        layer.stages[0].steps.push(Step::Artifact {
+            pin: RAPIDS_PIN,
+            dest: "/opt/jars/rapids-4-spark_2.13.jar".into(),
+        });
+        layer
+    }
+
+    const RAPIDS_PIN: ArtifactPin = ArtifactPin {
+        key: "rapids-4-spark_2.13",
+        version: "26.08.1",
+        source: Source::Maven {
+            group: "com.nvidia",
+            artifact: "rapids-4-spark_2.13",
+            classifier: "",
+        },
+        checksum: Checksum::Sha256("00"),
+    };
+
+    fn copies_rapids(name: &str, spark: Option<SparkFlavor>) -> Image {
+        let mut img = image(name, Base::Image(ImageRef { load: root }));
+        img.spark = spark;
+        img.stages[0].steps.push(Step::Copy(Copy {
+            from: CopySource::Image(ImageRef { load: rapids_layer }),
+            src: vec!["/opt/jars/".into()],
+            dest: "/opt/spark/jars/".into(),
+            chown: None,
+        }));
+        img
+    }
+
+    fn flavor(gpu: bool) -> SparkFlavor {
+        SparkFlavor {
+            version: SparkVersion {
+                major: 4,
+                minor: 1,
+                patch: 0,
+            },
+            gpu,
+            iceberg: false,
+            notebook: false,
+        }
+    }
+
+    #[test]
+    fn rapids_jars_need_a_gpu_variant_declared() {
+        let bare = check(&[root(), rapids_layer(), copies_rapids("bare", None)]);
+        assert_eq!(bare.len(), 1, "{bare:?}");
+        let text = bare[0].to_string();
+        assert!(
+            text.starts_with("bare:1 (images/src/test.rs) carries the RAPIDS Accelerator (rapids-4-spark_2.13, from jars-rapids:1) but it declares no Spark release"),
+            "{text}"
+        );
+        let baseline = check(&[copies_rapids("baseline", Some(flavor(false)))]);
+        assert!(
+            baseline[0]
+                .to_string()
+                .contains("its Spark variant is not a gpu one")
+        );
+        // Declared as gpu, the compile-time rule has checked the combination; the layer itself
+        // (`from scratch`) runs nothing.
+        assert_eq!(
+            check(&[copies_rapids("gpu", Some(flavor(true))), rapids_layer()]),
+            []
         );
     }
 
