@@ -1076,12 +1076,11 @@ pub(crate) fn has_heredoc(cmd: &str) -> bool {
                 };
             continue;
         }
-        let word = cmd[pos + 2..]
-            .trim_start_matches('-')
-            .trim_start()
-            .trim_start_matches(['\'', '"']);
-        // BuildKit takes any word as the delimiter (`<<EOF`, `<<4`, `<<é`), not only identifiers.
-        if word.starts_with(|c: char| !c.is_whitespace() && !"<>()&;|".contains(c)) {
+        // A quote opens a quoted delimiter (`<<'EOF'`), or an unterminated one the parser refuses.
+        let word = cmd[pos + 2..].trim_start_matches('-').trim_start();
+        // BuildKit takes any word as the delimiter (`<<EOF`, `<<4`, `<<é`, even `<<;`, which the
+        // shell would refuse), not only identifiers.
+        if word.starts_with(|c: char| !c.is_whitespace()) {
             return true;
         }
     }
@@ -1242,6 +1241,8 @@ mod tests {
         assert!(!has_heredoc("x<<<é<<<ü"));
         assert!(has_heredoc("<<𐌭") && has_heredoc("cat <<-'é'"));
         assert!(has_heredoc("cat <<EOF > /etc/x"));
+        // Found by the round-trip property test: the Dockerfile parser reads `;` as a delimiter.
+        assert!(has_heredoc("<<;") && has_heredoc("<<)") && has_heredoc("<<\""));
         assert!(has_heredoc("cat <<-'END'"));
         assert!(!has_heredoc("grep x <<< \"$value\""));
         assert!(!has_heredoc("echo $((1<<4))"));
