@@ -1058,6 +1058,11 @@ fn check_label_key(cx: &Ctxt, key: &Sp<String>) {
 /// A here-document (`<<WORD`, `<<-WORD`, `<<'WORD'`), not a here-string (`<<<`) nor a shift
 /// inside `$(( ))`.
 pub(crate) fn has_heredoc(cmd: &str) -> bool {
+    // At the start of a RUN, the Dockerfile parser reads any `<<` as a here-document, `<<<`
+    // included; a command that starts with a redirection has no use here anyway.
+    if cmd.trim_start().starts_with("<<") {
+        return true;
+    }
     let bytes = cmd.as_bytes();
     let mut i = 0;
     while let Some(at) = cmd[i..].find("<<") {
@@ -1080,7 +1085,9 @@ pub(crate) fn has_heredoc(cmd: &str) -> bool {
         let word = cmd[pos + 2..].trim_start_matches('-').trim_start();
         // BuildKit takes any word as the delimiter (`<<EOF`, `<<4`, `<<é`, even `<<;`, which the
         // shell would refuse), not only identifiers.
-        if word.starts_with(|c: char| !c.is_whitespace()) {
+        // Nothing after it: the renderer joins the next command with `; `, which makes `;` the
+        // delimiter (and a shell refuses `<<` with no word anyway).
+        if word.is_empty() || word.starts_with(|c: char| !c.is_whitespace()) {
             return true;
         }
     }
@@ -1238,11 +1245,12 @@ mod tests {
             !has_heredoc("echo $((1<<é))"),
             "no panic inside a multi-byte character"
         );
-        assert!(!has_heredoc("x<<<é<<<ü"));
+        assert!(!has_heredoc("x<<<é<<<ü") && has_heredoc("<<<"));
         assert!(has_heredoc("<<𐌭") && has_heredoc("cat <<-'é'"));
         assert!(has_heredoc("cat <<EOF > /etc/x"));
         // Found by the round-trip property test: the Dockerfile parser reads `;` as a delimiter.
         assert!(has_heredoc("<<;") && has_heredoc("<<)") && has_heredoc("<<\""));
+        assert!(has_heredoc("<<") && has_heredoc("cat <<- "));
         assert!(has_heredoc("cat <<-'END'"));
         assert!(!has_heredoc("grep x <<< \"$value\""));
         assert!(!has_heredoc("echo $((1<<4))"));
