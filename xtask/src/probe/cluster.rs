@@ -11,6 +11,7 @@ use std::time::Duration;
 use image_dsl::{Image, Step};
 
 use super::jobs::{self, JOB_PY};
+use super::local::PI_TOLERANCE;
 use super::plan::{SparkRole, spark_role};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok, marker};
 
@@ -67,8 +68,8 @@ const PI_LINE: &str = "Pi is roughly ";
 /// `spark-examples`: for the image's user and for `--user spark`, a master and a worker started
 /// with `spark-class` (what users of the official images run, bypassing the entrypoint's modes),
 /// then `spark-submit --class org.apache.spark.examples.SparkPi` of the examples jar at the
-/// official path against them; the estimate must be within 0.1 of pi and the master must have
-/// run the application. Each pair of daemons is stopped before the next starts.
+/// official path against them; the estimate must be within [`PI_TOLERANCE`] of pi and the master
+/// must have run the application. Each pair of daemons is stopped before the next starts.
 pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
     let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Examples);
@@ -125,11 +126,12 @@ pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
                 .lines()
                 .find_map(|l| l.split(PI_LINE).nth(1))
                 .and_then(|v| v.trim().parse::<f64>().ok());
-            let Some(estimate) = estimate.filter(|e| (e - std::f64::consts::PI).abs() <= 0.1)
+            let Some(estimate) =
+                estimate.filter(|e| (e - std::f64::consts::PI).abs() <= PI_TOLERANCE)
             else {
                 return Err(sandbox.failed(
                     format!(
-                        "SparkPi from {jar} as the {who} user exited with {} without a pi estimate within 0.1",
+                        "SparkPi from {jar} as the {who} user exited with {} without a pi estimate within {PI_TOLERANCE}",
                         finished.code
                     ),
                     &finished.log,

@@ -15,7 +15,7 @@ use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_
 const JOB_LIMIT: Duration = Duration::from_secs(240);
 
 /// The pi estimate must be this close to pi.
-const PI_TOLERANCE: f64 = 0.1;
+pub const PI_TOLERANCE: f64 = 0.1;
 
 /// `python3 job.py local` as `user` (the image's own when `None`): the sum of 1..=1e6, a
 /// pandas/Arrow round trip and a pandas UDF, checked by the job.

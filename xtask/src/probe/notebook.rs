@@ -30,8 +30,7 @@ use std::time::Duration;
 use image_dsl::Image;
 
 use super::connect::{self, SERVER_READY};
-use super::iceberg::build_derived;
-use super::jdbc::{ICEBERG_REST, POSTGRES, with_rest_server};
+use super::jdbc::{self, ICEBERG_REST, POSTGRES, with_rest_server};
 use super::jobs::{self, ICEBERG_NOTEBOOK, JOB_PY, NOTEBOOK, NOTEBOOK_PY, RAPIDS_NOTEBOOK};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox};
 
@@ -196,15 +195,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
         .map(String::as_str)
         .chain(iceberg.then_some(POSTGRES))
         .chain(iceberg.then_some(ICEBERG_REST));
-    for needs in needs {
-        if !ctx.built(needs).await {
-            return Err(ProbeError::Prerequisite {
-                image: reference,
-                probe: ProbeKind::Notebook,
-                needs: needs.to_owned(),
-            });
-        }
-    }
+    ctx.require(image, ProbeKind::Notebook, needs).await?;
     let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Notebook);
     let result = async {
         sandbox.network().await?;
@@ -249,6 +240,32 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
     result
 }
 
+/// Serves `spec`, runs `notebook` in its `kernel` from a client of the same image, stops the
+/// server and checks the run with `problems`: `Ok` is the run, for the caller's summary; a failure
+/// shows the client's and the server's logs.
+async fn checked_notebook(
+    sandbox: &mut Sandbox,
+    spec: ContainerSpec,
+    token: &str,
+    (kernel, notebook): (&str, (&str, &str)),
+    problems: impl Fn(&NotebookRun) -> Vec<String>,
+) -> Result<NotebookRun, ProbeError> {
+    let image = spec.image.clone();
+    let (server, _) = serve(sandbox, spec).await?;
+    let run = run_notebook_file(sandbox, &image, &server, token, kernel, notebook).await?;
+    let server_log = sandbox.logs(&server).await;
+    sandbox.kill(&server).await;
+    let problems = problems(&run);
+    if problems.is_empty() {
+        Ok(run)
+    } else {
+        Err(sandbox.failed(
+            problems.join("; "),
+            &format!("{}\n--- server ---\n{server_log}", run.log),
+        ))
+    }
+}
+
 /// The RAPIDS kernel of a GPU image: [`RAPIDS_NOTEBOOK`] in `pyspark-rapids`, checked.
 async fn rapids_kernel(
     sandbox: &mut Sandbox,
@@ -257,30 +274,18 @@ async fn rapids_kernel(
     spark: &str,
 ) -> Result<String, ProbeError> {
     let spec = ContainerSpec::new("lab-rapids", image, &[]).env([("JUPYTER_TOKEN", token)]);
-    let (server, _) = serve(sandbox, spec).await?;
-    let run = run_notebook_file(
+    let run = checked_notebook(
         sandbox,
-        image,
-        &server,
+        spec,
         token,
-        RAPIDS_KERNEL,
-        RAPIDS_NOTEBOOK,
+        (RAPIDS_KERNEL, RAPIDS_NOTEBOOK),
+        |run| rapids_problems(run, spark),
     )
     .await?;
-    let server_log = sandbox.logs(&server).await;
-    sandbox.kill(&server).await;
-    let problems = rapids_problems(&run, spark);
-    if problems.is_empty() {
-        Ok(format!(
-            "{RAPIDS_KERNEL} kernel: explainOnly, shim {spark}, on GPU: {}",
-            run.value("ON_GPU").unwrap_or_default()
-        ))
-    } else {
-        Err(sandbox.failed(
-            problems.join("; "),
-            &format!("{}\n--- server ---\n{server_log}", run.log),
-        ))
-    }
+    Ok(format!(
+        "{RAPIDS_KERNEL} kernel: explainOnly, shim {spark}, on GPU: {}",
+        run.value("ON_GPU").unwrap_or_default()
+    ))
 }
 
 /// An Iceberg image's default kernel: [`ICEBERG_NOTEBOOK`] with a JDBC catalog in a
@@ -292,15 +297,10 @@ async fn iceberg_kernel(
     image: &Image,
     token: &str,
 ) -> Result<String, ProbeError> {
-    let served = build_derived(
-        ctx,
-        image,
-        ProbeKind::Notebook,
-        with_rest_server(ctx, image),
-    )
-    .await?;
-    let image = served.as_str();
-    let password = format!("pw{:x}", std::process::id().wrapping_mul(2_654_435_761));
+    let served = ctx
+        .build_derived(image, ProbeKind::Notebook, with_rest_server(ctx, image))
+        .await?;
+    let password = jdbc::password();
     let db = sandbox
         .start(
             ContainerSpec::new("postgres", POSTGRES, &[])
@@ -308,7 +308,7 @@ async fn iceberg_kernel(
         )
         .await?;
     sandbox.wait_healthy(&db, START_LIMIT).await?;
-    let spec = ContainerSpec::new("lab-iceberg", image, &[])
+    let spec = ContainerSpec::new("lab-iceberg", &served, &[])
         .env([
             ("JUPYTER_TOKEN", token),
             (
@@ -319,27 +319,23 @@ async fn iceberg_kernel(
             ("PROBE_JDBC_PASSWORD", &password),
         ])
         .files(&[JOB_PY]);
-    let (server, _) = serve(sandbox, spec).await?;
-    let run =
-        run_notebook_file(sandbox, image, &server, token, "python3", ICEBERG_NOTEBOOK).await?;
-    let server_log = sandbox.logs(&server).await;
-    sandbox.kill(&server).await;
+    let run = checked_notebook(
+        sandbox,
+        spec,
+        token,
+        ("python3", ICEBERG_NOTEBOOK),
+        iceberg_problems,
+    )
+    .await;
     sandbox.kill(&db).await;
-    let problems = iceberg_problems(&run);
-    if problems.is_empty() {
-        Ok(format!(
-            "iceberg notebook: {}; {}; {}; {}",
-            run.value("LOCAL").unwrap_or_default(),
-            run.value("PG").unwrap_or_default(),
-            run.value("REST").unwrap_or_default(),
-            run.value("PYICEBERG").unwrap_or_default()
-        ))
-    } else {
-        Err(sandbox.failed(
-            problems.join("; "),
-            &format!("{}\n--- server ---\n{server_log}", run.log),
-        ))
-    }
+    let run = run?;
+    Ok(format!(
+        "iceberg notebook: {}; {}; {}; {}",
+        run.value("LOCAL").unwrap_or_default(),
+        run.value("PG").unwrap_or_default(),
+        run.value("REST").unwrap_or_default(),
+        run.value("PYICEBERG").unwrap_or_default()
+    ))
 }
 
 /// What is wrong with the Iceberg notebook's run: each catalog must report the four rows and four
