@@ -1,9 +1,14 @@
 //! Checks on a whole catalog that no single declaration can make: every `name:tag` is declared
 //! once, no image builds on itself through its parents, and an image that carries the RAPIDS
 //! Accelerator (its jar, fetched by an image it copies from or builds on) says so with a `gpu`
-//! variant, so that the compile-time support rule ran on its Spark release. The engine would
-//! refuse the first two only at build time, and nothing would refuse the third; a test calls
-//! [`check`] on the catalog so `cargo test` refuses them first.
+//! variant, so that the compile-time support rule ran on its Spark release.
+//!
+//! Among `image!` declarations the last two are already compile errors (each image's
+//! `__private::Facts` is a constant computed from the images it references: a cycle is a cycle
+//! between constants, and a reference that brings RAPIDS into an image without a gpu variant fails
+//! a const assertion at that reference). Duplicates cannot be seen from one declaration, and
+//! `Image` values are also built by hand; a test calls [`check`] on the catalog so `cargo test`
+//! refuses all three, with each declaration's file, before the engine would.
 
 use crate::model::{Base, Image};
 use std::collections::HashMap;
@@ -77,9 +82,6 @@ pub fn check(images: &[Image]) -> Vec<CatalogError> {
     errors
 }
 
-/// The RAPIDS artifacts' key prefix (`rapids-4-spark_<scala>`).
-const RAPIDS_JAR: &str = "rapids-4-spark_";
-
 /// An image that runs (not a `from scratch` layer) and carries a RAPIDS jar, fetched by itself or
 /// by an image it builds on or copies from, must be a `gpu` Spark variant, itself or through the
 /// image it builds on.
@@ -112,7 +114,7 @@ fn rapids_source(image: &Image, seen: &mut Vec<String>) -> Option<(String, Strin
     if let Some(pin) = image
         .artifacts()
         .iter()
-        .find(|a| a.key.starts_with(RAPIDS_JAR))
+        .find(|a| crate::compat::is_rapids_artifact(a.key))
     {
         return Some((pin.key.to_owned(), reference));
     }

@@ -199,6 +199,49 @@ pub mod __private {
         }
     }
 
+    /// What a catalog image tells the images that build on it or copy from it, at compile time:
+    /// whether it carries the RAPIDS Accelerator (fetches a RAPIDS jar, or builds on or copies
+    /// from an image that does), and whether it declares a `gpu` Spark variant, itself or
+    /// through the image its final stage builds on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Facts {
+        /// Carries a RAPIDS jar.
+        pub rapids: bool,
+        /// Declares a `gpu` or `gpu-iceberg` Spark variant.
+        pub gpu: bool,
+    }
+
+    impl Facts {
+        /// Neither: the facts of a reference that was already reported (unknown or excluded
+        /// cell), so it is reported once.
+        pub const NONE: Facts = Facts {
+            rapids: false,
+            gpu: false,
+        };
+    }
+
+    /// The facts of the matrix cell whose values are exactly `args` (`facts` in `cells`' order),
+    /// or [`Facts::NONE`] when there is none: [`cell_index`] reports that at the reference.
+    pub const fn cell_facts(facts: &[Facts], cells: &[&[&str]], args: &[&str]) -> Facts {
+        let mut i = 0;
+        while i < cells.len() && i < facts.len() {
+            if all(cells[i], args) {
+                return facts[i];
+            }
+            i += 1;
+        }
+        Facts::NONE
+    }
+
+    /// A running image that carries RAPIDS must declare a `gpu` Spark variant, so that the
+    /// supported-combination rule checked its Spark release: otherwise a compile-time panic with
+    /// `message`, at the reference (or artifact) that brings the jar in.
+    pub const fn rapids_declared(carries: bool, gpu: bool, message: &str) {
+        if carries && !gpu {
+            panic!("{}", message);
+        }
+    }
+
     /// `a == b` in a const context (the macro asserts written versions against the pin file).
     pub const fn str_eq(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -85,6 +85,15 @@ pub struct Rapids {
     pub spark: &'static [&'static str],
 }
 
+/// Key (and file name) prefix of the RAPIDS artifacts, `rapids-4-spark_<scala>`: an image that
+/// fetches one, or builds on or copies from an image that does, carries the RAPIDS Accelerator.
+pub const RAPIDS_ARTIFACT_PREFIX: &str = "rapids-4-spark_";
+
+/// Whether an artifact key (a pin key, or an inline artifact's file name) is a RAPIDS jar.
+pub fn is_rapids_artifact(key: &str) -> bool {
+    key.starts_with(RAPIDS_ARTIFACT_PREFIX)
+}
+
 /// The RAPIDS release pinned for a Scala line.
 pub fn rapids_for(scala: &str) -> Option<&'static Rapids> {
     RAPIDS.iter().find(|r| r.scala == scala)

@@ -24,9 +24,26 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
             .first()
             .map(|c| image(cx, c))
             .unwrap_or_else(|| quote!(unreachable!()));
+        let facts = cells
+            .first()
+            .map(facts)
+            .unwrap_or_else(|| quote!(::image_dsl::__private::Facts::NONE));
+        // A module of the function's name (modules and functions do not share a namespace)
+        // holds what a reference needs, as a matrix's module does: `path::__LOAD` and
+        // `path::__FACTS`. A reference names only the module, so a wrong path is one error.
+        let cfgs = attrs.iter().filter(|a| !a.path().is_ident("doc"));
         return quote! {
             #(#attrs)*
             #vis fn #ident() -> ::image_dsl::Image { #body }
+
+            #(#cfgs)*
+            #[doc(hidden)]
+            #[allow(non_snake_case, dead_code, unused_imports)]
+            #vis mod #ident {
+                use super::*;
+                pub const __LOAD: fn() -> ::image_dsl::Image = super::#ident;
+                pub const __FACTS: ::image_dsl::__private::Facts = #facts;
+            }
         };
     }
     // Values that would share a function name were reported at the value; generate the first.
@@ -42,6 +59,7 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
     let bodies = cells.iter().map(|c| image(cx, c));
     let docs = cells.iter().map(|c| format!("`{}`", values(c).join(" × ")));
     let lookup = cell_lookup(decl, &cells);
+    let cell_facts = cells.iter().map(facts);
     quote! {
         #(#attrs)*
         #[allow(non_snake_case, clippy::module_name_repetitions)]
@@ -56,6 +74,8 @@ pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
 
             #[doc(hidden)]
             pub const __LOAD: &[fn() -> ::image_dsl::Image] = &[#(#fns),*];
+            #[doc(hidden)]
+            pub const __FACTS: &[::image_dsl::__private::Facts] = &[#(#cell_facts),*];
             #lookup
 
             #(
@@ -185,7 +205,9 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
         .iter()
         .chain(std::iter::once(&cell.last))
         .map(|s| stage(cx, s));
-    quote! {
+    let rapids = rapids_declared(cx, cell);
+    quote! {{
+        #rapids
         ::image_dsl::Image {
             name: ::std::string::String::from(#name),
             tag: ::std::string::String::from(#tag),
@@ -195,7 +217,158 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
             spark: #spark,
             stages: ::std::vec![#(#stages),*],
         }
+    }}
+}
+
+/// What this cell tells the images that reference it (`__private::Facts`), as a const
+/// expression: whether it carries RAPIDS (fetches a RAPIDS jar, or any image it builds on or
+/// copies from does) and whether it declares a `gpu` variant (itself, or else through the image
+/// its final stage builds on).
+fn facts(cell: &Cell<'_>) -> TokenStream {
+    let own = !rapids_artifacts(cell).is_empty();
+    let refs = image_refs(cell).into_iter().map(ref_facts);
+    let gpu = declares_gpu(cell);
+    quote!(::image_dsl::__private::Facts { rapids: #own #(|| #refs.rapids)*, gpu: #gpu })
+}
+
+/// Whether the cell declares a `gpu` variant: known here from its own `spark` statement, else
+/// the facts of the image its final stage builds on (a const expression).
+enum Gpu {
+    Known(bool),
+    Base(TokenStream),
+}
+
+impl quote::ToTokens for Gpu {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Gpu::Known(gpu) => gpu.to_tokens(tokens),
+            Gpu::Base(base) => tokens.extend(quote!(#base.gpu)),
+        }
     }
+}
+
+fn declares_gpu(cell: &Cell<'_>) -> Gpu {
+    match (&cell.spark, &cell.last.base) {
+        (Some((_, variant)), _) => Gpu::Known(variant.value.contains("gpu")),
+        (None, Some(CellBase::Image(base))) => Gpu::Base(ref_facts(base)),
+        (None, _) => Gpu::Known(false),
+    }
+}
+
+/// The facts of a referenced image (`path::__FACTS`, or its cell's for a matrix), spanned at the
+/// reference.
+fn ref_facts(r: &CellRef) -> TokenStream {
+    let path = &r.path;
+    match &r.args {
+        None => quote_spanned!(r.span=> #path::__FACTS),
+        Some(args) => quote_spanned! {r.span=>
+            ::image_dsl::__private::cell_facts(#path::__FACTS, #path::__CELLS, &[#(#args),*])
+        },
+    }
+}
+
+/// Every catalog image a cell builds on or copies from, in any stage.
+fn image_refs<'c>(cell: &'c Cell<'_>) -> Vec<&'c CellRef> {
+    let mut refs = Vec::new();
+    for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
+        if let Some(CellBase::Image(r)) = &stage.base {
+            refs.push(r);
+        }
+        for step in &stage.steps {
+            if let CellStep::Copy {
+                from,
+                from_stage: false,
+                ..
+            } = step
+            {
+                refs.push(from);
+            }
+        }
+    }
+    refs
+}
+
+/// The RAPIDS artifacts the cell fetches itself: the key's (or inline URL's file name's) span.
+fn rapids_artifacts(cell: &Cell<'_>) -> Vec<Span> {
+    let mut found = Vec::new();
+    for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
+        for step in &stage.steps {
+            let CellStep::Artifact(pin, _) = step else {
+                continue;
+            };
+            let (key, span) = match pin {
+                CellPin::Key(key) => (key.value.clone(), key.span),
+                CellPin::Inline(span, fields) => {
+                    let url = fields
+                        .iter()
+                        .find(|(f, _)| f == "url")
+                        .map(|(_, v)| v.value.clone())
+                        .unwrap_or_default();
+                    (url.rsplit('/').next().unwrap_or_default().to_owned(), *span)
+                }
+            };
+            if crate::compat::is_rapids_artifact(&key) {
+                found.push(span);
+            }
+        }
+    }
+    found
+}
+
+/// A running image (not a `from scratch` layer) that carries the RAPIDS Accelerator must declare
+/// a `gpu` Spark variant, itself or through the image it builds on, so that the
+/// supported-combination rule checked its Spark release against RAPIDS' shims. Whether a
+/// referenced image carries RAPIDS is known only to that image's expansion, so the check is a
+/// const assertion at each reference (`__private::rapids_declared`); an artifact fetched here
+/// with no `gpu` variant anywhere is reported directly.
+fn rapids_declared(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
+    if matches!(cell.last.base, Some(CellBase::Scratch) | None) {
+        return TokenStream::new();
+    }
+    let gpu = declares_gpu(cell);
+    let why = match (&cell.spark, &gpu) {
+        (_, Gpu::Known(true)) => return TokenStream::new(),
+        (Some((_, variant)), _) => {
+            format!("its Spark variant `{}` is not a gpu one", variant.value)
+        }
+        (None, Gpu::Base(_)) => {
+            "it declares no Spark release, and the image it builds on no gpu variant".to_owned()
+        }
+        (None, Gpu::Known(false)) => "it declares no Spark release".to_owned(),
+    };
+    let fix = "declare `spark \"<version>\" variant \"gpu\"` (or \"gpu-iceberg\") so the supported-combination rule checks its Spark release against RAPIDS' shims";
+    let label = cell.label();
+    let mut checks = TokenStream::new();
+    for span in rapids_artifacts(cell) {
+        let message = format!("{label} fetches the RAPIDS Accelerator, but {why}: {fix}");
+        if let Gpu::Known(false) = gpu {
+            cx.error(span, message);
+        } else {
+            checks.extend(quote_spanned! {span=>
+                const _: () = ::image_dsl::__private::rapids_declared(true, #gpu, #message);
+            });
+        }
+    }
+    for r in image_refs(cell) {
+        let path = &r.path;
+        let mut named = quote!(#path).to_string().replace(' ', "");
+        if let Some(args) = &r.args {
+            named = format!(
+                "{named}({})",
+                args.iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let message =
+            format!("{label} carries the RAPIDS Accelerator through `{named}`, but {why}: {fix}");
+        let facts = ref_facts(r);
+        checks.extend(quote_spanned! {r.span=>
+            const _: () = ::image_dsl::__private::rapids_declared(#facts.rapids, #gpu, #message);
+        });
+    }
+    checks
 }
 
 fn stage(cx: &Ctxt, stage: &CellStage<'_>) -> TokenStream {
@@ -231,7 +404,7 @@ fn stage(cx: &Ctxt, stage: &CellStage<'_>) -> TokenStream {
 fn image_ref(r: &CellRef) -> TokenStream {
     let path = &r.path;
     let load = match &r.args {
-        None => quote_spanned!(r.span=> #path),
+        None => quote_spanned!(r.span=> #path::__LOAD),
         Some(args) => {
             let checks = args.iter().zip(&r.arg_spans).enumerate().map(|(i, (value, span))| {
                 quote_spanned! {*span=>
