@@ -278,6 +278,71 @@ async fn an_image_over_budget_fails_and_is_not_tagged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_step_is_stopped_named_and_leaves_no_tag_or_container() {
+    let docker = docker().await;
+    let reference = format!("image-dsl-test/hung:{}", unique("silence"));
+    let _cleanup = Cleanup(vec![reference.clone()]);
+    xtask::engine::bootstrap(BASE_REFERENCE, false, &options())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The marker makes this build's container findable: it prints once, then waits forever.
+    let marker = unique("hung-marker");
+    let spec = fixture(&reference, &format!("RUN echo {marker} && sleep 86400\n"));
+    let mut opts = options();
+    opts.silence_timeout = std::time::Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let report = build_all(vec![spec], &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "the hung build was not stopped: {:?}",
+        started.elapsed()
+    );
+    match &report.images[0].status {
+        Status::Failed(error @ ImageError::Step { step, .. }) => {
+            let message = error.to_string();
+            assert!(step.contains("sleep 86400"), "{message}");
+            assert!(
+                message.contains(&reference)
+                    && message.contains("no output for 5 s")
+                    && message.contains(&marker)
+                    && message.contains("--silence-timeout"),
+                "{message}"
+            );
+        }
+        other => panic!("expected the hung step to fail: {other:?}"),
+    }
+    assert!(
+        tagged(&docker, &reference).await.is_none(),
+        "a stopped build must not be tagged"
+    );
+    // Closing the stream cancels the build: its container goes away (the engine takes a moment).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = std::process::Command::new("docker")
+            .args([
+                "ps",
+                "--all",
+                "--no-trunc",
+                "--format",
+                "{{.ID}} {{.Command}}",
+            ])
+            .output()
+            .expect("docker ps");
+        let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !listing.contains(&marker) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hung build's container is still there a minute after the stop:\n{listing}"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_noop_benchmark_beats_warm_docker_builds() {
     let tag = unique("bench");
     let references: Vec<String> = (0..4)

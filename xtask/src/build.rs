@@ -51,6 +51,9 @@ impl Build {
         }
         opts.force = self.force;
         opts.no_cache = self.no_cache;
+        if let Some(secs) = self.silence_timeout {
+            opts.silence_timeout = std::time::Duration::from_secs(secs.max(1));
+        }
         opts.verbose = self.verbose;
         opts.keep_going = self.keep_going;
         let specs: Vec<BuildSpec> = xtask::catalog::ordered()?

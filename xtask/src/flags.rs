@@ -147,6 +147,10 @@ pub struct Build {
     /// Use no layer the engine has cached (with --force: a cold build of every step).
     #[arg(long)]
     pub no_cache: bool,
+    /// Stop a build (failed, nothing tagged) after this many seconds without output from the
+    /// engine: a hung step. Default 1800.
+    #[arg(long, value_name = "SECONDS")]
+    pub silence_timeout: Option<u64>,
     /// Stream build logs.
     #[arg(long, short)]
     pub verbose: bool,

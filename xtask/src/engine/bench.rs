@@ -102,6 +102,7 @@ pub async fn bench_noop(
         unavailable: &Default::default(),
         jobs: 1,
         no_cache: false,
+        silence_timeout: opts.silence_timeout,
         verbose: false,
         progress: false,
         log_dir: &log_dir,

@@ -31,6 +31,12 @@ pub const CONTENT_HASH_LABEL: &str = "org.image-dsl.content-hash";
 /// How many of the largest layers an over-budget error lists.
 const LAYERS_SHOWN: usize = 5;
 
+/// How long a build may go without a word from the engine before it counts as hung
+/// (`--silence-timeout`). Builds have no network, so nothing should wait on one; the slowest
+/// silent step measured (compiling Spark's examples, installing 5 GB of GPU wheels) stays under
+/// five minutes.
+pub const SILENCE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// What an up-to-date check found for one image.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Current {
@@ -78,6 +84,8 @@ pub(crate) struct Schedule<'a> {
     pub unavailable: &'a BTreeMap<String, Vec<String>>,
     pub jobs: usize,
     pub no_cache: bool,
+    /// How long a build may go without output before it is stopped as hung.
+    pub silence_timeout: Duration,
     pub verbose: bool,
     pub progress: bool,
     pub log_dir: &'a Path,
@@ -391,7 +399,30 @@ impl Schedule<'_> {
         // pin the generated pre-check names), where the engine only says the command failed.
         let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
         let mut id = None;
-        while let Some(item) = stream.next().await {
+        loop {
+            // Dropping the stream closes the connection, which cancels the build on the engine
+            // (its intermediate containers go with `forcerm`); nothing was tagged.
+            let Ok(next) = tokio::time::timeout(self.silence_timeout, stream.next()).await else {
+                let _ = writeln!(
+                    log,
+                    "ERROR: no output for {} s",
+                    self.silence_timeout.as_secs()
+                );
+                return Err(ImageError::Step {
+                    image,
+                    step: shorten(&step, 100),
+                    message: format!(
+                        "no output for {} s, so the build was stopped: a command that waits for input or for the network (builds have none) hangs; raise --silence-timeout if it only works slowly; its last output:\n    {}\n ",
+                        self.silence_timeout.as_secs(),
+                        tail.iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join("\n    ")
+                    ),
+                    log: log_path.to_owned(),
+                });
+            };
+            let Some(item) = next else { break };
             match item {
                 Ok(info) => {
                     if let Some(text) = info.stream.as_deref() {

@@ -22,6 +22,11 @@ use super::context::sha256_hex;
 /// One git operation at a time: fetches into the same bare clone must not interleave.
 static GIT: Mutex<()> = Mutex::const_new(());
 
+/// How long one git command may take: a fetch that stalls (git has no read timeout of its own)
+/// fails with this instead of hanging the build. Fetching the largest pinned repository takes
+/// seconds.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 /// Why a commit could not be had from one URL.
 pub(crate) type Failure = String;
 
@@ -71,14 +76,15 @@ pub(crate) async fn archive(
     let tmp = tempfile::NamedTempFile::new_in(scratch).map_err(|e| e.to_string())?;
     let out = tmp.reopen().map_err(|e| e.to_string())?;
     // `spawn`, not `output`, which would capture stdout instead of writing the file.
-    let status = git(&bare)
+    let archive = git(&bare)
         .args(["archive", "--format=tar", commit])
         .stdout(Stdio::from(out))
         .stderr(Stdio::piped())
         .spawn()
         .map_err(spawn_failed)?
-        .wait_with_output()
-        .await
+        .wait_with_output();
+    let status = within_deadline("git archive", archive)
+        .await?
         .map_err(spawn_failed)?;
     if !status.status.success() {
         return Err(format!(
@@ -107,12 +113,23 @@ async fn bare_clone(cache: &Path, repo: &str) -> Result<PathBuf, Failure> {
 }
 
 async fn has_commit(bare: &Path, commit: &str) -> bool {
-    git(bare)
+    let status = git(bare)
         .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
         .stderr(Stdio::null())
-        .status()
+        .status();
+    within_deadline("git cat-file", status)
         .await
-        .is_ok_and(|s| s.success())
+        .is_ok_and(|s| s.is_ok_and(|s| s.success()))
+}
+
+/// `work` (a git command: `kill_on_drop`, so a late one is killed) within [`GIT_TIMEOUT`].
+async fn within_deadline<T>(what: &str, work: impl Future<Output = T>) -> Result<T, Failure> {
+    tokio::time::timeout(GIT_TIMEOUT, work).await.map_err(|_| {
+        format!(
+            "{what} did not finish within {} s; is the git mirror answering?",
+            GIT_TIMEOUT.as_secs()
+        )
+    })
 }
 
 /// Fetches `commit` from `url`: by id (shallow), else every branch and tag.
@@ -162,8 +179,9 @@ async fn run(command: &mut Command) -> Result<(), Failure> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output()
-        .await
+        .output();
+    let output = within_deadline("git", output)
+        .await?
         .map_err(spawn_failed)?;
     if output.status.success() {
         Ok(())

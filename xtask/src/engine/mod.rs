@@ -58,6 +58,9 @@ pub struct BuildOptions {
     pub force: bool,
     /// Do not use the engine's layer cache.
     pub no_cache: bool,
+    /// How long a build may go without output before it is stopped as hung
+    /// (`--silence-timeout`, default [`build::SILENCE_TIMEOUT`]).
+    pub silence_timeout: std::time::Duration,
     /// Stream build output (`--verbose`).
     pub verbose: bool,
     /// Draw progress bars on stderr (off in tests).
@@ -86,6 +89,7 @@ impl BuildOptions {
                 .unwrap_or(2),
             force: false,
             no_cache: false,
+            silence_timeout: build::SILENCE_TIMEOUT,
             verbose: false,
             progress: true,
             docker_host: None,
@@ -276,6 +280,7 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         unavailable: &unavailable,
         jobs: opts.jobs,
         no_cache: opts.no_cache,
+        silence_timeout: opts.silence_timeout,
         verbose: opts.verbose,
         progress: opts.progress,
         log_dir: &opts.log_dir,
