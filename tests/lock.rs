@@ -1,7 +1,7 @@
 //! `cargo xtask images lock` on temporary pin files (never the real `images/pins.toml`): checksums
 //! recorded from a loopback Maven mirror, a tampered file reported and nothing written, an
-//! unreachable mirror keeping its entries, wheels checked against a loopback index, and the apt
-//! candidates of Debian's real signed indexes (`apt.rs` has the loopback archive).
+//! unreachable mirror keeping its entries, and wheels checked against a loopback index (the apt
+//! candidates of Debian's real signed indexes are `live::debian_indexes`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use xtask::engine::fetch::hash_file;
 use xtask::engine::{BuildOptions, Checksum, Settings};
 use xtask::pins_lock::{Change, LockReport, Mode, Problem, Verdict, lock};
 
-use super::engine::support::{Mirror, Reply, options, sha256};
+use crate::support::{Mirror, Reply, options, sha256};
 
 const JAR: &[u8] = b"the bytes of a small jar on the loopback maven mirror";
 const JAR_PATH: &str = "/maven2/org/example/demo/1.0/demo-1.0.jar";
@@ -39,7 +39,7 @@ fn mirrored(mirror: &str, cache: &Path) -> BuildOptions {
     opts
 }
 
-async fn run(path: &Path, opts: &BuildOptions, mode: Mode) -> LockReport {
+pub(crate) async fn run(path: &Path, opts: &BuildOptions, mode: Mode) -> LockReport {
     lock(path, opts, mode)
         .await
         .unwrap_or_else(|e| panic!("lock failed: {e}"))
@@ -304,41 +304,6 @@ async fn wheels_are_checked_against_the_digests_the_index_publishes() {
         }]
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apt_pins_take_the_candidates_of_debians_signed_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("pins.toml");
-    let text = "[debian]\nsuite = \"bookworm\"\n\n[apt]\n\
-                tini = \"0.0.1-1\"   # bookworm; a note that stays\n\
-                procps = \"2:4.0.2-3\"   # bookworm\n\
-                image-dsl-no-such-package = \"1.0\"\n";
-    std::fs::write(&path, text).unwrap();
-
-    let report = run(&path, &options(), Mode::Check).await;
-    assert_eq!(
-        report.problems,
-        [Problem::NoCandidate {
-            package: "image-dsl-no-such-package".into(),
-            suite: "bookworm".into()
-        }]
-    );
-    let tini = report
-        .changes
-        .iter()
-        .find(|c| c.key == "tini")
-        .expect("tini is out of date");
-    assert_eq!(tini.old, "0.0.1-1");
-    assert!(
-        tini.new.starts_with("0.19.0-1"),
-        "bookworm has tini 0.19.0: {tini}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        text,
-        "--check writes nothing"
-    );
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 """Runs a notebook through a running Jupyter server, as JupyterLab does (the notebook probe,
-xtask/src/probe/notebook.rs, and tests/jupyter.rs).
+xtask/src/probe/notebook.rs, and tests/live/jupyter.rs).
 
 First the HTTP API: it waits until GET /api/status answers with the token, then asks again with a
 wrong token and with none, and lists kernels with a wrong token. Then the notebook: it is uploaded

@@ -161,7 +161,7 @@ pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
     }
 }
 
-/// Every image declares a size budget, within the seed's ceiling for its kind: < 1 GB for a
+/// Every image declares a size budget, within the ceiling for its kind: < 1 GB for a
 /// baseline Spark image, < 2 GB with GPU or Iceberg, < 3 GB for a notebook image.
 ///
 /// ```text
@@ -211,7 +211,7 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
         cx.error(
             budget.amount_span,
             format!(
-                "budget over the seed ceiling for {kind}: it must stay under {} GB",
+                "budget over the ceiling for {kind}: it must stay under {} GB",
                 ceiling / 1_000_000_000
             ),
         );

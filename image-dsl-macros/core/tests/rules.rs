@@ -296,7 +296,7 @@ fn baseline_spark_stays_under_1_gb() {
     let over = spark_image("3.5.7", "baseline", quote!(budget 1.5 GB;));
     assert_eq!(
         over,
-        ["budget over the seed ceiling for a baseline Spark image: it must stay under 1 GB"]
+        ["budget over the ceiling for a baseline Spark image: it must stay under 1 GB"]
     );
     // The ceiling is exclusive ("< 1 GB") and decimal; MiB are binary.
     assert_one(
@@ -318,9 +318,7 @@ fn gpu_and_iceberg_spark_stay_under_2_gb() {
         let v = spark_image("4.1.1", variant, quote!(budget 2 GB;));
         assert_eq!(
             v,
-            [
-                "budget over the seed ceiling for a GPU or Iceberg Spark image: it must stay under 2 GB"
-            ]
+            ["budget over the ceiling for a GPU or Iceberg Spark image: it must stay under 2 GB"]
         );
     }
 }
@@ -338,7 +336,7 @@ fn notebooks_stay_under_3_gb() {
     assert_none(&notebook(quote!(budget 2.9 GB;)));
     assert_eq!(
         notebook(quote!(budget 3 GB;)),
-        ["budget over the seed ceiling for a notebook image: it must stay under 3 GB"]
+        ["budget over the ceiling for a notebook image: it must stay under 3 GB"]
     );
 }
 
@@ -744,7 +742,7 @@ fn compat_supported_on_every_seed_cell() {
         ("gpu-iceberg", true, true),
     ];
     for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
-        let v = SparkVersion::parse(spark).expect("a seed version parses");
+        let v = SparkVersion::parse(spark).expect("a catalog version parses");
         assert_eq!(compat::spark_supported(v), Ok(()), "Spark {spark}");
         for (variant, gpu, iceberg) in variants {
             let result = compat::supported(v, gpu, iceberg);

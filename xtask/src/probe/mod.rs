@@ -1,5 +1,5 @@
 //! Probes: tests generated from each image's model and run in real containers on the Docker
-//! engine (`cargo xtask images test`, `tests/probe.rs`).
+//! engine (`cargo xtask images test`, `tests/live/probe.rs`).
 //!
 //! [`plan::probes_for`] reads what an image is from its model (Spark flavour, entrypoint role,
 //! health check, installed wheels) and picks the probes; each probe runs in its own [`Sandbox`]
@@ -11,12 +11,12 @@ pub mod cluster;
 pub mod connect;
 pub mod gpu;
 pub mod health;
-pub mod iceberg;
 pub mod jdbc;
 pub mod jobs;
 pub mod local;
 pub mod notebook;
 pub mod plan;
+pub mod python;
 pub mod results;
 pub mod sandbox;
 pub mod structure;
@@ -292,8 +292,8 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeRes
         ProbeKind::Notebook => notebook::run(ctx, image).await,
         ProbeKind::Jdbc | ProbeKind::IcebergSql => jdbc::run(ctx, image, kind).await,
         ProbeKind::JdbcDrivers => jdbc::drivers(ctx, image).await,
-        ProbeKind::IcebergPython => iceberg::run(ctx, image, ProbeKind::IcebergPython).await,
-        ProbeKind::GpuPython => iceberg::run(ctx, image, ProbeKind::GpuPython).await,
+        ProbeKind::IcebergPython => python::run(ctx, image, ProbeKind::IcebergPython).await,
+        ProbeKind::GpuPython => python::run(ctx, image, ProbeKind::GpuPython).await,
         ProbeKind::GpuConfig => gpu::run(ctx, image).await,
         ProbeKind::GpuExplain => gpu::explain(ctx, image).await,
         ProbeKind::GpuHost => gpu::host(ctx, image).await,

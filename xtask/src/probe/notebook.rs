@@ -22,7 +22,7 @@
 //! names must load with the shim for the image's Spark release, the query must give its result,
 //! and the plugin's plan must put the aggregate on the GPU.
 //!
-//! `tests/jupyter.rs` uses the same pieces ([`serve`], [`run_notebook`], [`NotebookRun`]) for its
+//! `tests/live/jupyter.rs` uses the same pieces ([`serve`], [`run_notebook`], [`NotebookRun`]) for its
 //! other checks (an arbitrary uid, a read-only root, the GPU images' default kernel).
 
 use std::time::Duration;

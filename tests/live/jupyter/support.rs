@@ -8,7 +8,7 @@ use xtask::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph, r
 use xtask::probe::notebook::JUPYTER_PYTHON;
 use xtask::probe::{ContainerSpec, ProbeContext, ProbeError, Sandbox};
 
-use crate::engine::support;
+use crate::support;
 
 /// Builds run one at a time: the tests share parents (`python-deps:jupyter`).
 static BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -1,4 +1,4 @@
-"""Logs in to a Jupyter server with a password, as the browser's login form does (tests/jupyter.rs).
+"""Logs in to a Jupyter server with a password, as the browser's login form does (tests/live/jupyter.rs).
 
 Usage: python login.py URL PASSWORD
 Prints `BEFORE <status>` (GET /api/status without a session), `LOGIN <status>` when the form is

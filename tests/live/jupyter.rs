@@ -227,7 +227,7 @@ async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect_and_in_local_mode()
 
 /// Iceberg cells inherit the runtime's catalog, and every input they need, the RAPIDS jar of the
 /// GPU+Iceberg cell included, is pinned and verified from Maven Central: none waits for a mirror.
-/// (`tests/probe.rs` builds and probes `spark-4.1.1:gpu`; `cargo xtask images test
+/// (`tests/live/probe.rs` builds and probes `spark-4.1.1:gpu`; `cargo xtask images test
 /// 'jupyter-*:*iceberg'` runs the Iceberg and RAPIDS notebooks in these cells.)
 #[test]
 fn iceberg_jupyter_images_inherit_the_catalog_and_need_no_mirror() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use xtask::engine::client::ClientError;
 use xtask::engine::{EngineError, build_all};
 
-use super::support::{fixture, options, work_dir};
+use crate::support::{fixture, options, work_dir};
 
 fn assert_says_how_to_start_one(message: &str, host: &str) {
     assert!(

@@ -10,4 +10,3 @@ mod debs;
 mod fetch;
 mod git;
 mod kill;
-pub(crate) mod support;

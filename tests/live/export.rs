@@ -18,7 +18,7 @@ use xtask::dist::{bake, place_inputs, target_name, write, write_image};
 use xtask::engine::fetch::Fetcher;
 use xtask::engine::{BASE_REFERENCE, BuildSpec};
 
-use crate::engine::support::{Cleanup, docker, options, unique};
+use crate::support::{Cleanup, docker, options, unique};
 
 /// The targets of `target`'s closure, parents first, as bake would build them.
 fn build_order(bake: &Value, target: &str, order: &mut Vec<String>) {

@@ -13,7 +13,7 @@ use xtask::engine::{
     build_all,
 };
 
-use super::support::{Cleanup, debian_image, docker, options, tagged, unique};
+use crate::support::{Cleanup, debian_image, docker, options, tagged, unique};
 
 /// An address nothing listens on: Debian "cut off".
 const NO_DEBIAN: &str = "http://127.0.0.1:9/debian";

@@ -116,7 +116,7 @@ fn stand_in(with_override: bool) -> Image {
             "without-override"
         }
         .to_owned(),
-        description: "jupyter-4.1.1:gpu without its RAPIDS jar (tests/jupyter/gpu_kernel.rs)"
+        description: "jupyter-4.1.1:gpu without its RAPIDS jar (tests/live/jupyter/gpu_kernel.rs)"
             .to_owned(),
         source: file!(),
         budget: baseline.budget,
@@ -154,7 +154,7 @@ fn override_spec() -> Value {
 async fn serve(ctx: &ProbeContext, image: &str) -> (Sandbox, String, String) {
     let mut sandbox = Sandbox::new(&ctx.docker, image, ProbeKind::Notebook);
     ok(sandbox.network().await);
-    let token = crate::engine::support::unique("token");
+    let token = crate::support::unique("token");
     let spec = ContainerSpec::new("lab", image, &[]).env([("JUPYTER_TOKEN", &token)]);
     let (server, _) = ok(notebook::serve(&mut sandbox, spec).await);
     let conf = ok(sandbox

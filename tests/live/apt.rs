@@ -12,7 +12,7 @@ use xtask::engine::debian::DebianError;
 use xtask::engine::{AptPin, BuildOptions, EngineError, Settings, build_all};
 use xtask::pins_lock::{Change, Mode, Scope, lock_scoped};
 
-use super::engine::support::{Mirror, Reply, fixture, options, sha256};
+use crate::support::{Mirror, Reply, fixture, options, sha256};
 
 /// Runs `cmd`, failing the test with its output when it fails.
 fn run(cmd: &mut Command) -> Vec<u8> {

@@ -3,7 +3,7 @@
 use xtask::engine::bootstrap::PACKAGE_SET_LABEL;
 use xtask::engine::{BASE_REFERENCE, bootstrap};
 
-use super::support::{Cleanup, docker, options, unique};
+use crate::support::{Cleanup, docker, options, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrapping_again_finds_the_same_package_set_and_imports_nothing() {

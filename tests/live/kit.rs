@@ -3,7 +3,7 @@
 //! workers, data survives `down`/`up`, and with RPC authentication on, a client without the
 //! secret is refused. Plus checks of the generated files themselves.
 
-use crate::engine::support;
+use crate::support;
 use image_dsl_workspace::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -17,7 +17,7 @@
 //!
 //! `gpu-python` needs `python-deps:gpu`, whose build fetches 5.2 GB of wheels and takes about
 //! 20 GB of disk: too much for every CI run; `cargo xtask images test python-deps:gpu` runs it.
-//! `notebook` runs in `tests/jupyter.rs`, on jupyter-3.5.7 and (with Spark Connect)
+//! `notebook` runs in `tests/live/jupyter.rs`, on jupyter-3.5.7 and (with Spark Connect)
 //! jupyter-4.1.1. Never skips: without a daemon the test fails saying how to start one. About 20
 //! minutes on a fresh 2-core machine, most of it building the images.
 
@@ -28,7 +28,7 @@ use xtask::probe::{
     ContainerSpec, Outcome, ProbeContext, ProbeKind, ProbeResult, Sandbox, results, suite,
 };
 
-use crate::engine::support;
+use crate::support;
 
 /// The subset: image and the probes it runs.
 const SUBSET: [(&str, &[ProbeKind]); 7] = [

@@ -7,7 +7,7 @@ use xtask::engine::{
     ArtifactSource, Checksum, ContextArtifact, EngineError, Locator, Settings, build_all,
 };
 
-use super::support::{Mirror, Reply, docker, fixture, options, sha256, tagged, unique};
+use crate::support::{Mirror, Reply, docker, fixture, options, sha256, tagged, unique};
 
 fn artifact(name: &str, url: String, checksum: Checksum) -> ContextArtifact {
     ContextArtifact {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use xtask::engine::{BuildSpec, Status, build_all};
 
-use super::support::{Cleanup, docker, fixture, options, tagged, unique, work_dir};
+use crate::support::{Cleanup, docker, fixture, options, tagged, unique, work_dir};
 
 /// The test binary, re-run on [`child_process_build`] for `specs`; `name` keeps spec files apart.
 pub fn child_command(specs: &[BuildSpec], name: &str) -> Command {
@@ -20,7 +20,7 @@ pub fn child_command(specs: &[BuildSpec], name: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
         .args([
-            "engine::kill::child_process_build",
+            "live::engine::kill::child_process_build",
             "--exact",
             "--nocapture",
             "--test-threads=1",

@@ -7,7 +7,7 @@
 //! Each test runs its own throwaway container and key pair (ssh-keygen and ssh from the host's
 //! openssh-client, which `.ci/run` installs).
 
-use crate::engine::support;
+use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@ use xtask::engine::{
     Status, build_all,
 };
 
-use super::support::{Cleanup, docker, fixture, options, unique};
+use crate::support::{Cleanup, docker, fixture, options, unique};
 
 /// Where the pins say the repository is: a host that does not exist, so only the mirror serves it.
 const ORIGIN: &str = "https://git.invalid/example/tools";

@@ -8,7 +8,7 @@ use xtask::engine::{
     MavenCoordinates, Status, build_all, freshness,
 };
 
-use super::support::{
+use crate::support::{
     Cleanup, Mirror, Reply, debian_image, docker, fixture, options, sha256, tagged, unique,
 };
 
