@@ -91,7 +91,7 @@ fn undeclared_rapids(image: &Image) -> Option<CatalogError> {
     }
     let (jar, from) = rapids_source(image, &mut Vec::new())?;
     let why = match declared_flavor(image) {
-        Some(flavor) if flavor.gpu => return None,
+        Some(flavor) if flavor.gpu() => return None,
         Some(_) => "its Spark variant is not a gpu one".to_owned(),
         None => "it declares no Spark release".to_owned(),
     };
@@ -114,7 +114,7 @@ fn rapids_source(image: &Image, seen: &mut Vec<String>) -> Option<(String, Strin
     if let Some(pin) = image
         .artifacts()
         .iter()
-        .find(|a| crate::compat::is_rapids_artifact(a.key))
+        .find(|a| crate::spark::is_rapids_artifact(a.key))
     {
         return Some((pin.key.to_owned(), reference));
     }
@@ -165,7 +165,7 @@ mod tests {
     use super::{CatalogError, check};
     use crate::model::{
         Base, Copy, CopySource, DebianSuite, Image, ImageRef, SizeBudget, SparkFlavor,
-        SparkVersion, Stage, Step,
+        SparkVariant, SparkVersion, Stage, Step,
     };
     use crate::pin::{ArtifactPin, Checksum, Source};
 
@@ -259,8 +259,11 @@ mod tests {
                 minor: 1,
                 patch: 0,
             },
-            gpu,
-            iceberg: false,
+            variant: if gpu {
+                SparkVariant::Gpu
+            } else {
+                SparkVariant::Baseline
+            },
             notebook: false,
         }
     }

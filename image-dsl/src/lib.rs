@@ -16,9 +16,9 @@ pub mod render;
 pub mod verify;
 
 pub use image_dsl_macros::image;
-/// What upstream supports (RAPIDS shims, Iceberg runtimes), as the rules check it; `images lock`
-/// checks the pinned jars against it.
-pub use image_dsl_macros_core::compat;
+/// Spark's vocabulary: releases, variants and what upstream supports (RAPIDS shims, Iceberg
+/// runtimes), as the rules check it; `images lock` checks the pinned jars against it.
+pub use image_dsl_spark as spark;
 pub use model::*;
 pub use pin::*;
 pub use render::{AptBase, Rendered, RenderedApt, render, snapshot, snapshot_name};

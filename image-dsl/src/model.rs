@@ -5,6 +5,7 @@
 //! that carry a constructor, so the build graph follows from the declarations themselves.
 
 use crate::pin::{AptPin, ArtifactPin, GitPin, PipPin};
+pub use image_dsl_spark::{SparkVariant, SparkVersion};
 use std::fmt;
 
 /// A container image of the catalog: its name, tag, budget and stages.
@@ -244,37 +245,23 @@ impl fmt::Display for SizeBudget {
 pub struct SparkFlavor {
     /// Spark version.
     pub version: SparkVersion,
-    /// RAPIDS Accelerator (GPU) included.
-    pub gpu: bool,
-    /// Iceberg runtime included.
-    pub iceberg: bool,
+    /// What it adds to Spark: RAPIDS (`gpu`), Iceberg, both or neither.
+    pub variant: SparkVariant,
     /// A notebook server whose kernels run this Spark (`notebook;`), probed by running a
     /// notebook through it. Kept here rather than on [`Image`] because only Spark notebook images
     /// exist; `notebook;` on an image without `spark` sets only its budget ceiling.
     pub notebook: bool,
 }
 
-/// A Spark release number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SparkVersion {
-    /// Major version.
-    pub major: u16,
-    /// Minor version.
-    pub minor: u16,
-    /// Patch version.
-    pub patch: u16,
-}
-
-impl SparkVersion {
-    /// Scala binary version the official builds of this release use.
-    pub fn scala(self) -> &'static str {
-        if self.major >= 4 { "2.13" } else { "2.12" }
+impl SparkFlavor {
+    /// Carries the RAPIDS Accelerator.
+    pub fn gpu(self) -> bool {
+        self.variant.gpu()
     }
-}
 
-impl fmt::Display for SparkVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    /// Carries the Iceberg runtime.
+    pub fn iceberg(self) -> bool {
+        self.variant.iceberg()
     }
 }
 

@@ -1,7 +1,8 @@
 //! The pin file (`images/pins.toml`): its validation and its translation into typed Rust
 //! constants. The images crate's build script calls [`generate`]; errors name the file and line.
 
-use image_dsl_macros_core::{compat, pin_ident};
+use image_dsl_macros_core::pin_ident;
+use image_dsl_spark as compat;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use toml::{Table, Value};
@@ -86,17 +87,17 @@ fn exact_version(v: &str) -> bool {
 }
 
 /// The RAPIDS and Iceberg pins must be the releases the compile-time support lists describe
-/// (`image_dsl_macros_core::compat`), or the rules would vouch for combinations nobody checked.
+/// (`image_dsl_spark`), or the rules would vouch for combinations nobody checked.
 fn check_against_support_lists(pins: &mut Pins<'_>, key: &str, version: &str) {
     if let Some(scala) = key.strip_prefix("rapids-4-spark_") {
         match compat::rapids_for(scala) {
             Some(r) if r.release == version => {}
             Some(r) => pins.error(key, format!(
-                "[artifact.\"{key}\"] is {version} but the support list in image-dsl-macros/core/src/compat.rs describes RAPIDS {} for Scala {scala}: update both together",
+                "[artifact.\"{key}\"] is {version} but the support list in image-dsl/spark/src/lib.rs describes RAPIDS {} for Scala {scala}: update both together",
                 r.release
             )),
             None => pins.error(key, format!(
-                "[artifact.\"{key}\"]: image-dsl-macros/core/src/compat.rs has no RAPIDS support list for Scala {scala}"
+                "[artifact.\"{key}\"]: image-dsl/spark/src/lib.rs has no RAPIDS support list for Scala {scala}"
             )),
         }
     }
@@ -106,7 +107,7 @@ fn check_against_support_lists(pins: &mut Pins<'_>, key: &str, version: &str) {
             && version != line.release
         {
             pins.error(key, format!(
-                "[artifact.\"{key}\"] is {version} but compat.rs pins Iceberg {} for Spark {major}.{minor}: update both together",
+                "[artifact.\"{key}\"] is {version} but image-dsl/spark/src/lib.rs pins Iceberg {} for Spark {major}.{minor}: update both together",
                 line.release
             ));
         }

@@ -399,7 +399,7 @@ fn gpu_jupyter_images_ship_the_rapids_kernel_and_a_cpu_default_kernel() {
         );
     }
     // Seed 002's table: 12 cells. No RAPIDS release on Maven Central has a shim for Spark 3.5.7,
-    // 3.5.8 (Scala 2.12) or 4.1.0, so of its GPU cells only 4.1.1's remain (compat.rs).
+    // 3.5.8 (Scala 2.12) or 4.1.0, so of its GPU cells only 4.1.1's remain (image_dsl::spark).
     assert_eq!(references.len(), 10, "{references:?}");
     let gpu: Vec<&String> = references.iter().filter(|r| r.contains(":gpu")).collect();
     assert_eq!(gpu, ["jupyter-4.1.1:gpu", "jupyter-4.1.1:gpu-iceberg"]);

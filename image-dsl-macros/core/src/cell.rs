@@ -230,8 +230,8 @@ fn is_placeholder(key: &str) -> bool {
 /// A value derived from a version-like axis value: `{spark:minor}` (`3.5`) or `{spark:scala}`
 /// (`2.12`, the Scala version of that Spark release's official build).
 fn derive(value: &str, derived: &str) -> Result<String, String> {
-    let version = crate::compat::SparkVersion::parse(value)
-        .or_else(|| crate::compat::SparkVersion::parse(&format!("{value}.0")));
+    let version = image_dsl_spark::SparkVersion::parse(value)
+        .or_else(|| image_dsl_spark::SparkVersion::parse(&format!("{value}.0")));
     match (derived, version) {
         ("minor", Some(v)) => Ok(format!("{}.{}", v.major, v.minor)),
         ("scala", Some(v)) => Ok(v.scala().to_owned()),

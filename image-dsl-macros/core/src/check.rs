@@ -5,7 +5,7 @@
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
 use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
-use crate::compat;
+use image_dsl_spark::{self as spark, SparkVariant};
 
 /// Run every rule on one cell.
 pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
@@ -199,13 +199,16 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
         );
         return;
     }
-    let (ceiling, kind) = match (&cell.spark, cell.notebook) {
+    let variant = cell
+        .spark
+        .as_ref()
+        .map(|(_, variant)| SparkVariant::parse(&variant.value));
+    let (ceiling, kind) = match (variant, cell.notebook) {
         (_, Some(_)) => (3_000_000_000, "a notebook image"),
-        (Some((_, variant)), None) if variant.value != "baseline" => {
-            (2_000_000_000, "a GPU or Iceberg Spark image")
-        }
-        (Some(_), None) => (1_000_000_000, "a baseline Spark image"),
-        (None, None) => return,
+        (Some(Some(SparkVariant::Baseline)), None) => (1_000_000_000, "a baseline Spark image"),
+        (Some(Some(_)), None) => (2_000_000_000, "a GPU or Iceberg Spark image"),
+        // An unknown variant is reported at the variant; no ceiling is known for it.
+        (Some(None) | None, None) => return,
     };
     if bytes >= ceiling {
         cx.error(
@@ -713,7 +716,7 @@ pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
 
 /// Only combinations upstream supports: the RAPIDS Accelerator for the Spark versions on its
 /// support list, an Iceberg runtime built for the Spark minor and its Scala version. See
-/// [`compat`] for the lists and their sources.
+/// [`image_dsl_spark`] for the lists and their sources.
 ///
 /// ```text
 /// spark "4.1.1" variant "gpu";   // error when RAPIDS does not list Spark 4.1.1
@@ -722,7 +725,7 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
     let Some((version, variant)) = &cell.spark else {
         return;
     };
-    let Some(spark) = compat::SparkVersion::parse(&version.value) else {
+    let Some(release) = spark::SparkVersion::parse(&version.value) else {
         cx.error(
             version.span,
             format!(
@@ -732,24 +735,24 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
         );
         return;
     };
-    if let Err(why) = compat::spark_supported(spark) {
+    if let Err(why) = spark::spark_supported(release) {
         cx.error(version.span, why);
         return;
     }
-    let (gpu, iceberg) = match variant.value.as_str() {
-        "baseline" => (false, false),
-        "gpu" => (true, false),
-        "iceberg" => (false, true),
-        "gpu-iceberg" => (true, true),
-        other => {
-            cx.error(
-                variant.span,
-                format!("unknown variant `{other}`: baseline, gpu, iceberg or gpu-iceberg"),
-            );
-            return;
-        }
+    let Some(flavor) = SparkVariant::parse(&variant.value) else {
+        let known: Vec<&str> = SparkVariant::ALL.iter().map(|v| v.as_str()).collect();
+        let (last, rest) = known.split_last().expect("variants exist");
+        cx.error(
+            variant.span,
+            format!(
+                "unknown variant `{}`: {} or {last}",
+                variant.value,
+                rest.join(", ")
+            ),
+        );
+        return;
     };
-    let result = compat::supported(spark, gpu, iceberg);
+    let result = spark::supported(release, flavor);
     if let Err(why) = result {
         // Point at the cell's own token: the variant's axis value when the matrix produced it,
         // else the version's, else the variant as written.
@@ -761,7 +764,7 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
         cx.error(
             span,
             format!(
-                "Spark {spark} `{}` is not a supported combination: {why}",
+                "Spark {release} `{}` is not a supported combination: {why}",
                 variant.value
             ),
         );

@@ -178,22 +178,26 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
     let budget = cell.budget.and_then(crate::budget_bytes).unwrap_or(0);
     let spark = match &cell.spark {
         Some((version, variant)) => {
-            let v = crate::compat::SparkVersion::parse(&version.value).unwrap_or(
-                crate::compat::SparkVersion {
+            // A version or variant the rules refused was reported there; any stands in.
+            let v = image_dsl_spark::SparkVersion::parse(&version.value).unwrap_or(
+                image_dsl_spark::SparkVersion {
                     major: 0,
                     minor: 0,
                     patch: 0,
                 },
             );
             let (major, minor, patch) = (v.major, v.minor, v.patch);
-            let gpu = variant.value.contains("gpu");
-            let iceberg = variant.value.contains("iceberg");
+            let variant = format_ident!(
+                "{}",
+                image_dsl_spark::SparkVariant::parse(&variant.value)
+                    .unwrap_or(image_dsl_spark::SparkVariant::Baseline)
+                    .rust_name()
+            );
             let notebook = cell.notebook.is_some();
             quote! {
                 ::std::option::Option::Some(::image_dsl::SparkFlavor {
                     version: ::image_dsl::SparkVersion { major: #major, minor: #minor, patch: #patch },
-                    gpu: #gpu,
-                    iceberg: #iceberg,
+                    variant: ::image_dsl::SparkVariant::#variant,
                     notebook: #notebook,
                 })
             }
@@ -249,7 +253,9 @@ impl quote::ToTokens for Gpu {
 
 fn declares_gpu(cell: &Cell<'_>) -> Gpu {
     match (&cell.spark, &cell.last.base) {
-        (Some((_, variant)), _) => Gpu::Known(variant.value.contains("gpu")),
+        (Some((_, variant)), _) => Gpu::Known(
+            image_dsl_spark::SparkVariant::parse(&variant.value).is_some_and(|v| v.gpu()),
+        ),
         (None, Some(CellBase::Image(base))) => Gpu::Base(ref_facts(base)),
         (None, _) => Gpu::Known(false),
     }
@@ -307,7 +313,7 @@ fn rapids_artifacts(cell: &Cell<'_>) -> Vec<Span> {
                     (url.rsplit('/').next().unwrap_or_default().to_owned(), *span)
                 }
             };
-            if crate::compat::is_rapids_artifact(&key) {
+            if image_dsl_spark::is_rapids_artifact(&key) {
                 found.push(span);
             }
         }

@@ -5,7 +5,6 @@
 pub mod ast;
 pub mod cell;
 pub mod check;
-pub mod compat;
 pub mod expand;
 mod parse;
 

@@ -1,11 +1,11 @@
 //! Unit tests of the compile-time rules: each `check_*` of `check.rs` fires with its message on a
 //! violating declaration, stays quiet on a valid one; plus the upstream support table of
-//! `compat.rs` on every seed cell and the pin-key → constant naming shared with the build script.
+//! `image_dsl_spark`'s support tables on every seed cell and the pin-key → constant naming shared with the build script.
 //!
 //! Spans are proven by the trybuild cases in `tests/ui/`; here only the messages are checked.
 
-use image_dsl_macros_core::compat::{self, SparkVersion};
 use image_dsl_macros_core::{pin_ident, violations};
+use image_dsl_spark::{self as compat, SparkVariant, SparkVersion};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -732,21 +732,15 @@ fn unknown_variants_and_spark_lines_are_rejected() {
     );
 }
 
-/// The 16 seed cells: 4.1.0 with RAPIDS (gpu, gpu-iceberg) is rejected, every other is accepted.
+/// The 16 seed cells: with RAPIDS (gpu, gpu-iceberg) only 4.1.1 is accepted; without, every one.
 #[test]
 fn compat_supported_on_every_seed_cell() {
-    let variants = [
-        ("baseline", false, false),
-        ("gpu", true, false),
-        ("iceberg", false, true),
-        ("gpu-iceberg", true, true),
-    ];
     for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
         let v = SparkVersion::parse(spark).expect("a catalog version parses");
         assert_eq!(compat::spark_supported(v), Ok(()), "Spark {spark}");
-        for (variant, gpu, iceberg) in variants {
-            let result = compat::supported(v, gpu, iceberg);
-            if spark != "4.1.1" && gpu {
+        for variant in SparkVariant::ALL {
+            let result = compat::supported(v, variant);
+            if spark != "4.1.1" && variant.gpu() {
                 // 25.04.0 (Scala 2.12) stops at 3.5.5; 26.08.1 (Scala 2.13) skipped 4.1.0.
                 let why = result.expect_err("no RAPIDS release supports it");
                 assert!(
@@ -774,7 +768,9 @@ fn compat_tables_agree_with_the_seed() {
         .expect("4.1 has an Iceberg line");
     assert_eq!((minor_41.release, minor_41.scala), ("1.11.0", "2.13"));
     assert!(compat::iceberg_for(SparkVersion::parse("4.0.1").unwrap()).is_none());
-    assert!(compat::supported(SparkVersion::parse("4.0.1").unwrap(), false, true).is_err());
+    assert!(
+        compat::supported(SparkVersion::parse("4.0.1").unwrap(), SparkVariant::Iceberg).is_err()
+    );
     assert!(compat::spark_supported(SparkVersion::parse("4.0.1").unwrap()).is_err());
 }
 

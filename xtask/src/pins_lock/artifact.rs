@@ -212,7 +212,7 @@ async fn cross_check(
     }
 }
 
-/// A RAPIDS jar (`rapids-4-spark_<scala>`) against the support list of `compat.rs`: the Apache
+/// A RAPIDS jar (`rapids-4-spark_<scala>`) against the support list of `image_dsl::spark`: the Apache
 /// Spark releases it has a shim for (`spark411/` is 4.1.1; vendor shims such as `spark330db`
 /// are not releases) must be exactly the list's. `None` for other artifacts.
 async fn support_list(entry: &ArtifactEntry, path: &std::path::Path) -> Option<ArtifactCheck> {
@@ -232,7 +232,7 @@ async fn support_list(entry: &ArtifactEntry, path: &std::path::Path) -> Option<A
             )));
         }
     };
-    let listed = image_dsl::compat::rapids_for(&scala)
+    let listed = image_dsl::spark::rapids_for(&scala)
         .map(|r| r.spark)
         .unwrap_or_default();
     shim_disagreement(&scala, &entry.version, &shims, listed).map(ArtifactCheck::Disagrees)
@@ -285,7 +285,7 @@ pub fn shim_disagreement(
         why.push(format!("it also supports {}", unlisted.join(", ")));
     }
     Some(format!(
-        "RAPIDS {version} for Scala {scala} disagrees with the support list in image-dsl-macros/core/src/compat.rs: {}; make the list the jar's shims ({})",
+        "RAPIDS {version} for Scala {scala} disagrees with the support list in image-dsl/spark/src/lib.rs: {}; make the list the jar's shims ({})",
         why.join(" and "),
         shims.join(", ")
     ))

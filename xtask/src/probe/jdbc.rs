@@ -209,7 +209,8 @@ pub fn newest_baseline_runtime(catalog: &[Image]) -> Option<String> {
     catalog
         .iter()
         .filter(|i| {
-            i.spark.is_some_and(|f| !f.gpu && !f.iceberg && !f.notebook)
+            i.spark
+                .is_some_and(|f| f.variant == image_dsl::SparkVariant::Baseline && !f.notebook)
                 && spark_role(i) == SparkRole::Runtime
         })
         .max_by_key(|i| i.spark.map(|f| f.version))

@@ -189,7 +189,7 @@ impl NotebookRun {
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
     let remote = connect_server(image);
-    let iceberg = image.spark.is_some_and(|f| f.iceberg);
+    let iceberg = image.spark.is_some_and(|f| f.iceberg());
     let needs = remote
         .iter()
         .map(String::as_str)
@@ -222,7 +222,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
         if iceberg {
             facts.push(iceberg_kernel(ctx, &mut sandbox, image, &token).await?);
         }
-        if let Some(flavor) = image.spark.filter(|f| f.gpu) {
+        if let Some(flavor) = image.spark.filter(|f| f.gpu()) {
             facts.push(
                 rapids_kernel(
                     &mut sandbox,

@@ -187,10 +187,10 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
                 kinds.extend([ProbeKind::Local, ProbeKind::SparkPi, ProbeKind::RandomUid]);
             }
         }
-        if flavor.iceberg {
+        if flavor.iceberg() {
             kinds.push(ProbeKind::IcebergSql);
         }
-        if flavor.gpu {
+        if flavor.gpu() {
             kinds.extend([
                 ProbeKind::GpuConfig,
                 ProbeKind::GpuExplain,
@@ -236,7 +236,7 @@ fn jdbc_layer(image: &Image) -> bool {
 
 /// Spark images with Iceberg carry the iceberg Python set; the Python layer installs it itself.
 fn installs_pyiceberg(image: &Image) -> bool {
-    image.spark.is_some_and(|f| f.iceberg) || image.wheels().iter().any(|w| w.name == "pyiceberg")
+    image.spark.is_some_and(|f| f.iceberg()) || image.wheels().iter().any(|w| w.name == "pyiceberg")
 }
 
 /// Where a data-only Python layer's virtual environment comes from: the base of the stage that

@@ -70,7 +70,7 @@ pub fn prerequisites(images: &[(Image, Vec<ProbeKind>)]) -> Vec<String> {
         }
         if kinds.contains(&ProbeKind::Notebook) {
             needed.extend(notebook::connect_server(image));
-            if image.spark.is_some_and(|f| f.iceberg) {
+            if image.spark.is_some_and(|f| f.iceberg()) {
                 needed.extend([jdbc::POSTGRES.to_owned(), jdbc::ICEBERG_REST.to_owned()]);
             }
         }

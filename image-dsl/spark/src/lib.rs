@@ -1,10 +1,12 @@
-//! What upstream supports, as the rules need it at compile time. Each table cites its source;
-//! update them together with the pins when a new RAPIDS or Iceberg release changes the answer.
+//! Spark's vocabulary, one definition for the macro, the model and the tools: a release
+//! ([`SparkVersion`]), a variant ([`SparkVariant`]), and what upstream supports, as the rules need
+//! it at compile time. Each table cites its source; update them together with the pins when a new
+//! RAPIDS or Iceberg release changes the answer.
 
 use std::fmt;
 
 /// `major.minor.patch` of a Spark release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SparkVersion {
     /// Major.
     pub major: u16,
@@ -35,6 +37,71 @@ impl SparkVersion {
 impl fmt::Display for SparkVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// What a Spark image adds to Spark: nothing, the RAPIDS Accelerator, the Iceberg runtime, or both.
+/// Written `variant "gpu-iceberg"` in `image!`; the tag of a runtime image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SparkVariant {
+    /// Spark alone.
+    Baseline,
+    /// With the RAPIDS Accelerator.
+    Gpu,
+    /// With the Iceberg runtime.
+    Iceberg,
+    /// With both.
+    GpuIceberg,
+}
+
+impl SparkVariant {
+    /// Every variant, in the order they are written.
+    pub const ALL: [SparkVariant; 4] = [
+        SparkVariant::Baseline,
+        SparkVariant::Gpu,
+        SparkVariant::Iceberg,
+        SparkVariant::GpuIceberg,
+    ];
+
+    /// The variant written `s` (`baseline`, `gpu`, `iceberg`, `gpu-iceberg`), exactly.
+    pub fn parse(s: &str) -> Option<SparkVariant> {
+        SparkVariant::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// How it is written.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SparkVariant::Baseline => "baseline",
+            SparkVariant::Gpu => "gpu",
+            SparkVariant::Iceberg => "iceberg",
+            SparkVariant::GpuIceberg => "gpu-iceberg",
+        }
+    }
+
+    /// Its Rust name (`GpuIceberg`), for generated code.
+    pub const fn rust_name(self) -> &'static str {
+        match self {
+            SparkVariant::Baseline => "Baseline",
+            SparkVariant::Gpu => "Gpu",
+            SparkVariant::Iceberg => "Iceberg",
+            SparkVariant::GpuIceberg => "GpuIceberg",
+        }
+    }
+
+    /// Carries the RAPIDS Accelerator.
+    pub const fn gpu(self) -> bool {
+        matches!(self, SparkVariant::Gpu | SparkVariant::GpuIceberg)
+    }
+
+    /// Carries the Iceberg runtime.
+    pub const fn iceberg(self) -> bool {
+        matches!(self, SparkVariant::Iceberg | SparkVariant::GpuIceberg)
+    }
+}
+
+impl fmt::Display for SparkVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -152,7 +219,8 @@ pub fn spark_supported(v: SparkVersion) -> Result<(), String> {
 
 /// Whether Spark `v` with RAPIDS (`gpu`) and/or Iceberg is a combination upstream supports;
 /// the error says why not and where that is written.
-pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String> {
+pub fn supported(v: SparkVersion, variant: SparkVariant) -> Result<(), String> {
+    let (gpu, iceberg) = (variant.gpu(), variant.iceberg());
     let mut why = Vec::new();
     let version = v.to_string();
     if gpu {
@@ -201,5 +269,26 @@ pub fn supported(v: SparkVersion, gpu: bool, iceberg: bool) -> Result<(), String
         Ok(())
     } else {
         Err(why.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SparkVariant;
+
+    #[test]
+    fn variants_parse_exactly_what_they_print() {
+        for v in SparkVariant::ALL {
+            assert_eq!(SparkVariant::parse(v.as_str()), Some(v));
+            assert_eq!(SparkVariant::parse(&v.as_str().to_uppercase()), None);
+        }
+        assert_eq!(SparkVariant::parse("gpu_iceberg"), None);
+        let gpu: Vec<SparkVariant> = SparkVariant::ALL.into_iter().filter(|v| v.gpu()).collect();
+        assert_eq!(gpu, [SparkVariant::Gpu, SparkVariant::GpuIceberg]);
+        let iceberg: Vec<SparkVariant> = SparkVariant::ALL
+            .into_iter()
+            .filter(|v| v.iceberg())
+            .collect();
+        assert_eq!(iceberg, [SparkVariant::Iceberg, SparkVariant::GpuIceberg]);
     }
 }
