@@ -1,5 +1,5 @@
-// An apt key with no entry in images/pins.toml: rustc's own "cannot find value" error, whose
-// caret lands on the literal that named the key (the macro spans the pin path there).
+// An apt key with no entry in images/pins.toml: the exact lookup fails at the literal that named
+// the key, and says to pin it in images/pins.toml (no key there resembles it).
 use image_dsl::image;
 use images::pins;
 
