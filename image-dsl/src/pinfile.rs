@@ -1,7 +1,6 @@
 //! The pin file (`images/pins.toml`): its validation and its translation into typed Rust
 //! constants. The images crate's build script calls [`generate`]; errors name the file and line.
 
-use image_dsl_macros_core::pin_ident;
 use image_dsl_spark as compat;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -400,14 +399,52 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
     }
 }
 
+/// Rust constant name of a pin key: `pyspark-3.5.7` → `PYSPARK_3_5_7`.
+fn pin_ident(key: &str) -> String {
+    let mut out: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::generate;
+    use super::{generate, pin_ident};
 
     const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
     fn errors(text: &str) -> Vec<String> {
         generate(text).expect_err("the pin file should be rejected")
+    }
+
+    #[test]
+    fn pin_keys_become_constant_names() {
+        assert_eq!(pin_ident("pyspark-3.5.7"), "PYSPARK_3_5_7");
+        assert_eq!(pin_ident("tini"), "TINI");
+        assert_eq!(
+            pin_ident("openjdk-17-jre-headless"),
+            "OPENJDK_17_JRE_HEADLESS"
+        );
+        assert_eq!(pin_ident("rapids-4-spark_2.12"), "RAPIDS_4_SPARK_2_12");
+        assert_eq!(
+            pin_ident("iceberg-spark-runtime-3.5_2.12"),
+            "ICEBERG_SPARK_RUNTIME_3_5_2_12"
+        );
+        assert_eq!(pin_ident("g++"), "G__");
+        assert_eq!(pin_ident("no-such-package"), "NO_SUCH_PACKAGE");
+        // A leading digit is not a Rust identifier start.
+        assert_eq!(pin_ident("3proxy"), "_3PROXY");
+        assert_eq!(pin_ident("2to3"), "_2TO3");
     }
 
     #[test]

@@ -115,25 +115,6 @@ impl Ctxt {
     }
 }
 
-/// Rust constant name of a pin key: `pyspark-3.5.7` → `PYSPARK_3_5_7`. The images crate's build
-/// script names its constants with this same function.
-pub fn pin_ident(key: &str) -> String {
-    let mut out: String = key
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
-}
-
 /// Bytes per unit of a budget: MB and GB are decimal, MiB and GiB binary.
 fn budget_unit(b: &ast::Budget) -> Option<f64> {
     match b.unit.to_string().as_str() {

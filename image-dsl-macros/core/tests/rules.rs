@@ -1,10 +1,10 @@
 //! Unit tests of the compile-time rules: each `check_*` of `check.rs` fires with its message on a
-//! violating declaration, stays quiet on a valid one; plus the upstream support table of
-//! `image_dsl_spark`'s support tables on every seed cell and the pin-key → constant naming shared with the build script.
+//! violating declaration, stays quiet on a valid one; plus `image_dsl_spark`'s support tables on
+//! every seed cell.
 //!
 //! Spans are proven by the trybuild cases in `tests/ui/`; here only the messages are checked.
 
-use image_dsl_macros_core::{pin_ident, violations};
+use image_dsl_macros_core::violations;
 use image_dsl_spark::{self as compat, SparkVariant, SparkVersion};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -985,28 +985,6 @@ fn a_syntax_error_is_one_violation() {
     assert_eq!(v.len(), 1, "{v:#?}");
     let v = violations(quote! { image broken { frobnicate "x"; } });
     assert_eq!(v.len(), 1, "{v:#?}");
-}
-
-// --- pin_ident ----------------------------------------------------------------------------------
-
-#[test]
-fn pin_keys_become_constant_names() {
-    assert_eq!(pin_ident("pyspark-3.5.7"), "PYSPARK_3_5_7");
-    assert_eq!(pin_ident("tini"), "TINI");
-    assert_eq!(
-        pin_ident("openjdk-17-jre-headless"),
-        "OPENJDK_17_JRE_HEADLESS"
-    );
-    assert_eq!(pin_ident("rapids-4-spark_2.12"), "RAPIDS_4_SPARK_2_12");
-    assert_eq!(
-        pin_ident("iceberg-spark-runtime-3.5_2.12"),
-        "ICEBERG_SPARK_RUNTIME_3_5_2_12"
-    );
-    assert_eq!(pin_ident("g++"), "G__");
-    assert_eq!(pin_ident("no-such-package"), "NO_SUCH_PACKAGE");
-    // A leading digit is not a Rust identifier start.
-    assert_eq!(pin_ident("3proxy"), "_3PROXY");
-    assert_eq!(pin_ident("2to3"), "_2TO3");
 }
 
 // --- every rule on every cell (issue 11) --------------------------------------------------------
