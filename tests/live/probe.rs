@@ -7,7 +7,8 @@
 //! - `spark-4.1.1:baseline`: connect (Spark Connect is 4.x only)
 //! - `spark-3.5.7:iceberg`: iceberg-sql (Hadoop, JDBC and REST catalogs: the JDBC one in
 //!   `postgresql:15`, the REST one the `iceberg-rest:1.10.1` server; pyiceberg reads the REST table)
-//! - `spark-4.1.1:gpu`: gpu-config, gpu-explain (RAPIDS in `explainOnly` mode on the CPU), and
+//! - `spark-4.1.1:gpu`: gpu-config, gpu-explain (RAPIDS in `explainOnly` mode on the CPU),
+//!   spark-examples (SparkPi from the official path, the GPU defaults left out), and
 //!   gpu-host, which must report itself as not run, naming the missing NVIDIA runtime, on an
 //!   engine without one (and pass on one with it)
 //! - `jdbc-drivers:maven`: jdbc-drivers (on a derived image; MySQL's driver against
@@ -54,6 +55,8 @@ const SUBSET: [(&str, &[ProbeKind]); 7] = [
             ProbeKind::GpuConfig,
             ProbeKind::GpuExplain,
             ProbeKind::GpuHost,
+            // On a GPU image without a GPU: SparkPi with the GPU defaults left out.
+            ProbeKind::Examples,
         ],
     ),
     ("jdbc-drivers:maven", &[ProbeKind::JdbcDrivers]),

@@ -256,7 +256,6 @@ pub fn needs_gpu(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> Option<S
             | ProbeKind::Connect
             | ProbeKind::Jdbc
             | ProbeKind::IcebergSql
-            | ProbeKind::Examples
     );
     (runs_spark_on_the_defaults && image.spark.is_some_and(|f| f.gpu()) && !ctx.gpu_runtime).then(|| {
         "needs a GPU: the image's defaults (10-rapids.conf) give each executor one, and this engine has no NVIDIA runtime; gpu-explain runs Spark on this image without one".to_owned()
