@@ -65,19 +65,13 @@ pub async fn standalone(ctx: &ProbeContext, image: &Image) -> Result<String, Pro
 /// What SparkPi prints.
 const PI_LINE: &str = "Pi is roughly ";
 
-/// `spark-submit` with the image's defaults minus the RAPIDS plugin and the GPU requests (what
-/// the GPU Jupyter images' CPU kernel does), for a GPU image on an engine without a GPU: each
-/// executor would otherwise wait forever for the GPU its defaults ask for. `--properties-file`
-/// replaces `spark-defaults.conf`.
-const SUBMIT_WITHOUT_GPU: &str = "sed -E '/^[[:space:]]*spark\\.(plugins|rapids\\.|executor\\.resource\\.gpu\\.|task\\.resource\\.gpu\\.)/d' /opt/spark/conf/spark-defaults.conf > /tmp/spark-cpu.conf && exec spark-submit --properties-file /tmp/spark-cpu.conf \"$@\"";
-
 /// `spark-examples`: for the image's user and for `--user spark`, a master and a worker started
 /// with `spark-class` (what users of the official images run, bypassing the entrypoint's modes),
 /// then `spark-submit --class org.apache.spark.examples.SparkPi` of the examples jar at the
 /// official path against them; the estimate must be within [`PI_TOLERANCE`] of pi and the master
 /// must have run the application. Each pair of daemons is stopped before the next starts. On a
-/// GPU image without a GPU, the job runs with the GPU defaults left out ([`SUBMIT_WITHOUT_GPU`]);
-/// the daemons need none.
+/// GPU image without a GPU, the job runs with the GPU defaults left out
+/// ([`super::WITHOUT_GPU_DEFAULTS`]); the daemons need none.
 pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
     let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Examples);
@@ -86,7 +80,8 @@ pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
             return Err(sandbox.failed("the image declares no Spark release", ""));
         };
         let jar = examples_jar(flavor.version.scala(), &flavor.version.to_string());
-        let without_gpu = flavor.gpu() && !ctx.gpu_runtime;
+        let without_gpu = super::without_gpu(ctx, image);
+        let submit_without_gpu = format!("{}exec spark-submit \"$@\"", super::WITHOUT_GPU_DEFAULTS);
         sandbox.network().await?;
         let mut facts = Vec::new();
         for user in [None, Some("spark")] {
@@ -126,7 +121,7 @@ pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
                 "--class", "org.apache.spark.examples.SparkPi", &jar, "10",
             ];
             let command: Vec<&str> = if without_gpu {
-                ["sh", "-c", SUBMIT_WITHOUT_GPU, "spark-submit"].into_iter().chain(args).collect()
+                ["sh", "-c", submit_without_gpu.as_str(), "spark-submit"].into_iter().chain(args).collect()
             } else {
                 std::iter::once("spark-submit").chain(args).collect()
             };

@@ -81,9 +81,15 @@ pub async fn run_with(
         let job = if iceberg {
             // The REST server runs beside the job, so that it, Spark and pyiceberg see one
             // warehouse directory.
+            // A GPU image without a GPU runs the job with its GPU defaults left out.
+            let cpu = if super::without_gpu(ctx, image) {
+                super::WITHOUT_GPU_DEFAULTS
+            } else {
+                ""
+            };
             let command = format!(
                 "{REST_SERVER} > /tmp/iceberg-rest.log 2>&1 & \
-                 exec python3 {script} iceberg {url} postgres {password} http://localhost:{REST_PORT}"
+                 {cpu}exec python3 {script} iceberg {url} postgres {password} http://localhost:{REST_PORT}"
             );
             ContainerSpec::new("spark", &runnable, &["sh", "-c", &command])
         } else {
@@ -100,7 +106,12 @@ pub async fn run_with(
             "the JDBC job"
         };
         let finished = sandbox.run(job.files(&[JOB_PY]), LIMIT).await?;
-        expect_ok(&sandbox, what, &finished)
+        let detail = expect_ok(&sandbox, what, &finished)?;
+        Ok(if iceberg && super::without_gpu(ctx, image) {
+            format!("{detail} (GPU defaults left out: this engine has no NVIDIA runtime)")
+        } else {
+            detail
+        })
     }
     .await;
     sandbox.cleanup().await;

@@ -240,10 +240,23 @@ impl ProbeContext {
     }
 }
 
+/// A shell prefix for a GPU image on an engine without a GPU: a copy of the image's Spark
+/// configuration without the RAPIDS plugin and the GPU requests becomes `SPARK_CONF_DIR` (what
+/// the GPU Jupyter images' CPU kernel does), so a command after it runs Spark on the CPU. Each
+/// executor would otherwise wait forever for the GPU its defaults ask for.
+pub const WITHOUT_GPU_DEFAULTS: &str = "mkdir -p /tmp/spark-cpu-conf && cp -R \"$SPARK_CONF_DIR\"/. /tmp/spark-cpu-conf/ && sed -i -E '/^[[:space:]]*spark\\.(plugins|rapids\\.|executor\\.resource\\.gpu\\.|task\\.resource\\.gpu\\.)/d' /tmp/spark-cpu-conf/spark-defaults.conf && export SPARK_CONF_DIR=/tmp/spark-cpu-conf && ";
+
+/// Whether probes that run Spark on `image` must leave its GPU defaults out
+/// ([`WITHOUT_GPU_DEFAULTS`]): a GPU image on an engine without the NVIDIA runtime.
+pub fn without_gpu(ctx: &ProbeContext, image: &Image) -> bool {
+    image.spark.is_some_and(|f| f.gpu()) && !ctx.gpu_runtime
+}
+
 /// Why `kind` cannot run `image` on this engine, if it cannot: a GPU image's defaults give every
 /// executor (and, in local mode, every task) a GPU, so Spark jobs on those defaults need one.
 /// `gpu-explain` runs Spark on such an image without a GPU instead; the notebook probe uses the
-/// GPU Jupyter images' CPU kernel.
+/// GPU Jupyter images' CPU kernel; `spark-examples` and `iceberg-sql` run with
+/// [`WITHOUT_GPU_DEFAULTS`].
 pub fn needs_gpu(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> Option<String> {
     let runs_spark_on_the_defaults = matches!(
         kind,
@@ -255,9 +268,8 @@ pub fn needs_gpu(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> Option<S
             | ProbeKind::RpcAuth
             | ProbeKind::Connect
             | ProbeKind::Jdbc
-            | ProbeKind::IcebergSql
     );
-    (runs_spark_on_the_defaults && image.spark.is_some_and(|f| f.gpu()) && !ctx.gpu_runtime).then(|| {
+    (runs_spark_on_the_defaults && without_gpu(ctx, image)).then(|| {
         "needs a GPU: the image's defaults (10-rapids.conf) give each executor one, and this engine has no NVIDIA runtime; gpu-explain runs Spark on this image without one".to_owned()
     })
 }
