@@ -180,6 +180,14 @@ pub fn examples_jar(scala: &str, version: &str) -> String {
     format!("/opt/spark/examples/jars/spark-examples_{scala}-{version}.jar")
 }
 
+/// What Spark's AuthRpcHandler/SaslRpcHandler log when a peer skips the authentication
+/// handshake: the evidence that a refused client was refused for want of the secret.
+pub const AUTH_REFUSED: [&str; 3] = [
+    "Expected SaslMessage",
+    "does not have SASL enabled",
+    "Expected AuthMessage",
+];
+
 /// A master and a worker with `SPARK_RPC_AUTHENTICATION_ENABLED=yes` and a secret: a client
 /// with the secret runs the job on the worker (so the cluster works), a client without it is
 /// refused by the master (its log shows the failed connection, the job never runs).
@@ -224,13 +232,7 @@ pub async fn rpc_auth(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
             return Err(sandbox.failed("a client without the secret ran its job", &log));
         }
         let master_log = sandbox.logs(&cluster.master).await;
-        // What Spark's AuthRpcHandler/SaslRpcHandler say when a peer skips the handshake.
-        let evidence = [
-            "Expected SaslMessage",
-            "does not have SASL enabled",
-            "Expected AuthMessage",
-        ];
-        let Some(seen) = evidence
+        let Some(seen) = AUTH_REFUSED
             .iter()
             .find(|e| master_log.contains(**e) || log.contains(**e))
         else {
