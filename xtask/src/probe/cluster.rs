@@ -161,7 +161,7 @@ pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
             facts.push(format!("{who} user: pi={estimate}"));
         }
         let gpu = if without_gpu {
-            " (GPU defaults left out: this engine has no NVIDIA runtime)"
+            super::GPU_DEFAULTS_LEFT_OUT
         } else {
             ""
         };

@@ -108,7 +108,7 @@ pub async fn run_with(
         let finished = sandbox.run(job.files(&[JOB_PY]), LIMIT).await?;
         let detail = expect_ok(&sandbox, what, &finished)?;
         Ok(if iceberg && super::without_gpu(ctx, image) {
-            format!("{detail} (GPU defaults left out: this engine has no NVIDIA runtime)")
+            format!("{detail}{}", super::GPU_DEFAULTS_LEFT_OUT)
         } else {
             detail
         })

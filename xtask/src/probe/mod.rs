@@ -246,6 +246,10 @@ impl ProbeContext {
 /// executor would otherwise wait forever for the GPU its defaults ask for.
 pub const WITHOUT_GPU_DEFAULTS: &str = "mkdir -p /tmp/spark-cpu-conf && cp -R \"$SPARK_CONF_DIR\"/. /tmp/spark-cpu-conf/ && sed -i -E '/^[[:space:]]*spark\\.(plugins|rapids\\.|executor\\.resource\\.gpu\\.|task\\.resource\\.gpu\\.)/d' /tmp/spark-cpu-conf/spark-defaults.conf && export SPARK_CONF_DIR=/tmp/spark-cpu-conf && ";
 
+/// What a probe's result adds when it ran with [`WITHOUT_GPU_DEFAULTS`].
+pub const GPU_DEFAULTS_LEFT_OUT: &str =
+    " (GPU defaults left out: this engine has no NVIDIA runtime)";
+
 /// Whether probes that run Spark on `image` must leave its GPU defaults out
 /// ([`WITHOUT_GPU_DEFAULTS`]): a GPU image on an engine without the NVIDIA runtime.
 pub fn without_gpu(ctx: &ProbeContext, image: &Image) -> bool {
