@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use xtask::engine::fetch::hash_file;
-use xtask::engine::{BuildOptions, Checksum, Settings};
-use xtask::pins_lock::{Change, LockReport, Mode, Problem, Verdict, lock};
+use image_dsl_cli::engine::fetch::hash_file;
+use image_dsl_cli::engine::{BuildOptions, Checksum, Settings};
+use image_dsl_cli::pins_lock::{Change, LockReport, Mode, Problem, Verdict, lock};
 
 use crate::support::{Mirror, Reply, options, sha256};
 
@@ -48,7 +48,7 @@ pub(crate) async fn run(path: &Path, opts: &BuildOptions, mode: Mode) -> LockRep
 /// Lowercase hex SHA-1 of `bytes`, as Maven repositories publish it in `<file>.sha1`.
 fn sha1(bytes: &[u8]) -> String {
     use sha1::Digest as _;
-    xtask::engine::context::hex(&sha1::Sha1::digest(bytes))
+    image_dsl_cli::engine::context::hex(&sha1::Sha1::digest(bytes))
 }
 
 /// The routes of a Maven repository serving `jar` at [`JAR_PATH`] with `published` as its `.sha1`.

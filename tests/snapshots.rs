@@ -9,7 +9,7 @@ fn every_image_matches_its_snapshot() {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
-        for image in images::catalog() {
+        for image in images::catalog().images {
             let rendered = image_dsl::render(&image);
             insta::assert_snapshot!(
                 image_dsl::snapshot_name(&image),
@@ -42,7 +42,7 @@ fn snapshot_files_end_with_exactly_one_newline() {
     }
     assert_eq!(
         count,
-        images::catalog().len(),
+        images::catalog().images.len(),
         "one snapshot per catalog image"
     );
 }

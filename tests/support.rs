@@ -5,9 +5,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use image_dsl_cli::engine::bollard::Docker;
+use image_dsl_cli::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, Settings};
+use image_dsl_cli::{Layout, Workspace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use xtask::engine::bollard::Docker;
-use xtask::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, Settings, repo_root};
+
+/// This repository: its catalog, its files.
+pub fn workspace() -> Workspace {
+    Workspace::new(images::catalog(), layout())
+}
+
+/// Where this repository's files are.
+pub fn layout() -> Layout {
+    let root = repo_root();
+    Layout::new(&root, root.join("images"))
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// Where the tests keep their cache, logs and spec files (shared, so the base is bootstrapped once).
 pub fn work_dir() -> PathBuf {
@@ -16,7 +33,10 @@ pub fn work_dir() -> PathBuf {
 
 /// Options for a test run: no progress bars, the shared cache, two jobs.
 pub fn options() -> BuildOptions {
-    let mut opts = BuildOptions::new(Settings::with_cache_dir(work_dir().join("cache")));
+    let mut opts = BuildOptions::new(
+        Settings::with_cache_dir(work_dir().join("cache")),
+        &layout(),
+    );
     opts.progress = false;
     opts.jobs = 2;
     opts.log_dir = work_dir().join("logs");
@@ -70,7 +90,7 @@ pub fn fixture(reference: &str, steps: &str) -> BuildSpec {
 
 /// The engine, or a test failure that says how to start one.
 pub async fn docker() -> Docker {
-    match xtask::engine::client::connect(None).await {
+    match image_dsl_cli::engine::client::connect(None).await {
         Ok(docker) => docker,
         Err(err) => panic!("the engine tests need a Docker daemon: {err}"),
     }
@@ -82,7 +102,7 @@ pub async fn tagged(docker: &Docker, reference: &str) -> Option<(String, Option<
     let label = image
         .config
         .and_then(|c| c.labels)
-        .and_then(|l| l.get(xtask::engine::CONTENT_HASH_LABEL).cloned());
+        .and_then(|l| l.get(image_dsl_cli::engine::CONTENT_HASH_LABEL).cloned());
     Some((image.id.unwrap_or_default(), label))
 }
 
@@ -174,5 +194,5 @@ impl Drop for Mirror {
 
 /// Hex SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
-    xtask::engine::context::sha256_hex(bytes)
+    image_dsl_cli::engine::context::sha256_hex(bytes)
 }

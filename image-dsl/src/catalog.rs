@@ -13,6 +13,54 @@
 use crate::model::{Base, Image};
 use std::collections::HashMap;
 
+/// A catalog: its images, and which of them play the parts the tools around them need (the
+/// services probes start beside the images they prove, the cluster images exported with a compose
+/// kit). The tools find images by these roles, never by a name of their own.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Every image, in declaration order.
+    pub images: Vec<Image>,
+    /// Catalog images the probes start as services.
+    pub services: Services,
+    /// Cluster images exported with a compose kit.
+    pub kits: Vec<Kit>,
+}
+
+/// Catalog images (`name:tag`) the probes start as services; a probe needing one the catalog
+/// does not have is skipped, naming it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Services {
+    /// A PostgreSQL server started with `POSTGRES_PASSWORD` (JDBC and Iceberg catalog probes).
+    pub postgresql: Option<String>,
+    /// A MariaDB server started with `MARIADB_USER`/`MARIADB_DATABASE`/`MARIADB_PASSWORD`.
+    pub mariadb: Option<String>,
+    /// An Iceberg REST catalog backed by the PostgreSQL service.
+    pub iceberg_rest: Option<String>,
+}
+
+/// Images exported with a compose cluster kit (master and workers): every image named `image`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kit {
+    /// The images' name.
+    pub image: &'static str,
+    /// Every variable the image reads, documented in the kit's `.env.example`.
+    pub settings: &'static [Setting],
+    /// The declaration's source file, which the kit's files name as the place to edit.
+    pub source: &'static str,
+}
+
+/// A setting of a cluster image: an environment variable, its meaning, and whether it is a
+/// secret (never given a default; documented as empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Variable name.
+    pub name: &'static str,
+    /// What it does.
+    pub doc: &'static str,
+    /// A secret: no default anywhere, passed at run time.
+    pub secret: bool,
+}
+
 /// A catalog-wide defect, with the source file of each declaration involved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {

@@ -14,9 +14,28 @@ pub mod spark;
 pub mod standalone;
 
 use image_dsl::Image;
+use image_dsl::catalog::{Catalog, Kit, Services};
+
+/// The catalog: every image, the services the probes start, the images exported with a compose
+/// kit.
+pub fn catalog() -> Catalog {
+    Catalog {
+        images: images(),
+        services: Services {
+            postgresql: Some(services::postgresql().reference()),
+            mariadb: Some(services::mariadb().reference()),
+            iceberg_rest: Some(services::iceberg_rest().reference()),
+        },
+        kits: vec![Kit {
+            image: "spark-standalone",
+            settings: standalone::SETTINGS,
+            source: standalone::SOURCE,
+        }],
+    }
+}
 
 /// Every image of the catalog, in declaration order.
-pub fn catalog() -> Vec<Image> {
+fn images() -> Vec<Image> {
     let mut all = vec![base::jre17(), base::python()];
     all.extend(spark::spark_core::all());
     all.extend(spark::spark_examples::all());

@@ -2,6 +2,7 @@
 //! environment variables, with volumes for data, apps, work and logs.
 
 use crate::spark::spark_runtime;
+use image_dsl::catalog::Setting;
 use image_dsl::image;
 
 image! {
@@ -39,17 +40,8 @@ image! {
     }
 }
 
-/// A setting of the standalone image: an environment variable, its meaning, and whether it is a
-/// secret (never given a default; documented in `.env.example` as empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
-    /// Variable name.
-    pub name: &'static str,
-    /// What it does.
-    pub doc: &'static str,
-    /// A secret: no default anywhere, passed at run time.
-    pub secret: bool,
-}
+/// This declaration's source file, which the compose kit names as the place to edit.
+pub const SOURCE: &str = file!();
 
 /// Every variable the standalone image reads, documented. Defaults come from the image's `env`
 /// (a test checks both lists agree); secrets have none.

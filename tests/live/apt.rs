@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use xtask::engine::debian::DebianError;
-use xtask::engine::{AptPin, BuildOptions, EngineError, Settings, build_all};
-use xtask::pins_lock::{Change, Mode, Scope, lock_scoped};
+use image_dsl_cli::engine::debian::DebianError;
+use image_dsl_cli::engine::{AptPin, BuildOptions, EngineError, Settings, build_all};
+use image_dsl_cli::pins_lock::{Change, Mode, Scope, lock_scoped};
 
 use crate::support::{Mirror, Reply, fixture, options, sha256};
 
@@ -204,7 +204,11 @@ fn against(mirror: &Mirror, keyring: &Path, dir: &Path) -> BuildOptions {
     opts
 }
 
-fn pinned(reference: &str, parents: &[&str], pins: &[(&str, &str)]) -> xtask::engine::BuildSpec {
+fn pinned(
+    reference: &str,
+    parents: &[&str],
+    pins: &[(&str, &str)],
+) -> image_dsl_cli::engine::BuildSpec {
     let mut spec = fixture(reference, "RUN true\n");
     spec.parents = parents.iter().map(|p| p.to_string()).collect();
     spec.apt = pins

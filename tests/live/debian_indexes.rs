@@ -1,7 +1,7 @@
 //! `cargo xtask images lock --check` on a temporary pin file against Debian's real signed
 //! indexes: the apt candidates it proposes, and the package Debian does not have.
 
-use xtask::pins_lock::{Mode, Problem};
+use image_dsl_cli::pins_lock::{Mode, Problem};
 
 use crate::lock::run;
 use crate::support::options;

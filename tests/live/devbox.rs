@@ -8,10 +8,10 @@
 //! openssh-client, which `.ci/run` installs).
 
 use crate::support;
+use image_dsl_cli::engine::{self, BuildSpec, EngineError, graph};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use xtask::engine::{self, BuildSpec, EngineError, graph};
 
 const IMAGE: &str = "devbox:bookworm-debian";
 const FULL: &str = "devbox:bookworm-full";
@@ -35,7 +35,7 @@ async fn build_debian_variant() {
 
 /// `reference` and the images it builds on, from the catalog.
 fn specs(reference: &str) -> Vec<BuildSpec> {
-    let all = xtask::catalog::ordered()
+    let all = image_dsl_cli::catalog::ordered(&crate::support::workspace())
         .expect("catalog graph")
         .into_iter()
         .map(|(_, _, s)| s)

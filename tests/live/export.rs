@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
+use image_dsl_cli::engine::fetch::Fetcher;
+use image_dsl_cli::engine::{BASE_REFERENCE, BuildSpec};
+use image_dsl_cli::export::{bake, place_inputs, target_name, write, write_image};
 use serde_json::Value;
-use xtask::dist::{bake, place_inputs, target_name, write, write_image};
-use xtask::engine::fetch::Fetcher;
-use xtask::engine::{BASE_REFERENCE, BuildSpec};
 
 use crate::support::{Cleanup, docker, options, unique};
 
@@ -62,12 +62,12 @@ async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
     docker().await;
     let opts = options();
     // The export's targets start from the bootstrapped base (`cargo xtask images bootstrap`).
-    xtask::engine::bootstrap(BASE_REFERENCE, false, &opts)
+    image_dsl_cli::engine::bootstrap(BASE_REFERENCE, false, &opts)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
     let out = tempfile::tempdir().unwrap();
-    let images = xtask::catalog::ordered().unwrap();
+    let images = image_dsl_cli::catalog::ordered(&crate::support::workspace()).unwrap();
     for (image, rendered, spec) in &images {
         write_image(
             &out.path().join(&image.name).join(&image.tag),

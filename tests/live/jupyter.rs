@@ -1,6 +1,6 @@
 //! The Jupyter images (seed 002) on a real daemon, built through the engine from the catalog.
 //!
-//! Every Jupyter image gets the notebook probe (`xtask::probe::notebook`, run by `cargo xtask
+//! Every Jupyter image gets the notebook probe (`image_dsl_cli::probe::notebook`, run by `cargo xtask
 //! images test`): the token from `JUPYTER_TOKEN` is taken and a wrong or missing one refused, and
 //! a notebook uploaded to the server runs in the server's kernel (a Spark job, a pandas/Arrow
 //! round trip through pandas UDFs) and is saved with its outputs; on 4.x also through a Spark
@@ -28,9 +28,9 @@
 use std::time::Instant;
 
 use image_dsl::Image;
+use image_dsl_cli::probe::notebook::{self, Expect};
+use image_dsl_cli::probe::{self, ContainerSpec, Outcome, ProbeContext, ProbeKind, Sandbox};
 use serde_json::Value;
-use xtask::probe::notebook::{self, Expect};
-use xtask::probe::{self, ContainerSpec, Outcome, ProbeContext, ProbeKind, Sandbox};
 
 mod gpu_kernel;
 mod support;
@@ -121,7 +121,7 @@ async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_note
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     };
-    let login = xtask::probe::jobs::path(LOGIN);
+    let login = image_dsl_cli::probe::jobs::path(LOGIN);
     let right = python(
         &mut sandbox,
         IMAGE,

@@ -4,13 +4,18 @@
 //! secret is refused. Plus checks of the generated files themselves.
 
 use crate::support;
+use image_dsl_cli::engine::{self, graph};
 use image_dsl_workspace::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use xtask::engine::{self, graph};
 
 const IMAGE: &str = "spark-standalone:3.5.8";
+
+/// The catalog's kit for the standalone images.
+fn kit() -> image_dsl::catalog::Kit {
+    images::catalog().kits[0]
+}
 
 /// Every variable the image sets is documented for `.env.example`, and every documented one that
 /// is not a secret or an optional worker limit has the image's default.
@@ -21,14 +26,14 @@ fn every_image_variable_is_documented() {
             .iter()
             .map(|s| s.name)
             .collect();
-        for (name, _) in xtask::kit::env_defaults(&image) {
+        for (name, _) in image_dsl_cli::kit::env_defaults(&image) {
             assert!(
                 documented.contains(&name.as_str()),
                 "{}: ENV {name} is not in SETTINGS",
                 image.reference()
             );
         }
-        let env_example = xtask::kit::compose_kit(&image)
+        let env_example = image_dsl_cli::kit::compose_kit(&kit(), &image)
             .into_iter()
             .find(|f| f.path == ".env.example")
             .expect(".env.example is generated");
@@ -158,10 +163,11 @@ fn wait_healthy(container: &str, timeout: Duration, project: &Project) {
 
 fn write_kit(dir: &Path) {
     let image = images::catalog()
+        .images
         .into_iter()
         .find(|i| i.reference() == IMAGE)
         .expect("the catalog declares the image");
-    for file in xtask::kit::compose_kit(&image) {
+    for file in image_dsl_cli::kit::compose_kit(&kit(), &image) {
         let path = dir.join(&file.path);
         std::fs::create_dir_all(path.parent().expect("kit files are in a directory"))
             .expect("create dir");
@@ -172,7 +178,7 @@ fn write_kit(dir: &Path) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_compose_kit_runs_a_cluster_keeps_data_and_refuses_clients_without_the_secret() {
     support::docker().await;
-    let specs = xtask::catalog::ordered()
+    let specs = image_dsl_cli::catalog::ordered(&crate::support::workspace())
         .expect("catalog graph")
         .into_iter()
         .map(|(_, _, s)| s)
@@ -290,7 +296,7 @@ async fn the_compose_kit_runs_a_cluster_keeps_data_and_refuses_clients_without_t
     // shows the stranger was refused for want of the secret.
     let master = project.logs("spark-master");
     assert!(
-        xtask::probe::cluster::AUTH_REFUSED
+        image_dsl_cli::probe::cluster::AUTH_REFUSED
             .iter()
             .any(|evidence| master.contains(evidence)),
         "the master did not log the refused handshake:\n{master}"

@@ -4,6 +4,7 @@
 //!
 //! The fast tier leaves them out: `cargo test --workspace -- --skip live::`.
 
+mod adoption;
 mod apt;
 mod debian_indexes;
 mod devbox;

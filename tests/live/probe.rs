@@ -22,10 +22,10 @@
 //! jupyter-4.1.1. Never skips: without a daemon the test fails saying how to start one. About 20
 //! minutes on a fresh 2-core machine, most of it building the images.
 
-use xtask::engine::{
-    self, BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root,
+use image_dsl_cli::engine::{
+    self, BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings, graph,
 };
-use xtask::probe::{
+use image_dsl_cli::probe::{
     ContainerSpec, Outcome, ProbeContext, ProbeKind, ProbeResult, Sandbox, results, suite,
 };
 
@@ -66,9 +66,9 @@ const SUBSET: [(&str, &[ProbeKind]); 7] = [
 
 /// The CLI's settings (shared artifact cache), without progress bars.
 fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), repo_root())
+    let settings = Settings::resolve(&Overrides::default(), &support::repo_root())
         .unwrap_or_else(|e| panic!("the probe tests cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings);
+    let mut opts = BuildOptions::new(settings, &support::layout());
     opts.progress = false;
     opts
 }
@@ -117,7 +117,7 @@ fn every_probe_kind_passes_on_a_representative_subset() {
 async fn run_subset() -> (Vec<String>, Vec<ProbeResult>, bool) {
     let docker = support::docker().await;
     let catalog = images::catalog();
-    let specs: Vec<BuildSpec> = xtask::catalog::ordered()
+    let specs: Vec<BuildSpec> = image_dsl_cli::catalog::ordered(&crate::support::workspace())
         .unwrap()
         .into_iter()
         .map(|(_, _, s)| s)
@@ -126,6 +126,7 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>, bool) {
         .iter()
         .map(|(reference, kinds)| {
             let image = catalog
+                .images
                 .iter()
                 .find(|i| i.reference() == *reference)
                 .unwrap_or_else(|| panic!("{reference} is not in the catalog"))
@@ -135,7 +136,7 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>, bool) {
         .collect();
 
     let mut wanted: Vec<String> = SUBSET.iter().map(|(r, _)| (*r).to_owned()).collect();
-    wanted.extend(suite::prerequisites(&selected));
+    wanted.extend(suite::prerequisites(&catalog, &selected));
     let opts = options();
     let to_build = graph::select(specs.clone(), &wanted).unwrap();
     let report = engine::build_all(to_build, &opts)

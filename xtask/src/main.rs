@@ -1,40 +1,11 @@
-//! `cargo xtask`: the project's task runner (see `flags.rs` for the commands).
+//! `cargo xtask`: this workspace's task runner, the image-dsl command line over its catalog.
 
-mod bench;
-mod build;
-mod check_apt;
-mod export;
-mod flags;
-mod generate;
-mod list;
-mod lock;
-mod report;
-mod test;
+use image_dsl_cli::Layout;
+use std::path::Path;
 
-use clap::Parser;
-use flags::{Cmd, Images, Xtask};
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    let flags = Xtask::parse();
-    let result = match flags.cmd {
-        Cmd::Images(Images::List(cmd)) => cmd.run(),
-        Cmd::Images(Images::Generate(cmd)) => cmd.run(),
-        Cmd::Images(Images::Bench(cmd)) => cmd.run(),
-        Cmd::Images(Images::Bootstrap(cmd)) => cmd.run(),
-        Cmd::Images(Images::Build(cmd)) => cmd.run(),
-        Cmd::Images(Images::BuildSpecs(cmd)) => cmd.run(),
-        Cmd::Images(Images::Lock(cmd)) => cmd.run(),
-        Cmd::Images(Images::CheckApt(cmd)) => cmd.run(),
-        Cmd::Images(Images::Test(cmd)) => cmd.run(),
-        Cmd::Images(Images::Report(cmd)) => cmd.run(),
-        Cmd::Images(Images::Export(cmd)) => cmd.run(),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ is in the workspace");
+    image_dsl_cli::main(images::catalog(), Layout::new(root, root.join("images")))
 }

@@ -1,7 +1,7 @@
 //! The local base: slim, labelled with its package set, and not imported twice.
 
-use xtask::engine::bootstrap::PACKAGE_SET_LABEL;
-use xtask::engine::{BASE_REFERENCE, bootstrap};
+use image_dsl_cli::engine::bootstrap::PACKAGE_SET_LABEL;
+use image_dsl_cli::engine::{BASE_REFERENCE, bootstrap};
 
 use crate::support::{Cleanup, docker, options, unique};
 
@@ -44,13 +44,13 @@ async fn bootstrapping_again_finds_the_same_package_set_and_imports_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_base_bootstraps_from_its_locked_debs_with_debian_cut_off() {
     let docker = docker().await;
-    let lock = xtask::engine::debian::closure::AptLock::repository()
-        .as_ref()
+    let lock = crate::support::workspace()
+        .apt_lock()
         .unwrap_or_else(|e| panic!("{e}"));
     let base = lock.base.clone().expect("images/apt.lock locks the base");
     let opts = options();
     // Warm the cache, as an earlier build on this machine would have.
-    let fetcher = xtask::engine::fetch::Fetcher::new(opts.settings.clone());
+    let fetcher = image_dsl_cli::engine::fetch::Fetcher::new(opts.settings.clone());
     for deb in &base.debs {
         fetcher.fetch(&deb.source()).await.unwrap();
     }
@@ -62,7 +62,7 @@ async fn the_base_bootstraps_from_its_locked_debs_with_debian_cut_off() {
     offline.settings.debian_security_mirror = "http://127.0.0.1:9/debian-security".to_owned();
     let mut bootstrap_options = offline.bootstrap_options(&reference, true);
     bootstrap_options.locked = Some(base.clone());
-    let made = xtask::engine::bootstrap::ensure_base(&docker, &bootstrap_options)
+    let made = image_dsl_cli::engine::bootstrap::ensure_base(&docker, &bootstrap_options)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(made.size < 100_000_000, "the base is {} bytes", made.size);

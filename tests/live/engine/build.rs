@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use xtask::engine::report::ImageError;
-use xtask::engine::{
+use image_dsl_cli::engine::report::ImageError;
+use image_dsl_cli::engine::{
     ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Freshness, Locator,
     MavenCoordinates, Status, build_all, freshness,
 };
@@ -193,7 +193,7 @@ async fn keep_going_builds_what_has_its_inputs_and_names_what_does_not() {
     let mut opts = options();
     assert!(matches!(
         build_all(specs.clone(), &opts).await,
-        Err(xtask::engine::EngineError::Unverified { .. })
+        Err(image_dsl_cli::engine::EngineError::Unverified { .. })
     ));
     opts.keep_going = true;
     let report = build_all(specs, &opts)
@@ -220,7 +220,7 @@ async fn an_image_over_budget_fails_and_is_not_tagged() {
     let docker = docker().await;
     let reference = format!("image-dsl-test/fat:{}", unique("budget"));
     let _cleanup = Cleanup(vec![reference.clone()]);
-    let base = xtask::engine::bootstrap(BASE_REFERENCE, false, &options())
+    let base = image_dsl_cli::engine::bootstrap(BASE_REFERENCE, false, &options())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let mut spec = fixture(&reference, "RUN head -c 8000000 /dev/urandom > /blob\n");
@@ -261,11 +261,14 @@ async fn an_image_over_budget_fails_and_is_not_tagged() {
     let hash = &report.images[0].content_hash;
     let filters = HashMap::from([(
         "label",
-        vec![format!("{}={hash}", xtask::engine::CONTENT_HASH_LABEL)],
+        vec![format!(
+            "{}={hash}",
+            image_dsl_cli::engine::CONTENT_HASH_LABEL
+        )],
     )]);
     let left = docker
         .list_images(Some(
-            xtask::engine::bollard::query_parameters::ListImagesOptionsBuilder::new()
+            image_dsl_cli::engine::bollard::query_parameters::ListImagesOptionsBuilder::new()
                 .filters(&filters)
                 .build(),
         ))
@@ -282,7 +285,7 @@ async fn a_hung_step_is_stopped_named_and_leaves_no_tag_or_container() {
     let docker = docker().await;
     let reference = format!("image-dsl-test/hung:{}", unique("silence"));
     let _cleanup = Cleanup(vec![reference.clone()]);
-    xtask::engine::bootstrap(BASE_REFERENCE, false, &options())
+    image_dsl_cli::engine::bootstrap(BASE_REFERENCE, false, &options())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     // The marker makes this build's container findable: it prints once, then waits forever.
@@ -359,7 +362,7 @@ async fn the_noop_benchmark_beats_warm_docker_builds() {
             )
         })
         .collect();
-    let bench = xtask::engine::bench::bench_noop(specs, &options())
+    let bench = image_dsl_cli::engine::bench::bench_noop(specs, &options())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{bench}");
@@ -423,7 +426,11 @@ async fn a_vanished_apt_pin_names_the_package_its_replacement_and_the_fix() {
             image_dsl::Step::User(image_dsl::User { uid: 10001, gid: 0 }),
         ],
     );
-    let spec = xtask::catalog::spec(&image, &image_dsl::render(&image));
+    let spec = image_dsl_cli::catalog::spec(
+        &crate::support::workspace(),
+        &image,
+        &image_dsl::render(&image),
+    );
     let started = std::time::Instant::now();
     let err = match build_all(vec![spec], &options()).await {
         Err(err) => err,
@@ -432,7 +439,7 @@ async fn a_vanished_apt_pin_names_the_package_its_replacement_and_the_fix() {
     println!("withdrawn pin found in {:?}", started.elapsed());
     let message = err.to_string();
     assert!(
-        matches!(err, xtask::engine::EngineError::Withdrawn { .. }),
+        matches!(err, image_dsl_cli::engine::EngineError::Withdrawn { .. }),
         "{message}"
     );
     assert!(

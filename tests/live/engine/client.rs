@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use xtask::engine::client::ClientError;
-use xtask::engine::{EngineError, build_all};
+use image_dsl_cli::engine::client::ClientError;
+use image_dsl_cli::engine::{EngineError, build_all};
 
 use crate::support::{fixture, options, work_dir};
 

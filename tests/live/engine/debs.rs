@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use xtask::engine::debian::closure::{self, AptLock};
-use xtask::engine::debian::{Archive, suites};
-use xtask::engine::fetch::Fetcher;
-use xtask::engine::{
+use image_dsl_cli::engine::debian::closure::{self, AptLock};
+use image_dsl_cli::engine::debian::{Archive, suites};
+use image_dsl_cli::engine::fetch::Fetcher;
+use image_dsl_cli::engine::{
     BASE_REFERENCE, BuildOptions, DEBIAN_SUITE, EngineError, Locator, Settings, Status, bootstrap,
     build_all,
 };
@@ -72,11 +72,12 @@ async fn an_apt_step_builds_from_its_locked_debs_with_debian_cut_off_and_refuses
     let reference = image.reference();
     let _cleanup = Cleanup(vec![reference.clone()]);
     let rendered = image_dsl::render(&image);
-    let spec = xtask::catalog::spec(&image, &rendered);
+    let spec = image_dsl_cli::catalog::spec(&crate::support::workspace(), &image, &rendered);
 
     // apt resolves the closure in a container of the base, from the verified indexes.
     let catalog = vec![(image.clone(), rendered.clone(), spec)];
-    let (requests, bases) = xtask::pins_lock::debs::requests(&catalog, &BTreeMap::new()).unwrap();
+    let (requests, bases) =
+        image_dsl_cli::pins_lock::debs::requests(&catalog, &BTreeMap::new()).unwrap();
     assert_eq!(requests.len(), 1, "{requests:?}");
     let sources = closure::Sources {
         archive: &archive,
@@ -104,7 +105,12 @@ async fn an_apt_step_builds_from_its_locked_debs_with_debian_cut_off_and_refuses
             "every .deb is the one the signed index lists"
         );
     }
-    let spec = xtask::catalog::spec_locked(&image, &rendered, Ok(&lock));
+    let spec = image_dsl_cli::catalog::spec_locked(
+        &crate::support::workspace(),
+        &image,
+        &rendered,
+        Ok(&lock),
+    );
     let deb_inputs: Vec<_> = spec
         .artifacts
         .iter()

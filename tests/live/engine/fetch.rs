@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use xtask::engine::{
+use image_dsl_cli::engine::{
     ArtifactSource, Checksum, ContextArtifact, EngineError, Locator, Settings, build_all,
 };
 
@@ -130,7 +130,7 @@ async fn unverified_artifacts_are_refused_naming_each_and_the_mirror_setting() {
         source: ArtifactSource {
             name: "second".into(),
             version: "1".into(),
-            locator: Locator::Maven(xtask::engine::MavenCoordinates {
+            locator: Locator::Maven(image_dsl_cli::engine::MavenCoordinates {
                 group: "g".into(),
                 artifact: "second".into(),
                 version: "1".into(),

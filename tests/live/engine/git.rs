@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use xtask::engine::{
+use image_dsl_cli::engine::{
     ArtifactSource, BuildOptions, BuildSpec, Checksum, ContextArtifact, EngineError, Locator,
     Status, build_all,
 };
@@ -92,7 +92,7 @@ fn with_cache(cache: &Path) -> BuildOptions {
     opts
 }
 
-fn unreachable_text(result: Result<xtask::engine::Report, EngineError>) -> String {
+fn unreachable_text(result: Result<image_dsl_cli::engine::Report, EngineError>) -> String {
     match result {
         Err(EngineError::Fetch(errors)) => errors
             .iter()
@@ -151,7 +151,7 @@ async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
         "{again}"
     );
     std::fs::remove_file(&tar).unwrap();
-    xtask::engine::fetch::Fetcher::new(opts.settings.clone())
+    image_dsl_cli::engine::fetch::Fetcher::new(opts.settings.clone())
         .fetch(&spec_with_source(&reference, &v1).artifacts[0].source)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -164,8 +164,8 @@ async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
     // `images export --fetch` places the tree where the Dockerfile copies it from.
     let out = tempfile::tempdir().unwrap();
     let spec = spec_with_source(&reference, &v1);
-    let fetcher = xtask::engine::fetch::Fetcher::new(opts.settings.clone());
-    let missing = xtask::dist::place_inputs(&fetcher, &[&spec], out.path())
+    let fetcher = image_dsl_cli::engine::fetch::Fetcher::new(opts.settings.clone());
+    let missing = image_dsl_cli::export::place_inputs(&fetcher, &[&spec], out.path())
         .await
         .unwrap();
     assert!(missing.is_empty(), "{missing:?}");

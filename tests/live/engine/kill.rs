@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use xtask::engine::{BuildSpec, Status, build_all};
+use image_dsl_cli::engine::{BuildSpec, Status, build_all};
 
 use crate::support::{Cleanup, docker, fixture, options, tagged, unique, work_dir};
 

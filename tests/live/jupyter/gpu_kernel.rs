@@ -29,9 +29,9 @@
 use std::time::Duration;
 
 use image_dsl::{Base, Image, ImageRef, Stage, Step, User};
+use image_dsl_cli::probe::notebook::{self, Expect};
+use image_dsl_cli::probe::{ContainerSpec, ProbeContext, ProbeKind, Sandbox};
 use serde_json::Value;
-use xtask::probe::notebook::{self, Expect};
-use xtask::probe::{ContainerSpec, ProbeContext, ProbeKind, Sandbox};
 
 use super::support::{build, context, image, ok};
 
@@ -51,7 +51,9 @@ const WAITING: u64 = 40;
 async fn the_default_kernel_of_gpu_images_runs_spark_on_the_cpu_and_the_rapids_kernel_keeps_the_plugin()
  {
     let [with, without] = [stand_in(true), stand_in(false)];
-    let specs = [&with, &without].map(|i| xtask::catalog::spec(i, &image_dsl::render(i)));
+    let specs = [&with, &without].map(|i| {
+        image_dsl_cli::catalog::spec(&crate::support::workspace(), i, &image_dsl::render(i))
+    });
     let [with, without] = [with.reference(), without.reference()];
     build(specs.to_vec(), &[&with, &without]).await;
     let ctx = context().await;
@@ -256,7 +258,7 @@ async fn with_override(ctx: &ProbeContext, image: &str) {
         "a local job with GPU requests was expected to wait {WAITING}s without running (exit \
          {}):\n{}",
         waited.code,
-        xtask::probe::sandbox::tail(&waited.log)
+        image_dsl_cli::probe::sandbox::tail(&waited.log)
     );
     sandbox.cleanup().await;
 }

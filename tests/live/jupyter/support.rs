@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use image_dsl::Image;
-use xtask::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph, repo_root};
-use xtask::probe::notebook::JUPYTER_PYTHON;
-use xtask::probe::{ContainerSpec, ProbeContext, ProbeError, Sandbox};
+use image_dsl_cli::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph};
+use image_dsl_cli::probe::notebook::JUPYTER_PYTHON;
+use image_dsl_cli::probe::{ContainerSpec, ProbeContext, ProbeError, Sandbox};
 
 use crate::support;
 
@@ -18,9 +18,9 @@ const CLIENT_LIMIT: Duration = Duration::from_secs(180);
 
 /// The CLI's settings (its artifact cache holds the 455 MB pyspark sdist), without progress bars.
 pub fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), repo_root())
+    let settings = Settings::resolve(&Overrides::default(), &support::repo_root())
         .unwrap_or_else(|e| panic!("the jupyter tests cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings);
+    let mut opts = BuildOptions::new(settings, &support::layout());
     opts.progress = false;
     opts.jobs = 2;
     opts
@@ -28,7 +28,7 @@ pub fn options() -> BuildOptions {
 
 /// Every catalog image's build spec.
 pub fn catalog_specs() -> Vec<BuildSpec> {
-    xtask::catalog::ordered()
+    image_dsl_cli::catalog::ordered(&crate::support::workspace())
         .expect("catalog graph")
         .into_iter()
         .map(|(_, _, s)| s)
@@ -56,6 +56,7 @@ pub async fn build(extra: Vec<BuildSpec>, references: &[&str]) {
 /// The catalog image `reference`.
 pub fn image(reference: &str) -> Image {
     images::catalog()
+        .images
         .into_iter()
         .find(|i| i.reference() == reference)
         .unwrap_or_else(|| panic!("the catalog declares {reference}"))

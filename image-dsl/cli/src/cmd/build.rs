@@ -1,0 +1,88 @@
+//! `cargo xtask images build` and `bootstrap`: the engine's entry points on the command line.
+
+use crate::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph};
+use crate::flags::{Bootstrap, Build, BuildSpecs, Mirrors};
+use anyhow::Context as _;
+use std::process::ExitCode;
+
+impl Mirrors {
+    pub(crate) fn options(&self, ws: &crate::Workspace) -> anyhow::Result<BuildOptions> {
+        let overrides = Overrides {
+            pypi_mirror: self.pypi_mirror.clone(),
+            maven_mirror: self.maven_mirror.clone(),
+            apache_mirror: self.apache_mirror.clone(),
+            debian_mirror: self.debian_mirror.clone(),
+            git_mirror: self.git_mirror.clone(),
+            cache_dir: self.cache_dir.clone(),
+        };
+        Ok(BuildOptions::new(
+            Settings::resolve(&overrides, &ws.layout.root)?,
+            &ws.layout,
+        ))
+    }
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Build `specs` and print the summary; the exit code says whether every image succeeded.
+fn build(specs: Vec<BuildSpec>, opts: BuildOptions) -> anyhow::Result<ExitCode> {
+    let report = runtime()?.block_on(engine::build_all(specs, &opts))?;
+    println!("{}", report.summary_table());
+    if report.success() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for failure in report.failures() {
+            eprintln!("error: {failure}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+impl Build {
+    pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
+        let mut opts = self.mirrors.options(ws)?;
+        if let Some(jobs) = self.jobs {
+            opts.jobs = jobs.max(1);
+        }
+        opts.force = self.force;
+        opts.no_cache = self.no_cache;
+        if let Some(secs) = self.silence_timeout {
+            opts.silence_timeout = std::time::Duration::from_secs(secs.max(1));
+        }
+        opts.verbose = self.verbose;
+        opts.keep_going = self.keep_going;
+        let specs: Vec<BuildSpec> = crate::catalog::ordered(ws)?
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect();
+        build(graph::select(specs, &self.filters)?, opts)
+    }
+}
+
+impl BuildSpecs {
+    pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
+        let text = std::fs::read_to_string(&self.file)
+            .with_context(|| format!("reading {}", self.file.display()))?;
+        let specs: Vec<BuildSpec> = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {}", self.file.display()))?;
+        let mut opts = self.mirrors.options(ws)?;
+        opts.force = self.force;
+        opts.progress = false;
+        build(specs, opts)
+    }
+}
+
+impl Bootstrap {
+    pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
+        let opts = self.mirrors.options(ws)?;
+        let reference = image_dsl::DebianSuite::Bookworm.image_reference();
+        let base = runtime()?.block_on(engine::bootstrap(&reference, self.force, &opts))?;
+        println!("{base:?}");
+        Ok(ExitCode::SUCCESS)
+    }
+}

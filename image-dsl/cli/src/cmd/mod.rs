@@ -1,0 +1,13 @@
+//! One module per `images` subcommand: each implements `run(self, &Workspace)` on its flags.
+
+mod bench;
+mod build;
+mod check_apt;
+mod export;
+mod generate;
+mod list;
+mod lock;
+mod report;
+mod test;
+
+pub(crate) use build::runtime;

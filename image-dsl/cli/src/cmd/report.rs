@@ -1,0 +1,365 @@
+//! `cargo xtask images report`: `target/images/report.md`, one row per catalog image: built here
+//! (and whether the tag is stale) or what it lacks (the artifacts that need a mirror, the pinned
+//! inputs not in the cache yet), its size against its budget, and its probe results from
+//! `target/images/test-results.json` (written by `cargo xtask images test`). For a variant
+//! (`<name>:<tag>` beside a `<name>:baseline`), it also says what pulling it after its baseline
+//! downloads: the bytes of its layers the baseline does not have. It asks no network.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use crate::engine::report::human_size;
+use crate::engine::{self, BuildSpec};
+use crate::probe::{Outcome, ProbeResult, results, suite};
+use anyhow::Context as _;
+
+use super::runtime;
+use crate::flags::Report;
+
+/// What the report knows about one image.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Row {
+    pub reference: String,
+    /// Size in the engine, when built.
+    pub size: Option<u64>,
+    pub budget: u64,
+    /// Artifacts without a verified checksum it (or a parent) needs.
+    pub needs_mirror: Vec<String>,
+    /// Pinned inputs it (or a parent) needs that are not in the cache: never fetched here.
+    pub not_fetched: Vec<String>,
+    /// Built from an earlier definition.
+    pub stale: bool,
+    /// For a variant with its baseline built: the bytes of its layers the baseline lacks.
+    pub over_baseline: Option<u64>,
+}
+
+/// The build steps (intermediate image ids) of `reference` and the bytes each adds, oldest first.
+async fn steps(docker: &bollard::Docker, reference: &str) -> Option<Vec<(String, u64)>> {
+    let history = docker.image_history(reference).await.ok()?;
+    Some(
+        history
+            .into_iter()
+            .rev()
+            .map(|item| (item.id, item.size.max(0) as u64))
+            .collect(),
+    )
+}
+
+/// What `variant` adds over `baseline`: the bytes of the steps it does not share with it. Steps
+/// the two built from one cache chain have one id, and their layers one digest, so a pull of the
+/// variant after the baseline downloads only the rest.
+pub(crate) fn bytes_over(variant: &[(String, u64)], baseline: &[(String, u64)]) -> u64 {
+    variant
+        .iter()
+        .filter(|(id, _)| !baseline.iter().any(|(b, _)| b == id))
+        .map(|(_, size)| size)
+        .sum()
+}
+
+/// `<name>:baseline` for a variant `<name>:<tag>`, if the catalog has it.
+fn baseline_of(specs: &[BuildSpec], reference: &str) -> Option<String> {
+    let (name, tag) = reference.rsplit_once(':')?;
+    let baseline = format!("{name}:baseline");
+    (tag != "baseline" && specs.iter().any(|s| s.reference == baseline)).then_some(baseline)
+}
+
+impl Report {
+    pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
+        let specs: Vec<BuildSpec> = crate::catalog::ordered(ws)?
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect();
+        let runtime = runtime()?;
+        let docker = runtime.block_on(engine::client::connect(None))?;
+        let opts = self.mirrors.options(ws)?;
+        let freshness = runtime.block_on(engine::freshness(specs.clone(), &opts))?;
+        let fetcher = engine::fetch::Fetcher::new(opts.settings.clone());
+        let rows: Vec<Row> = runtime.block_on(async {
+            let mut rows = Vec::new();
+            for spec in &specs {
+                let size = docker
+                    .inspect_image(&spec.reference)
+                    .await
+                    .ok()
+                    .map(|i| i.size.unwrap_or(0).max(0) as u64);
+                let over_baseline = match baseline_of(&specs, &spec.reference) {
+                    Some(baseline) if size.is_some() => {
+                        let mine = steps(&docker, &spec.reference).await;
+                        let theirs = steps(&docker, &baseline).await;
+                        mine.zip(theirs).map(|(m, t)| bytes_over(&m, &t))
+                    }
+                    _ => None,
+                };
+                rows.push(Row {
+                    reference: spec.reference.clone(),
+                    size,
+                    budget: spec.budget_bytes,
+                    needs_mirror: suite::needs_mirror(&specs, &spec.reference),
+                    not_fetched: not_fetched(&fetcher, &specs, &spec.reference),
+                    stale: freshness.get(&spec.reference) == Some(&engine::Freshness::Stale),
+                    over_baseline,
+                });
+            }
+            rows
+        });
+        let tests = suite::load(&results::results_path(&ws.layout));
+        let markdown = render(&rows, &tests);
+        let path = ws.layout.target().join("report.md");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, &markdown).with_context(|| format!("writing {}", path.display()))?;
+        print!("{markdown}");
+        println!("\nwrote {}", path.display());
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The pinned inputs of `reference` and its parents that are not in the artifact cache.
+fn not_fetched(
+    fetcher: &engine::fetch::Fetcher,
+    specs: &[BuildSpec],
+    reference: &str,
+) -> Vec<String> {
+    let Ok(closure) = engine::graph::select(specs.to_vec(), &[reference.to_owned()]) else {
+        return Vec::new();
+    };
+    let missing: Vec<&engine::ArtifactSource> = closure
+        .iter()
+        .flat_map(|spec| &spec.artifacts)
+        .map(|a| &a.source)
+        .filter(|source| {
+            fetcher
+                .cached_path(&source.checksum)
+                .is_some_and(|path| !path.exists())
+        })
+        .collect();
+    // The locked `.deb`s are counted, not listed: an apt step has dozens.
+    let (debs, others): (Vec<_>, Vec<_>) = missing
+        .into_iter()
+        .partition(|source| matches!(source.locator, engine::Locator::Debian { .. }));
+    let mut names: Vec<String> = others
+        .iter()
+        .map(|source| format!("{} {}", source.name, source.version))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut debs: Vec<&str> = debs.iter().map(|s| s.name.as_str()).collect();
+    debs.sort_unstable();
+    debs.dedup();
+    if !debs.is_empty() {
+        names.push(format!("{} .debs of images/apt.lock", debs.len()));
+    }
+    names
+}
+
+/// The report as Markdown: the table, then every failed probe and every mirror need in full.
+pub(crate) fn render(rows: &[Row], tests: &[ProbeResult]) -> String {
+    let mut md = String::from(
+        "<!-- Generated by `cargo xtask images report`, do not edit -->\n# Image report\n\n\
+         | image | here | size | over its baseline | budget | probes | probe time |\n\
+         |---|---|---:|---:|---:|---|---:|\n",
+    );
+    for row in rows {
+        let here = match row.size {
+            Some(_) if row.stale => "built, stale".to_owned(),
+            Some(_) => "built".to_owned(),
+            None => {
+                let mut why = Vec::new();
+                if !row.needs_mirror.is_empty() {
+                    why.push(format!("needs mirror: {}", row.needs_mirror.join(", ")));
+                }
+                if !row.not_fetched.is_empty() {
+                    why.push(format!("not fetched here: {}", row.not_fetched.join(", ")));
+                }
+                if why.is_empty() {
+                    "not built".to_owned()
+                } else {
+                    why.join("; ")
+                }
+            }
+        };
+        let mine: Vec<&ProbeResult> = tests
+            .iter()
+            .filter(|t| t.image == row.reference && t.probe != "-")
+            .collect();
+        let probes = if mine.is_empty() {
+            "-".to_owned()
+        } else {
+            let passed = mine.iter().filter(|t| t.outcome == Outcome::Passed).count();
+            let others: Vec<String> = mine
+                .iter()
+                .filter(|t| t.outcome != Outcome::Passed)
+                .map(|t| format!("{} {}", t.probe, t.outcome.word()))
+                .collect();
+            let mut text = format!("{passed}/{} passed", mine.len());
+            if !others.is_empty() {
+                let _ = write!(text, " ({})", others.join(", "));
+            }
+            text
+        };
+        let time = if mine.is_empty() {
+            "-".to_owned()
+        } else {
+            format!("{:.0}s", mine.iter().map(|t| t.seconds).sum::<f64>())
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {here} | {} | {} | {} | {probes} | {time} |",
+            row.reference,
+            row.size.map(human_size).unwrap_or_else(|| "-".into()),
+            row.over_baseline
+                .map(|b| format!("+{}", human_size(b)))
+                .unwrap_or_default(),
+            human_size(row.budget),
+        );
+    }
+    let failed: Vec<&ProbeResult> = tests
+        .iter()
+        .filter(|t| t.outcome == Outcome::Failed)
+        .collect();
+    if !failed.is_empty() {
+        md.push_str("\n## Failed probes\n");
+        for t in failed {
+            let _ = write!(md, "\n```text\n{}\n```\n", t.detail);
+        }
+    }
+    let mut mirrors: Vec<&String> = rows.iter().flat_map(|r| &r.needs_mirror).collect();
+    mirrors.sort();
+    mirrors.dedup();
+    if !mirrors.is_empty() {
+        md.push_str("\n## Artifacts that need a mirror here\n\n");
+        for artifact in mirrors {
+            let _ = writeln!(md, "- {artifact}");
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_say_built_or_what_is_missing_and_sum_the_probes() {
+        let rows = [
+            Row {
+                reference: "spark-3.5.7:baseline".into(),
+                size: Some(778_000_000),
+                budget: 990_000_000,
+                needs_mirror: vec![],
+                not_fetched: vec![],
+                stale: false,
+                over_baseline: None,
+            },
+            Row {
+                reference: "spark-3.5.7:gpu".into(),
+                size: None,
+                budget: 1_990_000_000,
+                needs_mirror: vec!["rapids-4-spark_2.12 26.10.0".into()],
+                not_fetched: vec!["pyspark 3.5.7".into()],
+                stale: false,
+                over_baseline: None,
+            },
+            Row {
+                reference: "spark-3.5.8:baseline".into(),
+                size: Some(779_000_000),
+                budget: 990_000_000,
+                needs_mirror: vec![],
+                not_fetched: vec![],
+                stale: true,
+                over_baseline: None,
+            },
+            Row {
+                reference: "spark-3.5.8:iceberg".into(),
+                size: Some(941_000_000),
+                budget: 1_990_000_000,
+                needs_mirror: vec![],
+                not_fetched: vec![],
+                stale: false,
+                over_baseline: Some(161_000_000),
+            },
+        ];
+        let result = |probe: &str, outcome| ProbeResult {
+            image: "spark-3.5.7:baseline".into(),
+            probe: probe.into(),
+            outcome,
+            detail: format!("detail of {probe}"),
+            seconds: 10.0,
+        };
+        let md = render(
+            &rows,
+            &[
+                result("local", Outcome::Passed),
+                result("standalone", Outcome::Failed),
+            ],
+        );
+        assert!(
+            md.contains(
+                "| spark-3.5.7:baseline | built | 778.0 MB |  | 990.0 MB | 1/2 passed (standalone FAILED) | 20s |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| spark-3.5.7:gpu | needs mirror: rapids-4-spark_2.12 26.10.0; not fetched here: pyspark 3.5.7 | - |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("detail of standalone") && md.contains("- rapids-4-spark_2.12 26.10.0")
+        );
+        assert!(
+            md.contains("| spark-3.5.8:baseline | built, stale | 779.0 MB |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| spark-3.5.8:iceberg | built | 941.0 MB | +161.0 MB | 2.0 GB |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_variant_adds_the_steps_its_baseline_does_not_have() {
+        let step = |id: &str, size| (id.to_owned(), size);
+        let baseline = [
+            step("base", 197),
+            step("spark", 346),
+            step("venv", 235),
+            step("label", 0),
+        ];
+        let variant = [
+            step("base", 197),
+            step("spark", 346),
+            step("venv-iceberg", 287),
+            step("jars", 110),
+        ];
+        assert_eq!(bytes_over(&variant, &baseline), 397);
+        assert_eq!(bytes_over(&baseline, &baseline), 0);
+    }
+
+    #[test]
+    fn only_variants_beside_a_baseline_have_one() {
+        let spec = |reference: &str| BuildSpec {
+            reference: reference.to_owned(),
+            dockerfile: String::new(),
+            files: vec![],
+            artifacts: vec![],
+            parents: vec![],
+            needs_base: None,
+            budget_bytes: 0,
+            apt: vec![],
+        };
+        let specs = [
+            spec("spark-4.1.1:baseline"),
+            spec("spark-4.1.1:gpu"),
+            spec("jars-rapids:spark-4.1.1"),
+        ];
+        assert_eq!(
+            baseline_of(&specs, "spark-4.1.1:gpu").as_deref(),
+            Some("spark-4.1.1:baseline")
+        );
+        assert_eq!(baseline_of(&specs, "spark-4.1.1:baseline"), None);
+        assert_eq!(baseline_of(&specs, "jars-rapids:spark-4.1.1"), None);
+    }
+}
