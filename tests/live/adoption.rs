@@ -132,6 +132,7 @@ image! {
         from debian "bookworm";
         artifact "postgresql" to "/opt/jdbc/postgresql.jar";
         file "/usr/local/bin/greet" = include "../files/greet.sh" mode 0o755;
+        run ["find / -xdev -type f -perm /6000 -exec chmod a-s {} +"];
         user 1000:1000;
     }
 

@@ -206,7 +206,7 @@ async fn arbitrary_uid(sandbox: &mut Sandbox, image: &str, role: &str, read_only
 #[tokio::test(flavor = "multi_thread")]
 async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect_and_in_local_mode() {
     const IMAGE: &str = "jupyter-4.1.1:baseline";
-    let server_image = notebook::connect_server(&image(IMAGE));
+    let server_image = notebook::connect_server(&images::catalog().images, &image(IMAGE));
     assert_eq!(server_image.as_deref(), Some("spark-4.1.1:baseline"));
     let started = Instant::now();
     build(Vec::new(), &[IMAGE, "spark-4.1.1:baseline"]).await;

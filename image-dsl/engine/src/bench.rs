@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use bollard::query_parameters::RemoveImageOptions;
 use indicatif::ProgressBar;
 
-use super::report::{ImageError, human_size};
-use super::{BuildOptions, BuildSpec, EngineError, Report, build, build_all, fetch, plan};
+use super::outcome::{ImageError, human_size};
+use super::{BuildOptions, BuildOutcome, BuildSpec, EngineError, build, build_all, fetch, plan};
 
 /// What the benchmark measured.
 #[derive(Debug)]
@@ -61,7 +61,7 @@ pub enum BenchError {
     Engine(#[from] EngineError),
     /// Not every image builds, so there is no no-op run to measure.
     #[error("the benchmark needs every image built first; this run failed:\n{0}")]
-    NotBuilt(Report),
+    NotBuilt(BuildOutcome),
     /// A warm-cache rebuild failed.
     #[error(transparent)]
     Build(#[from] ImageError),

@@ -22,7 +22,7 @@ use tokio_util::io::ReaderStream;
 
 use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
-use super::report::{ImageError, ImageReport, Layer, Status, human_size, shorten};
+use super::outcome::{ImageError, ImageOutcome, Layer, Status, human_size, shorten};
 use super::spec::{BuildSpec, split_reference};
 
 /// The label every built image carries: its content hash.
@@ -95,14 +95,14 @@ pub(crate) struct Schedule<'a> {
 impl Schedule<'_> {
     /// Runs every stale image once its parents are done, `jobs` at a time; returns one report per
     /// image in graph order.
-    pub(crate) async fn run(&self) -> Vec<ImageReport> {
+    pub(crate) async fn run(&self) -> Vec<ImageOutcome> {
         let n = self.graph.specs.len();
         let multi = MultiProgress::with_draw_target(if self.progress {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         });
-        let mut reports: Vec<Option<ImageReport>> = (0..n).map(|_| None).collect();
+        let mut reports: Vec<Option<ImageOutcome>> = (0..n).map(|_| None).collect();
         for (i, current) in self.current.iter().enumerate() {
             let reference = &self.graph.specs[i].reference;
             if let Some(size) = current.up_to_date {
@@ -162,7 +162,7 @@ impl Schedule<'_> {
     }
 
     /// Marks every image below a failed or skipped one as skipped.
-    fn skip_orphans(&self, reports: &mut [Option<ImageReport>]) {
+    fn skip_orphans(&self, reports: &mut [Option<ImageOutcome>]) {
         for i in 0..reports.len() {
             let failed = matches!(
                 reports[i].as_ref().map(|r| &r.status),
@@ -192,9 +192,9 @@ impl Schedule<'_> {
         size: Option<u64>,
         elapsed: Duration,
         log: Option<PathBuf>,
-    ) -> ImageReport {
+    ) -> ImageOutcome {
         let spec = &self.graph.specs[i];
-        ImageReport {
+        ImageOutcome {
             reference: spec.reference.clone(),
             status,
             size,
@@ -206,7 +206,7 @@ impl Schedule<'_> {
     }
 
     /// Builds image `i` and reports it; never panics on engine errors.
-    async fn build(&self, i: usize, bar: ProgressBar) -> ImageReport {
+    async fn build(&self, i: usize, bar: ProgressBar) -> ImageOutcome {
         let spec = &self.graph.specs[i];
         let started = Instant::now();
         let log_path = self.log_dir.join(spec.log_file_name());

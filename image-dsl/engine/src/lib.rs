@@ -32,7 +32,7 @@ pub mod fetch;
 pub mod git;
 pub mod graph;
 pub mod layout;
-pub mod report;
+pub mod outcome;
 pub mod spec;
 
 use std::collections::BTreeMap;
@@ -45,7 +45,7 @@ pub use bootstrap::{BASE_REFERENCE, BaseImage};
 pub use build::CONTENT_HASH_LABEL;
 pub use config::{Overrides, Settings};
 pub use layout::{Fix, Layout};
-pub use report::{ImageError, ImageReport, Report, Status};
+pub use outcome::{BuildOutcome, ImageError, ImageOutcome, Status};
 pub use spec::{
     AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator,
     MavenCoordinates,
@@ -179,9 +179,12 @@ pub enum EngineError {
 /// Builds `specs` (all of them; see [`graph::select`] to filter) and reports each image.
 ///
 /// `Err` means nothing was built (no engine, unverified or tampered artifacts, a bad graph, a
-/// failed bootstrap); per-image failures are in the [`Report`], whose [`Report::success`] decides
+/// failed bootstrap); per-image failures are in the [`BuildOutcome`], whose [`BuildOutcome::success`] decides
 /// the exit code.
-pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Report, EngineError> {
+pub async fn build_all(
+    specs: Vec<BuildSpec>,
+    opts: &BuildOptions,
+) -> Result<BuildOutcome, EngineError> {
     let started = Instant::now();
     // With `keep_going`: image → its missing inputs, reported instead of built.
     let mut unavailable: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -278,7 +281,7 @@ pub async fn build_all(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Rep
         builder_calls: &builder_calls,
     };
     let images = schedule.run().await;
-    Ok(Report {
+    Ok(BuildOutcome {
         images,
         builder_calls: builder_calls.load(Ordering::SeqCst),
         elapsed: started.elapsed(),

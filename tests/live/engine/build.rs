@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use image_dsl_cli::engine::report::ImageError;
+use image_dsl_cli::engine::outcome::ImageError;
 use image_dsl_cli::engine::{
     ArtifactSource, BASE_REFERENCE, Checksum, ContextArtifact, ContextFile, Freshness, Locator,
     MavenCoordinates, Status, build_all, freshness,

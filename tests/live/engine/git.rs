@@ -92,7 +92,7 @@ fn with_cache(cache: &Path) -> BuildOptions {
     opts
 }
 
-fn unreachable_text(result: Result<image_dsl_cli::engine::Report, EngineError>) -> String {
+fn unreachable_text(result: Result<image_dsl_cli::engine::BuildOutcome, EngineError>) -> String {
     match result {
         Err(EngineError::Fetch(errors)) => errors
             .iter()

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use crate::engine::report::human_size;
+use crate::engine::outcome::human_size;
 use crate::engine::{self, BuildSpec};
 use crate::probe::{Outcome, ProbeResult, results, suite};
 use anyhow::Context as _;

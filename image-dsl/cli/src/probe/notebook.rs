@@ -188,7 +188,7 @@ impl NotebookRun {
 /// Runs the probe: the notebook in local mode, and on Spark 4 also through Spark Connect.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let remote = connect_server(image);
+    let remote = connect_server(&ctx.catalog, image);
     let iceberg = image.spark.is_some_and(|f| f.iceberg());
     let needs = remote
         .iter()
@@ -393,11 +393,21 @@ pub fn rapids_problems(run: &NotebookRun, spark: &str) -> Vec<String> {
     problems
 }
 
-/// The Spark Connect server image for a Spark 4 notebook image: the baseline runtime of its
-/// version (a GPU runtime would need a GPU to start).
-pub fn connect_server(image: &Image) -> Option<String> {
+/// The Spark Connect server image for a Spark 4 notebook image: the catalog's baseline runtime
+/// of its version (a GPU runtime would need a GPU to start), found by its declared Spark flavor
+/// and role, not by a name.
+pub fn connect_server(catalog: &[Image], image: &Image) -> Option<String> {
     let flavor = image.spark.filter(|f| f.notebook && f.version.major >= 4)?;
-    Some(format!("spark-{}:baseline", flavor.version))
+    catalog
+        .iter()
+        .find(|i| {
+            i.spark.is_some_and(|f| {
+                f.version == flavor.version
+                    && f.variant == image_dsl::SparkVariant::Baseline
+                    && !f.notebook
+            }) && super::plan::spark_role(i) == super::plan::SparkRole::Runtime
+        })
+        .map(Image::reference)
 }
 
 /// One server with `token` (and `SPARK_REMOTE` for Connect), the notebook run in its kernel and
@@ -610,10 +620,16 @@ mod tests {
         let catalog = images::catalog().images;
         let image = |r: &str| catalog.iter().find(|i| i.reference() == r).unwrap();
         assert_eq!(
-            connect_server(image("jupyter-4.1.1:gpu")).as_deref(),
+            connect_server(&catalog, image("jupyter-4.1.1:gpu")).as_deref(),
             Some("spark-4.1.1:baseline")
         );
-        assert_eq!(connect_server(image("jupyter-3.5.8:baseline")), None);
-        assert_eq!(connect_server(image("spark-4.1.1:baseline")), None);
+        assert_eq!(
+            connect_server(&catalog, image("jupyter-3.5.8:baseline")),
+            None
+        );
+        assert_eq!(
+            connect_server(&catalog, image("spark-4.1.1:baseline")),
+            None
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{ProbeError, ProbeKind};
-use crate::engine::report::{shorten, text_table};
+use crate::engine::outcome::{shorten, text_table};
 
 /// How a probe ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

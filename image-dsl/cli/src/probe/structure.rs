@@ -16,7 +16,7 @@ use image_dsl::{Base, CopySource, Image, Step};
 use super::jobs::{self, STRUCTURE_SH};
 use super::plan::data_only;
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox};
-use crate::engine::report::human_size;
+use crate::engine::outcome::human_size;
 
 const LIMIT: Duration = Duration::from_secs(180);
 

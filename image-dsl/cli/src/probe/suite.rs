@@ -74,7 +74,7 @@ pub fn prerequisites(catalog: &Catalog, images: &[(Image, Vec<ProbeKind>)]) -> V
             needed.extend(jdbc::newest_baseline_runtime(&catalog.images));
         }
         if kinds.contains(&ProbeKind::Notebook) {
-            needed.extend(notebook::connect_server(image));
+            needed.extend(notebook::connect_server(&catalog.images, image));
             if image.spark.is_some_and(|f| f.iceberg()) {
                 needed.extend([postgres(), iceberg_rest()]);
             }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 /// What happened to every image of a run.
 #[derive(Debug, Default)]
-pub struct Report {
+pub struct BuildOutcome {
     /// One entry per image, parents before children.
-    pub images: Vec<ImageReport>,
+    pub images: Vec<ImageOutcome>,
     /// How many times the engine's builder was invoked (0 on a no-op run).
     pub builder_calls: usize,
     /// Wall time of the whole run.
@@ -17,7 +17,7 @@ pub struct Report {
 
 /// What happened to one image.
 #[derive(Debug)]
-pub struct ImageReport {
+pub struct ImageOutcome {
     /// `name:tag`.
     pub reference: String,
     /// Built, up to date, failed or skipped.
@@ -148,7 +148,7 @@ fn describe_layers(layers: &[Layer]) -> String {
     text
 }
 
-impl Report {
+impl BuildOutcome {
     /// True when no image failed or was skipped.
     pub fn success(&self) -> bool {
         self.images
@@ -157,7 +157,7 @@ impl Report {
     }
 
     /// The report of `reference`, if it was part of the run.
-    pub fn image(&self, reference: &str) -> Option<&ImageReport> {
+    pub fn image(&self, reference: &str) -> Option<&ImageOutcome> {
         self.images
             .iter()
             .find(|image| image.reference == reference)
@@ -208,7 +208,7 @@ impl Report {
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for BuildOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for image in &self.images {
             match &image.status {
@@ -285,9 +285,9 @@ mod tests {
 
     #[test]
     fn the_table_lines_up_and_counts_statuses() {
-        let report = Report {
+        let report = BuildOutcome {
             images: vec![
-                ImageReport {
+                ImageOutcome {
                     reference: "spark:3.5.7".into(),
                     status: Status::Built,
                     size: Some(812_300_000),
@@ -296,7 +296,7 @@ mod tests {
                     content_hash: String::new(),
                     log: None,
                 },
-                ImageReport {
+                ImageOutcome {
                     reference: "spark:3.5.7-iceberg".into(),
                     status: Status::Skipped {
                         because: "spark:3.5.7".into(),
