@@ -194,6 +194,7 @@ fn env_example(kit: &Kit, image: &Image) -> String {
 
 fn security(kit: &Kit, image: &Image) -> String {
     let generated = generated(kit);
+    let command = crate::engine::layout::command();
     let reference = image.reference();
     let user = image.user().map(|u| u.to_string()).unwrap_or_default();
     let (name, tag) = (&image.name, &image.tag);
@@ -207,7 +208,7 @@ fn security(kit: &Kit, image: &Image) -> String {
 | No setuid or setgid binaries | `find … -perm /6000 -exec chmod a-s` in the runtime image | `docker run --rm {reference} find / -xdev -perm /6000 -type f` prints nothing |
 | Multi-stage build: no compilers, package caches or build tools in the image | Spark, Python packages and the JRE are built in builder stages and copied | `docker history {reference}` shows only `COPY --from` layers for them |
 | Minimal JRE: a jlink runtime with the modules Spark uses, not a JDK | `jre-17:bookworm` | `docker run --rm {reference} java --list-modules` |
-| Every input pinned and verified: Debian packages at exact versions, wheels and downloads by sha256/sha512, checked on the host before the build | `images/pins.toml`, compile-time rules | `cargo xtask images lock --check` |
+| Every input pinned and verified: Debian packages at exact versions, wheels and downloads by sha256/sha512, checked on the host before the build | the pin file, compile-time rules | `{command} lock --check` |
 | No secret, proxy setting or CA in the image: nothing secret-looking is accepted in `ENV`, `ARG` or `LABEL` (compile-time rule); downloads happen on the host | rules, hermetic build | `docker inspect {reference}` shows no `*_proxy`, `*PASSWORD*`, `*TOKEN*` variables |
 | RPC authentication (`spark.authenticate`) with a shared secret, switched by `SPARK_RPC_AUTHENTICATION_ENABLED=yes` and `SPARK_RPC_AUTHENTICATION_SECRET` | entrypoint writes `spark-defaults.conf` (mode 0600) at start | with it on, `spark-submit` without the secret is refused by the master |
 | RPC encryption (`SPARK_RPC_ENCRYPTION_ENABLED=yes`, needs authentication) and local storage encryption (`SPARK_LOCAL_STORAGE_ENCRYPTION_ENABLED=yes`) | entrypoint | `docker-compose exec spark-master cat /opt/spark/conf/spark-defaults.conf` |
@@ -224,7 +225,7 @@ trivy image --severity HIGH,CRITICAL {reference}
 grype {reference}
 ```
 
-Rebuild regularly (`cargo xtask images lock` then `cargo xtask images build {name}:{tag}`) to pick up
+Rebuild regularly (`{command} lock` then `{command} build {name}:{tag}`) to pick up
 Debian security updates; the lock command prints every version it changes.
 
 ## Signing

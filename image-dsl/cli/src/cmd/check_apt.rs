@@ -27,7 +27,7 @@ impl CheckApt {
             );
         };
         println!(
-            "{pins} apt versions (the pins and every .deb of images/apt.lock) of {} images are served by Debian or the verified cache ({:.1}s)",
+            "{pins} apt versions (the pins and every .deb of the apt lock) of {} images are served by Debian or the verified cache ({:.1}s)",
             specs.len(),
             started.elapsed().as_secs_f64()
         );

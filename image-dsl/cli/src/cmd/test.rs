@@ -121,7 +121,8 @@ impl Test {
                 .any(|i| graph::glob_match(pattern, &i.reference()))
             {
                 anyhow::bail!(
-                    "no image matches `{pattern}`; run `cargo xtask images list` to see the names"
+                    "no image matches `{pattern}`; run {} to see the names",
+                    crate::engine::Fix::List
                 );
             }
         }

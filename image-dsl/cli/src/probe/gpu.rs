@@ -118,7 +118,8 @@ pub async fn host(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeErro
             probe: ProbeKind::GpuHost,
             why: format!(
                 "needs a GPU and the NVIDIA container runtime ({NVIDIA_RUNTIME:?}), which this engine does not have; \
-                 run `cargo xtask images test {} --probe gpu-host` on a GPU host with nvidia-container-toolkit",
+                 run `{} test {} --probe gpu-host` on a GPU host with nvidia-container-toolkit",
+                crate::engine::layout::command(),
                 image.reference()
             ),
         });

@@ -41,7 +41,8 @@ pub fn not_probed_reason(
         Some(Freshness::Stale) => Some(format!(
             "stale: the image tagged {reference} was built from an earlier definition (its \
              content-hash label differs: the image, a pin, a context file, a parent or the base \
-             changed); rebuild it with `cargo xtask images build {reference}` or test with `--build`"
+             changed); rebuild it with {} or test with `--build`",
+            crate::engine::Fix::Build(reference.to_owned())
         )),
         Some(Freshness::Missing) | None => {
             let missing = needs_mirror(&ctx.specs, reference);
