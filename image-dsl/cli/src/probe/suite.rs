@@ -173,22 +173,27 @@ mod tests {
         );
     }
 
+    /// This repository's image `reference` with the probes it gets.
+    fn pick(catalog: &Catalog, reference: &str) -> (Image, Vec<ProbeKind>) {
+        let image = catalog
+            .images
+            .iter()
+            .find(|i| i.reference() == reference)
+            .unwrap()
+            .clone();
+        let kinds = crate::probe::probes_for(&image);
+        (image, kinds)
+    }
+
     #[test]
     fn jdbc_and_venv_layers_pull_in_their_helpers() {
         let catalog = images::catalog();
-        let pick = |r: &str| {
-            let image = catalog
-                .images
-                .iter()
-                .find(|i| i.reference() == r)
-                .unwrap()
-                .clone();
-            let kinds = crate::probe::probes_for(&image);
-            (image, kinds)
-        };
         let needed = prerequisites(
             &catalog,
-            &[pick("spark-3.5.7:baseline"), pick("python-deps:iceberg")],
+            &[
+                pick(&catalog, "spark-3.5.7:baseline"),
+                pick(&catalog, "python-deps:iceberg"),
+            ],
         );
         assert_eq!(needed, ["postgresql:15", "python-3.11:jre-17"]);
     }
@@ -196,22 +201,12 @@ mod tests {
     #[test]
     fn spark_4_notebooks_pull_in_their_connect_server() {
         let catalog = images::catalog();
-        let pick = |r: &str| {
-            let image = catalog
-                .images
-                .iter()
-                .find(|i| i.reference() == r)
-                .unwrap()
-                .clone();
-            let kinds = crate::probe::probes_for(&image);
-            (image, kinds)
-        };
         assert_eq!(
             prerequisites(
                 &catalog,
                 &[
-                    pick("jupyter-4.1.0:baseline"),
-                    pick("jupyter-3.5.7:baseline")
+                    pick(&catalog, "jupyter-4.1.0:baseline"),
+                    pick(&catalog, "jupyter-3.5.7:baseline")
                 ]
             ),
             ["spark-4.1.0:baseline"]
