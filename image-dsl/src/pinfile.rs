@@ -1,6 +1,7 @@
 //! The pin file (`images/pins.toml`): its validation and its translation into typed Rust
 //! constants. The images crate's build script calls [`generate`]; errors name the file and line.
 
+use image_dsl_pin_rules::{exact_version, is_hex};
 use image_dsl_spark as compat;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -70,19 +71,6 @@ impl Pins<'_> {
             None => None,
         }
     }
-}
-
-fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-}
-
-fn exact_version(v: &str) -> bool {
-    v.starts_with(|c: char| c.is_ascii_digit())
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".+~:-_".contains(c))
-        && !v.contains("latest")
 }
 
 /// The RAPIDS and Iceberg pins must be the releases the compile-time support lists describe
