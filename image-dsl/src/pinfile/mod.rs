@@ -32,6 +32,23 @@ pub struct PinError {
     pub message: String,
 }
 
+impl PinError {
+    /// The error `message` about the bytes `span` of the pin file's `text`.
+    pub fn at(text: &str, span: Range<usize>, message: impl fmt::Display) -> PinError {
+        let end = span.start.min(text.len());
+        let line = text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        PinError {
+            line,
+            span,
+            message: message.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for PinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{PIN_FILE}:{}: {}", self.line, self.message)
@@ -69,17 +86,7 @@ struct Errors<'t> {
 
 impl Errors<'_> {
     fn at(&mut self, span: Range<usize>, message: impl fmt::Display) {
-        let end = span.start.min(self.text.len());
-        let line = self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        self.found.push(PinError {
-            line,
-            span,
-            message: message.to_string(),
-        });
+        self.found.push(PinError::at(self.text, span, message));
     }
 
     fn is_empty(&self) -> bool {
