@@ -79,28 +79,28 @@ fn check_exact_versions(cx: &mut Errors<'_>, pins: &PinFile) {
 /// commit = "main"   # error
 /// ```
 fn check_hex_digests(cx: &mut Errors<'_>, pins: &PinFile) {
-    let mut digests: Vec<(String, &Spanned<String>, &str, usize)> = Vec::new();
+    /// A field holding a digest: its name, its length in hex digits, how the error says it.
+    type Digest = (&'static str, usize, &'static str);
+    const SHA256: Digest = ("sha256", 64, "64 lowercase hex digits");
+    const SHA512: Digest = ("sha512", 128, "128 lowercase hex digits");
+    const COMMIT: Digest = ("commit", 40, "a full 40-hex commit id");
+    let mut digests: Vec<(String, &Spanned<String>, Digest)> = Vec::new();
     for (name, pin) in pins.pip.iter() {
-        digests.push((entry_name("pip", name.get_ref()), &pin.sha256, "sha256", 64));
+        digests.push((entry_name("pip", name.get_ref()), &pin.sha256, SHA256));
     }
     for (key, pin) in pins.artifact.iter() {
         let entry = entry_name("artifact", key.get_ref());
         match &pin.checksum {
-            ArtifactChecksum::Sha256(hex) => digests.push((entry, hex, "sha256", 64)),
-            ArtifactChecksum::Sha512(hex) => digests.push((entry, hex, "sha512", 128)),
+            ArtifactChecksum::Sha256(hex) => digests.push((entry, hex, SHA256)),
+            ArtifactChecksum::Sha512(hex) => digests.push((entry, hex, SHA512)),
             ArtifactChecksum::Unverified(_) => {}
         }
     }
     for (key, pin) in pins.git.iter() {
-        digests.push((entry_name("git", key.get_ref()), &pin.commit, "commit", 40));
+        digests.push((entry_name("git", key.get_ref()), &pin.commit, COMMIT));
     }
-    for (entry, hex, field, len) in digests {
+    for (entry, hex, (field, len, what)) in digests {
         if !is_hex(hex.get_ref(), len) {
-            let what = if field == "commit" {
-                "a full 40-hex commit id".to_owned()
-            } else {
-                format!("{len} lowercase hex digits")
-            };
             cx.at(hex.span(), format!("{entry} {field} must be {what}"));
         }
     }
