@@ -1,14 +1,15 @@
 //! `cargo xtask images lock` on temporary pin files (never the real `images/pins.toml`): checksums
 //! recorded from a loopback Maven mirror, a tampered file reported and nothing written, an
-//! unreachable mirror keeping its entries, and wheels checked against a loopback index (the apt
-//! candidates of Debian's real signed indexes are `live::debian_indexes`).
+//! unreachable mirror keeping its entries, wheels checked against a loopback index, and a file
+//! breaking a rule refused at its line (the apt candidates of Debian's real signed indexes are
+//! `live::debian_indexes`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use image_dsl_cli::engine::fetch::hash_file;
 use image_dsl_cli::engine::{BuildOptions, Checksum, Settings};
-use image_dsl_cli::pins_lock::{Change, LockReport, Mode, Problem, Verdict, lock};
+use image_dsl_cli::pins_lock::{Change, LockError, LockReport, Mode, Problem, Verdict, lock};
 
 use crate::support::{Mirror, Reply, options, sha256};
 
@@ -108,6 +109,38 @@ async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
 
     let again = run(&path, &opts, Mode::Check).await;
     assert_eq!(again.verdict(), Verdict::Current, "{:?}", again.changes);
+}
+
+/// The lock reads the file through the pin file's schema: an entry that breaks a rule stops it
+/// before anything is fetched, with the line of the value at fault, and nothing is written.
+#[tokio::test]
+async fn a_pin_file_breaking_a_rule_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = pin_file(
+        dir.path(),
+        "unverified = \"not fetched yet\"",
+        "\n[apt]\ntini = \"0.19.*\"\n",
+    );
+    let before = std::fs::read_to_string(&path).unwrap();
+    // Nothing listens here: a lock that fetched anything would report it unreachable instead.
+    let opts = mirrored("http://127.0.0.1:9", &dir.path().join("cache"));
+    match lock(&path, &opts, Mode::Write).await {
+        Err(LockError::Invalid { errors, .. }) => {
+            let lines: Vec<(usize, &str)> = errors
+                .iter()
+                .map(|e| (e.line, e.message.as_str()))
+                .collect();
+            assert_eq!(
+                lines,
+                [(
+                    14,
+                    "[apt] `tini` needs an exact version, not `0.19.*` (no `*`, ranges or `latest`; letters, digits and `.+~:-_`)"
+                )]
+            );
+        }
+        other => panic!("expected an invalid pin file, got {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
 
 /// A Maven jar is recorded only when the repository's published `.sha1` vouches for its bytes.

@@ -5,6 +5,7 @@
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
 use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
+use image_dsl_pin_rules::is_hex;
 use image_dsl_spark::{self as spark, SparkVariant};
 
 /// Run every rule on one cell.
@@ -271,12 +272,8 @@ pub(crate) fn is_package_name(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
 }
 
-/// An exact version: starts with a digit; no ranges, wildcards or `latest`.
-pub(crate) fn exact_version(v: &str) -> bool {
-    v.starts_with(|c: char| c.is_ascii_digit())
-        && !v.contains(['*', '<', '>', ' ', ','])
-        && !v.contains("latest")
-}
+/// An exact version, as the pin file's is: one definition in `image_dsl_pin_rules`.
+pub(crate) use image_dsl_pin_rules::exact_version;
 
 /// pip requirements are pinned with `==` (or by key of the pin file, which records the wheel and its
 /// sha256); `>=`, `~=`, `!=`, `<`, wildcards, URLs and `latest` are not pins.
@@ -376,12 +373,6 @@ pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
             _ => {}
         }
     }
-}
-
-fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
 /// Git sources written inline name a full 40-hex commit, never a branch, tag or short id.

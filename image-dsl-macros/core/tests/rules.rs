@@ -374,6 +374,28 @@ fn apt_ranges_wildcards_and_latest_are_rejected() {
     }
 }
 
+/// The macro once had its own, looser idea of an exact version (anything but `* < > , space` and
+/// `latest`), so these passed here while `images/pins.toml` refused them; both now use
+/// `image_dsl_pin_rules::exact_version`.
+#[test]
+fn versions_the_pin_file_refuses_are_refused_inline_too() {
+    for item in ["curl=7.88.1$(id)", "curl=7.88.1;id", "curl=7.88.1|x"] {
+        assert_eq!(
+            image_with(quote! { apt [#item]; }),
+            [format!(
+                "`{item}` is not pinned: write `curl=<exact Debian version>` or pin it in images/pins.toml"
+            )]
+        );
+    }
+    let item = "pandas==2.2.3$(id)";
+    assert_eq!(
+        image_with(quote! { pip [#item] into "/opt/venv"; }),
+        [format!(
+            "pip requirement `{item}` is not pinned: use `pandas==<version>`"
+        )]
+    );
+}
+
 #[test]
 fn apt_names_must_be_debian_package_names() {
     assert_eq!(

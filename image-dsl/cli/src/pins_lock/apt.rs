@@ -1,8 +1,10 @@
 //! The `[apt]` pins moved to what Debian serves now: the candidates come from the suites' signed
 //! indexes read on the host ([`crate::engine::debian`]), so a lock needs no engine and no base.
+//! Which pins move is decided on the typed pins; only their values are written into the document.
 
 use std::collections::BTreeMap;
 
+use image_dsl::pinfile::{AptPin, Section};
 use toml_edit::{DocumentMut, Item, Value};
 
 use super::{Change, LockReport, Problem};
@@ -12,52 +14,56 @@ pub use crate::engine::debian::Candidate;
 /// line's comment names the suites offering the new version; the rest of it (after `;`) stays.
 pub(super) fn apply(
     doc: &mut DocumentMut,
+    apt: &Section<AptPin>,
     suite: &str,
     candidates: &BTreeMap<String, Candidate>,
     report: &mut LockReport,
 ) {
-    let Some(table) = doc.get_mut("apt").and_then(Item::as_table_like_mut) else {
-        return;
-    };
-    for (package, item) in table.iter_mut() {
-        let Some(value) = item.as_value_mut() else {
-            continue;
-        };
-        let Some(candidate) = candidates.get(package.get()) else {
-            report.problems.push(Problem::NoCandidate {
-                package: package.get().to_owned(),
+    for (package, pin) in apt.in_file_order() {
+        match candidates.get(package.get_ref()) {
+            Some(candidate) => set(doc, package.get_ref(), pin, candidate, report),
+            None => report.problems.push(Problem::NoCandidate {
+                package: package.get_ref().clone(),
                 suite: suite.to_owned(),
-            });
-            continue;
-        };
-        set(value, package.get(), candidate, report);
+            }),
+        }
     }
 }
 
 /// Sets only the pins `candidates` names (`--withdrawn`); the others are not looked at.
 pub(super) fn apply_some(
     doc: &mut DocumentMut,
+    apt: &Section<AptPin>,
     candidates: &BTreeMap<String, Candidate>,
     report: &mut LockReport,
 ) {
-    let Some(table) = doc.get_mut("apt").and_then(Item::as_table_like_mut) else {
-        return;
-    };
-    for (package, item) in table.iter_mut() {
-        let (Some(value), Some(candidate)) = (item.as_value_mut(), candidates.get(package.get()))
-        else {
-            continue;
-        };
-        set(value, package.get(), candidate, report);
+    for (package, pin) in apt.in_file_order() {
+        if let Some(candidate) = candidates.get(package.get_ref()) {
+            set(doc, package.get_ref(), pin, candidate, report);
+        }
     }
 }
 
-/// Replaces one pin's version by `candidate`'s, recording the change.
-fn set(value: &mut Value, package: &str, candidate: &Candidate, report: &mut LockReport) {
-    let old = value.as_str().unwrap_or_default().to_owned();
-    if candidate.version == old {
+/// Replaces the version of `package`'s pin by `candidate`'s when they differ, recording the
+/// change; its line's comment names the suites offering the new version.
+fn set(
+    doc: &mut DocumentMut,
+    package: &str,
+    pin: &AptPin,
+    candidate: &Candidate,
+    report: &mut LockReport,
+) {
+    let old = pin.version.get_ref();
+    if candidate.version == *old {
         return;
     }
+    let Some(value) = doc
+        .get_mut("apt")
+        .and_then(|apt| apt.get_mut(package))
+        .and_then(Item::as_value_mut)
+    else {
+        return;
+    };
     let decor = value.decor().clone();
     let old_comment = decor
         .suffix()
@@ -73,7 +79,7 @@ fn set(value: &mut Value, package: &str, candidate: &Candidate, report: &mut Loc
     report.changes.push(Change {
         section: "apt",
         key: package.to_owned(),
-        old,
+        old: old.clone(),
         new: candidate.version.clone(),
         note: None,
     });
@@ -96,7 +102,8 @@ mod tests {
 
     #[test]
     fn new_candidates_replace_only_the_version_and_its_suites() {
-        let text = "[apt]\n# above\ntini = \"0.0.1\"   # bookworm; NOTE stays\nbash = \"5.2\" # bookworm\n";
+        let text = "[debian]\nsuite = \"bookworm\"\n\n[apt]\n# above\ntini = \"0.0.1\"   # bookworm; NOTE stays\nbash = \"5.2\" # bookworm\n";
+        let pins = image_dsl::pinfile::PinFile::parse(text).unwrap();
         let mut doc: DocumentMut = text.parse().unwrap();
         let candidates = BTreeMap::from([
             (
@@ -115,10 +122,13 @@ mod tests {
             ),
         ]);
         let mut report = LockReport::default();
-        apply(&mut doc, "bookworm", &candidates, &mut report);
+        apply(&mut doc, &pins.apt, "bookworm", &candidates, &mut report);
         assert_eq!(
             doc.to_string(),
-            "[apt]\n# above\ntini = \"0.19.0-1+b3\"   # bookworm-security; NOTE stays\nbash = \"5.2\" # bookworm\n"
+            text.replace(
+                "tini = \"0.0.1\"   # bookworm;",
+                "tini = \"0.19.0-1+b3\"   # bookworm-security;"
+            )
         );
         assert_eq!(report.changes.len(), 1);
         assert_eq!(

@@ -4,6 +4,7 @@
 //! publishes them. A Maven artifact is also cross-checked against the `.sha1` file its
 //! repository publishes.
 
+use image_dsl::pinfile::{self, PinFile};
 use toml_edit::{DocumentMut, Item, Key, value};
 
 use super::{Change, LockReport, Problem, Unverified};
@@ -59,36 +60,32 @@ pub enum ArtifactCheck {
     Disagrees(String),
 }
 
-/// The `[artifact]` entries of `doc`, in file order.
-pub fn pins(doc: &DocumentMut) -> Vec<ArtifactEntry> {
-    super::tables(doc, "artifact")
+/// The `[artifact]` entries of `pins`, in file order.
+pub fn pins(pins: &PinFile) -> Vec<ArtifactEntry> {
+    pins.artifact
+        .in_file_order()
         .into_iter()
-        .filter_map(|(key, t)| {
-            let version = super::field(t, "version")?;
-            let locator = match (super::field(t, "url"), super::field(t, "maven")) {
-                (Some(url), _) => url_locator(&url),
-                (None, Some(coords)) => {
-                    let parts: Vec<&str> = coords.split(':').collect();
-                    let classifier = parts.get(3).copied().unwrap_or("");
-                    maven_locator(parts.first()?, parts.get(1)?, &version, classifier)
+        .map(|(key, pin)| {
+            let version = pin.version.get_ref().clone();
+            let locator = match &pin.source {
+                pinfile::ArtifactSource::Url(url) => url_locator(url.get_ref()),
+                pinfile::ArtifactSource::Maven(m) => {
+                    maven_locator(&m.group, &m.artifact, &version, &m.classifier)
                 }
-                (None, None) => return None,
             };
-            let checksum = match (
-                super::field(t, "sha256"),
-                super::field(t, "sha512"),
-                super::field(t, "unverified"),
-            ) {
-                (Some(hex), _, _) => Checksum::Sha256(hex),
-                (None, Some(hex), _) => Checksum::Sha512(hex),
-                (None, None, why) => Checksum::Unverified(why.unwrap_or_default()),
+            let checksum = match &pin.checksum {
+                pinfile::ArtifactChecksum::Sha256(hex) => Checksum::Sha256(hex.get_ref().clone()),
+                pinfile::ArtifactChecksum::Sha512(hex) => Checksum::Sha512(hex.get_ref().clone()),
+                pinfile::ArtifactChecksum::Unverified(why) => {
+                    Checksum::Unverified(why.get_ref().clone())
+                }
             };
-            Some(ArtifactEntry {
-                key,
+            ArtifactEntry {
+                key: key.get_ref().clone(),
                 version,
                 locator,
                 checksum,
-            })
+            }
         })
         .collect()
 }

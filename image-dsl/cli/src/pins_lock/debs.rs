@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use image_dsl::pinfile::PinFile;
 use image_dsl::{AptBase, Base, Image, Rendered};
 
 use super::{Mode, Scope};
@@ -244,19 +245,20 @@ pub async fn lock_for_pins(
 ) -> Result<ClosureReport, DebsError> {
     let text = std::fs::read_to_string(pin_path)
         .map_err(|e| DebsError::File(format!("cannot read {}: {e}", pin_path.display())))?;
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e| DebsError::File(format!("{}: {e}", pin_path.display())))?;
-    let table = |name: &str| doc.get(name).and_then(toml::Value::as_table);
-    let versions: BTreeMap<String, String> = table("apt")
-        .into_iter()
-        .flatten()
-        .filter_map(|(package, v)| Some((package.clone(), v.as_str()?.to_owned())))
+    let pins = PinFile::parse(&text).map_err(|errors| {
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        DebsError::File(format!(
+            "{} is not a valid pin file:\n{}",
+            pin_path.display(),
+            errors.join("\n")
+        ))
+    })?;
+    let versions: BTreeMap<String, String> = pins
+        .apt
+        .iter()
+        .map(|(package, pin)| (package.get_ref().clone(), pin.version.get_ref().clone()))
         .collect();
-    let suite = table("debian")
-        .and_then(|d| d.get("suite"))
-        .and_then(toml::Value::as_str)
-        .unwrap_or(crate::engine::DEBIAN_SUITE);
+    let suite = pins.debian.suite.get_ref();
     let fetcher = crate::engine::fetch::Fetcher::with_connect_timeout(
         opts.settings.clone(),
         super::CONNECT_TIMEOUT,

@@ -1,7 +1,7 @@
 //! `[git]` pins are kept as they are; the lock only asks each repository's host for its refs
 //! (smart HTTP), and lists the pins whose host cannot be reached as unverified.
 
-use toml_edit::DocumentMut;
+use image_dsl::pinfile::PinFile;
 
 use super::{LockReport, Unverified};
 use crate::engine::fetch::describe_reqwest;
@@ -15,15 +15,14 @@ pub struct GitPin {
     pub repo: String,
 }
 
-/// The `[git]` entries of `doc`, in file order.
-pub fn pins(doc: &DocumentMut) -> Vec<GitPin> {
-    super::tables(doc, "git")
+/// The `[git]` entries of `pins`, in file order.
+pub fn pins(pins: &PinFile) -> Vec<GitPin> {
+    pins.git
+        .in_file_order()
         .into_iter()
-        .filter_map(|(key, t)| {
-            Some(GitPin {
-                repo: super::field(t, "repo")?,
-                key,
-            })
+        .map(|(key, pin)| GitPin {
+            key: key.get_ref().clone(),
+            repo: pin.repo.get_ref().clone(),
         })
         .collect()
 }

@@ -11,8 +11,9 @@
 //!
 //! Nothing is dropped or invented: an entry whose source cannot be reached keeps its value and is
 //! listed as unverified. A checksum that disagrees with its source is a [`Problem`] and nothing is
-//! written. The file is edited with `toml_edit`, so comments and order stay, validated with
-//! [`image_dsl::pinfile::generate`] and replaced atomically.
+//! written. The file is read as an [`image_dsl::pinfile::PinFile`], which decides what to look at
+//! and what changes; the changed values are written with `toml_edit`, so comments and order stay;
+//! the result is read again as a `PinFile`, then replaces the file atomically.
 
 pub mod apt;
 pub mod artifact;
@@ -26,8 +27,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use image_dsl::pinfile::PIN_FILE;
-use toml_edit::{DocumentMut, Item, TableLike};
+use image_dsl::pinfile::{PIN_FILE, PinError, PinFile};
+use toml_edit::DocumentMut;
 
 use crate::engine::BuildOptions;
 use crate::engine::debian::{Archive, PinState, changelog};
@@ -196,20 +197,20 @@ pub enum LockError {
         source: std::io::Error,
     },
     /// The pin file does not pass validation; it is fixed by hand first.
-    #[error("{} is not a valid pin file, fix these first:\n{}", path.display(), errors.join("\n"))]
+    #[error("{} is not a valid pin file, fix these first:\n{}", path.display(), listed(errors))]
     Invalid {
         /// The pin file.
         path: PathBuf,
         /// Every validation error, each with its line.
-        errors: Vec<String>,
+        errors: Vec<PinError>,
     },
     /// The refreshed text would not pass validation (a bug of the lock), so nothing was written.
-    #[error("the refreshed {} would not be valid, nothing was written (report this bug of `cargo xtask images lock`):\n{}", path.display(), errors.join("\n"))]
+    #[error("the refreshed {} would not be valid, nothing was written (report this bug of `cargo xtask images lock`):\n{}", path.display(), listed(errors))]
     InvalidResult {
         /// The pin file.
         path: PathBuf,
         /// The validation errors of the refreshed text.
-        errors: Vec<String>,
+        errors: Vec<PinError>,
     },
     /// The refreshed file could not be written.
     #[error("cannot write {}: {source}; the pin file is unchanged", path.display())]
@@ -344,33 +345,31 @@ pub async fn lock_scoped(
         path: path.to_owned(),
         errors,
     };
-    image_dsl::pinfile::generate(&text).map_err(invalid)?;
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| invalid(vec![e.to_string()]))?;
+    let pins = PinFile::parse(&text).map_err(invalid)?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        invalid(vec![PinError::at(
+            &text,
+            e.span().unwrap_or(0..0),
+            e.message(),
+        )])
+    })?;
 
-    let suite = doc
-        .get("debian")
-        .and_then(|d| d.get("suite"))
-        .and_then(Item::as_str)
-        .unwrap_or("bookworm")
-        .to_owned();
-    let packages: Vec<String> = keys(&doc, "apt");
+    let suite = pins.debian.suite.get_ref().clone();
     let all = scope == Scope::All;
-    let wheels = if all { pip::pins(&doc) } else { Vec::new() };
+    let wheels = if all { pip::pins(&pins) } else { Vec::new() };
     let artifacts = if all {
-        artifact::pins(&doc)
+        artifact::pins(&pins)
     } else {
         Vec::new()
     };
-    let repos = if all { git::pins(&doc) } else { Vec::new() };
+    let repos = if all { git::pins(&pins) } else { Vec::new() };
 
     let http = http_client();
     let fetcher = Fetcher::with_connect_timeout(opts.settings.clone(), CONNECT_TIMEOUT);
     let suites = crate::engine::debian::suites(&opts.settings, &suite);
     let (archive, wheel_checks, artifact_checks, git_checks) = tokio::join!(
         async {
-            if packages.is_empty() {
+            if pins.apt.is_empty() {
                 Ok(None)
             } else {
                 Archive::load(&fetcher, &opts.settings.debian_keyring, &suites)
@@ -383,19 +382,13 @@ pub async fn lock_scoped(
         git::probe_all(&http, &repos),
     );
     let archive = archive?;
-    let pinned: BTreeMap<String, String> = packages
-        .iter()
-        .filter_map(|p| {
-            let version = doc.get("apt")?.get(p)?.as_str()?;
-            Some((p.clone(), version.to_owned()))
-        })
-        .collect();
     let candidates: BTreeMap<String, apt::Candidate> = archive
         .as_ref()
         .map(|archive| {
-            pinned
+            pins.apt
                 .iter()
-                .filter_map(|(package, version)| {
+                .filter_map(|(package, pin)| {
+                    let (package, version) = (package.get_ref(), pin.version.get_ref());
                     let candidate = archive.candidate(package)?;
                     let wanted = match archive.pin_state(package, version) {
                         PinState::Withdrawn(_) => true,
@@ -411,13 +404,13 @@ pub async fn lock_scoped(
         .unwrap_or_default();
 
     let mut report = LockReport {
-        entries: packages.len() + wheels.len() + artifacts.len() + repos.len(),
+        entries: pins.apt.len() + wheels.len() + artifacts.len() + repos.len(),
         ..LockReport::default()
     };
     if all {
-        apt::apply(&mut doc, &suite, &candidates, &mut report);
+        apt::apply(&mut doc, &pins.apt, &suite, &candidates, &mut report);
     } else {
-        apt::apply_some(&mut doc, &candidates, &mut report);
+        apt::apply_some(&mut doc, &pins.apt, &candidates, &mut report);
     }
     if let Some(archive) = &archive {
         note_cves(&fetcher, archive, &mut report).await;
@@ -428,7 +421,7 @@ pub async fn lock_scoped(
 
     let refreshed = doc.to_string();
     if refreshed != text {
-        image_dsl::pinfile::generate(&refreshed).map_err(|errors| LockError::InvalidResult {
+        PinFile::parse(&refreshed).map_err(|errors| LockError::InvalidResult {
             path: path.to_owned(),
             errors,
         })?;
@@ -472,29 +465,10 @@ async fn note_cves(fetcher: &Fetcher, archive: &Archive, report: &mut LockReport
     }
 }
 
-/// The keys of the table `section`, in file order.
-fn keys(doc: &DocumentMut, section: &str) -> Vec<String> {
-    doc.get(section)
-        .and_then(Item::as_table_like)
-        .map(|t| t.iter().map(|(k, _)| k.to_owned()).collect())
-        .unwrap_or_default()
-}
-
-/// The entries of `[section.KEY]` tables, in file order.
-fn tables<'d>(doc: &'d DocumentMut, section: &str) -> Vec<(String, &'d dyn TableLike)> {
-    doc.get(section)
-        .and_then(Item::as_table_like)
-        .map(|t| {
-            t.iter()
-                .filter_map(|(k, v)| v.as_table_like().map(|t| (k.to_owned(), t)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A string field of an entry (validation made sure the required ones exist).
-fn field(table: &dyn TableLike, name: &str) -> Option<String> {
-    table.get(name).and_then(Item::as_str).map(str::to_owned)
+/// One error a line, as [`LockError`] lists them.
+fn listed(errors: &[PinError]) -> String {
+    let lines: Vec<String> = errors.iter().map(PinError::to_string).collect();
+    lines.join("\n")
 }
 
 /// The HTTP client of the index and git probes: the host's trust store, a short connect timeout.

@@ -5,6 +5,7 @@
 //! when the index serves none and a build fetched the wheel), see [`super::requires`].
 
 use futures_util::StreamExt;
+use image_dsl::pinfile::PinFile;
 use toml_edit::DocumentMut;
 
 use super::{Change, LockReport, Problem, Unverified};
@@ -53,25 +54,16 @@ pub enum WheelCheck {
     Unreachable(String),
 }
 
-/// The `[pip]` entries of `doc`, in file order.
-pub fn pins(doc: &DocumentMut) -> Vec<WheelPin> {
-    super::tables(doc, "pip")
+/// The `[pip]` entries of `pins`, in file order.
+pub fn pins(pins: &PinFile) -> Vec<WheelPin> {
+    pins.pip
+        .in_file_order()
         .into_iter()
-        .filter_map(|(name, t)| {
-            Some(WheelPin {
-                wheel: super::field(t, "wheel")?,
-                sha256: super::field(t, "sha256")?,
-                requires: t
-                    .get("requires")
-                    .and_then(toml_edit::Item::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                name,
-            })
+        .map(|(name, pin)| WheelPin {
+            name: name.get_ref().clone(),
+            wheel: pin.wheel.get_ref().clone(),
+            sha256: pin.sha256.get_ref().clone(),
+            requires: pin.requires.iter().map(|r| r.get_ref().clone()).collect(),
         })
         .collect()
 }

@@ -1,0 +1,273 @@
+//! The pin file's rules, one function each with an example of what it refuses, run on the
+//! [`PinFile`] that [`super::schema`] read. Every error is placed at the value it is about.
+//!
+//! What a version or a digest is comes from `image_dsl_pin_rules`, which the `image!` macro's
+//! inline pins use too.
+
+use image_dsl_pin_rules::{exact_version, is_hex};
+use image_dsl_spark as spark;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+use super::schema::{ArtifactChecksum, ArtifactSource, PinFile, Section, entry_name};
+use super::{Errors, pin_ident};
+
+/// The Debian suite the base is bootstrapped from, which the apt pins are resolved for.
+const SUITE: &str = "bookworm";
+
+/// Runs every rule. The rules between entries (constant names, `requires`, the suite) need every
+/// entry read: after an entry did not fit the schema they would report its absence, not a fault.
+pub(super) fn all(pins: &PinFile, cx: &mut Errors<'_>) {
+    let read_whole = cx.is_empty();
+    check_exact_versions(cx, pins);
+    check_hex_digests(cx, pins);
+    check_text_present(cx, pins);
+    check_artifact_sources(cx, pins);
+    check_support_lists(cx, pins);
+    if read_whole {
+        check_suite(cx, pins);
+        check_constant_names(cx, pins);
+        check_requires_are_pinned(cx, &pins.pip);
+    }
+}
+
+/// `[debian] suite` is the suite the base is bootstrapped from.
+///
+/// ```toml
+/// [debian]
+/// suite = "trixie"   # error
+/// ```
+fn check_suite(cx: &mut Errors<'_>, pins: &PinFile) {
+    let suite = &pins.debian.suite;
+    if suite.get_ref() != SUITE {
+        cx.at(
+            suite.span(),
+            format!("[debian] suite must be \"{SUITE}\", the suite the base is bootstrapped from"),
+        );
+    }
+}
+
+/// Every version is exact ([`exact_version`]): no `*`, ranges or `latest`.
+///
+/// ```toml
+/// [apt]
+/// curl = "*"   # error
+/// ```
+fn check_exact_versions(cx: &mut Errors<'_>, pins: &PinFile) {
+    let versions = versions(&pins.apt, "apt", |p| &p.version)
+        .chain(versions(&pins.pip, "pip", |p| &p.version))
+        .chain(versions(&pins.artifact, "artifact", |p| &p.version));
+    for (entry, version) in versions {
+        if !exact_version(version.get_ref()) {
+            cx.at(
+                version.span(),
+                format!(
+                    "{entry} needs an exact version, not `{}` (no `*`, ranges or `latest`; letters, digits and `.+~:-_`)",
+                    version.get_ref()
+                ),
+            );
+        }
+    }
+}
+
+/// Checksums and commits are lowercase hex of their length: sha256 64, sha512 128, a git commit
+/// 40 (a branch, a tag or a short id moves or can become ambiguous).
+///
+/// ```toml
+/// [git.dotfiles]
+/// repo = "https://github.com/example/dotfiles"
+/// commit = "main"   # error
+/// ```
+fn check_hex_digests(cx: &mut Errors<'_>, pins: &PinFile) {
+    /// A field holding a digest: its name, its length in hex digits, how the error says it.
+    type Digest = (&'static str, usize, &'static str);
+    const SHA256: Digest = ("sha256", 64, "64 lowercase hex digits");
+    const SHA512: Digest = ("sha512", 128, "128 lowercase hex digits");
+    const COMMIT: Digest = ("commit", 40, "a full 40-hex commit id");
+    let mut digests: Vec<(String, &Spanned<String>, Digest)> = Vec::new();
+    for (name, pin) in pins.pip.iter() {
+        digests.push((entry_name("pip", name.get_ref()), &pin.sha256, SHA256));
+    }
+    for (key, pin) in pins.artifact.iter() {
+        let entry = entry_name("artifact", key.get_ref());
+        match &pin.checksum {
+            ArtifactChecksum::Sha256(hex) => digests.push((entry, hex, SHA256)),
+            ArtifactChecksum::Sha512(hex) => digests.push((entry, hex, SHA512)),
+            ArtifactChecksum::Unverified(_) => {}
+        }
+    }
+    for (key, pin) in pins.git.iter() {
+        digests.push((entry_name("git", key.get_ref()), &pin.commit, COMMIT));
+    }
+    for (entry, hex, (field, len, what)) in digests {
+        if !is_hex(hex.get_ref(), len) {
+            cx.at(hex.span(), format!("{entry} {field} must be {what}"));
+        }
+    }
+}
+
+/// The fields that are free text are not empty: a wheel's file name and URL, a repository, the
+/// reason an artifact is unverified.
+///
+/// ```toml
+/// [artifact.spark]
+/// version = "4.1.1"
+/// url = "https://archive.apache.org/dist/spark/spark-4.1.1/spark-4.1.1-bin-hadoop3.tgz"
+/// unverified = ""   # error
+/// ```
+fn check_text_present(cx: &mut Errors<'_>, pins: &PinFile) {
+    let mut fields: Vec<(String, &str, &Spanned<String>)> = Vec::new();
+    for (name, pin) in pins.pip.iter() {
+        let entry = entry_name("pip", name.get_ref());
+        fields.push((entry.clone(), "wheel", &pin.wheel));
+        fields.push((entry, "url", &pin.url));
+    }
+    for (key, pin) in pins.artifact.iter() {
+        if let ArtifactChecksum::Unverified(why) = &pin.checksum {
+            fields.push((entry_name("artifact", key.get_ref()), "unverified", why));
+        }
+    }
+    for (key, pin) in pins.git.iter() {
+        fields.push((entry_name("git", key.get_ref()), "repo", &pin.repo));
+    }
+    for (entry, field, value) in fields {
+        if value.get_ref().trim().is_empty() {
+            cx.at(
+                value.span(),
+                format!("{entry} `{field}` must be a non-empty string"),
+            );
+        }
+    }
+}
+
+/// An artifact's URL is http or https, and its Maven coordinates name its version.
+///
+/// ```toml
+/// [artifact.ojdbc11]
+/// version = "21.11.0.0"
+/// maven = "com.oracle.database.jdbc:ojdbc11:21.9.0.0"   # error
+/// ```
+fn check_artifact_sources(cx: &mut Errors<'_>, pins: &PinFile) {
+    for (key, pin) in pins.artifact.iter() {
+        let entry = entry_name("artifact", key.get_ref());
+        match &pin.source {
+            ArtifactSource::Url(url)
+                if !(url.get_ref().starts_with("https://")
+                    || url.get_ref().starts_with("http://")) =>
+            {
+                cx.at(
+                    url.span(),
+                    format!("{entry} url `{}` is not http or https", url.get_ref()),
+                );
+            }
+            ArtifactSource::Maven(maven) if maven.version != *pin.version.get_ref() => cx.at(
+                maven.coordinates.span(),
+                format!(
+                    "{entry} maven must be group:artifact:{}[:classifier]",
+                    pin.version.get_ref()
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The RAPIDS and Iceberg pins are the releases the compile-time support lists describe
+/// (`image_dsl_spark`), or the rules would vouch for combinations nobody checked.
+///
+/// ```toml
+/// [artifact."rapids-4-spark_2.12"]
+/// version = "24.02.0"   # error: the list describes 25.04.0
+/// ```
+fn check_support_lists(cx: &mut Errors<'_>, pins: &PinFile) {
+    for (key, pin) in pins.artifact.iter() {
+        let (key, version) = (key.get_ref().as_str(), pin.version.get_ref().as_str());
+        let span = pin.version.span();
+        if let Some(scala) = key.strip_prefix("rapids-4-spark_") {
+            match spark::rapids_for(scala) {
+                Some(r) if r.release == version => {}
+                Some(r) => cx.at(span.clone(), format!(
+                    "[artifact.\"{key}\"] is {version} but the support list in image-dsl/spark/src/lib.rs describes RAPIDS {} for Scala {scala}: update both together",
+                    r.release
+                )),
+                None => cx.at(span.clone(), format!(
+                    "[artifact.\"{key}\"]: image-dsl/spark/src/lib.rs has no RAPIDS support list for Scala {scala}"
+                )),
+            }
+        }
+        for line in spark::ICEBERG {
+            let (major, minor) = line.spark;
+            if key == format!("iceberg-spark-runtime-{major}.{minor}_{}", line.scala)
+                && version != line.release
+            {
+                cx.at(span.clone(), format!(
+                    "[artifact.\"{key}\"] is {version} but image-dsl/spark/src/lib.rs pins Iceberg {} for Spark {major}.{minor}: update both together",
+                    line.release
+                ));
+            }
+        }
+    }
+}
+
+/// Two keys of a section do not become one constant name ([`pin_ident`]).
+///
+/// ```toml
+/// [apt]
+/// foo-bar = "1"
+/// foo_bar = "2"   # error: both become FOO_BAR
+/// ```
+fn check_constant_names(cx: &mut Errors<'_>, pins: &PinFile) {
+    fn apart<T>(cx: &mut Errors<'_>, kind: &str, section: &Section<T>) {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (key, _) in section.iter() {
+            let ident = pin_ident(key.get_ref());
+            if let Some(other) = seen.insert(ident.clone(), key.get_ref()) {
+                cx.at(
+                    key.span(),
+                    format!(
+                        "[{kind}] `{}` and `{other}` both become `{ident}`: rename one",
+                        key.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+    apart(cx, "apt", &pins.apt);
+    apart(cx, "pip", &pins.pip);
+    apart(cx, "artifact", &pins.artifact);
+    apart(cx, "git", &pins.git);
+}
+
+/// What a wheel requires is pinned too: an image installs the closure of these names.
+///
+/// ```toml
+/// [pip.pandas]
+/// requires = ["numpy"]   # error without a [pip.numpy]
+/// ```
+fn check_requires_are_pinned(cx: &mut Errors<'_>, pip: &Section<super::PipPin>) {
+    for (name, pin) in pip.iter() {
+        for required in &pin.requires {
+            let r = required.get_ref();
+            if !pip.contains_key(r) {
+                cx.at(
+                    required.span(),
+                    format!(
+                        "[pip.{}] requires `{r}`, which has no [pip.{r}] pin",
+                        name.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `(entry name, version)` of each pin of `section`.
+fn versions<'p, T>(
+    section: &'p Section<T>,
+    kind: &'p str,
+    version: impl Fn(&T) -> &Spanned<String> + 'p,
+) -> impl Iterator<Item = (String, &'p Spanned<String>)> + 'p {
+    section
+        .iter()
+        .map(move |(key, pin)| (entry_name(kind, key.get_ref()), version(pin)))
+}

@@ -1,0 +1,364 @@
+//! The pin file's schema: its sections and entries as serde types, every value with its place in
+//! the file (`toml::Spanned`), so an error can name its line.
+//!
+//! Reading checks the shape only: tables where tables belong, strings where strings belong, no
+//! unknown section or field, one source and one checksum per artifact. What the values must be
+//! (exact versions, hex digests, keys that stay apart as constants) is [`super::check`]'s.
+//!
+//! The sections are walked by hand and each entry is deserialized on its own, so a file with
+//! several broken entries reports every one of them, not the first.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::Errors;
+
+/// A key of a section (`tini`, `pyspark-3.5.7`), with its place in the file.
+pub type Key = Spanned<String>;
+
+/// The pin file: every pin of the catalog, by section.
+///
+/// ```toml
+/// [debian]
+/// suite = "bookworm"
+///
+/// [apt]
+/// tini = "0.19.0-1+b3"   # bookworm
+///
+/// [pip.six]
+/// version = "1.17.0"
+/// wheel = "six-1.17.0-py2.py3-none-any.whl"
+/// url = "https://files.pythonhosted.org/…/six-1.17.0-py2.py3-none-any.whl"
+/// sha256 = "…"
+/// requires = []
+///
+/// [artifact."pyspark-3.5.7"]
+/// version = "3.5.7"
+/// url = "https://files.pythonhosted.org/…/pyspark-3.5.7.tar.gz"
+/// sha256 = "…"
+///
+/// [git.oh-my-zsh]
+/// repo = "https://github.com/ohmyzsh/ohmyzsh"
+/// commit = "d6aaafdc1d0f502b3fa119f3359c946082f8147b"
+/// ```
+///
+/// A value of this type passed every rule: [`PinFile::parse`] returns nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinFile {
+    /// `[debian]`.
+    pub debian: Debian,
+    /// `[apt]`: Debian packages, `package = "version"`.
+    pub apt: Section<AptPin>,
+    /// `[pip.NAME]`: wheels.
+    pub pip: Section<PipPin>,
+    /// `[artifact."KEY"]`: files fetched on the host.
+    pub artifact: Section<ArtifactPin>,
+    /// `[git.KEY]`: repositories at a commit.
+    pub git: Section<GitPin>,
+}
+
+/// `[debian]`: the Debian suite the apt pins were resolved for.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Debian {
+    /// `suite = "bookworm"`.
+    pub suite: Spanned<String>,
+}
+
+/// One entry of `[apt]`: `package = "version"`, the package being its key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct AptPin {
+    /// The exact Debian version, e.g. `0.19.0-1+b3`.
+    pub version: Spanned<String>,
+}
+
+/// `[pip.NAME]`: one wheel of a Python distribution, the name being its key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipPin {
+    /// The exact version (`name==version`).
+    pub version: Spanned<String>,
+    /// The wheel's file name.
+    pub wheel: Spanned<String>,
+    /// Where the wheel is published.
+    pub url: Spanned<String>,
+    /// The wheel's sha256, lowercase hex.
+    pub sha256: Spanned<String>,
+    /// The names of the `[pip]` pins it requires (`cargo xtask images lock` keeps them in line
+    /// with the wheel's metadata).
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+}
+
+/// `[artifact."KEY"]`: a file fetched on the host and verified before a build uses it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "ArtifactTable")]
+pub struct ArtifactPin {
+    /// The upstream version.
+    pub version: Spanned<String>,
+    /// `url` or `maven`.
+    pub source: ArtifactSource,
+    /// `sha256`, `sha512` or `unverified`.
+    pub checksum: ArtifactChecksum,
+    /// `size`: the file's size in bytes, where the pin's author recorded it (informative).
+    pub size: Option<Spanned<u64>>,
+}
+
+/// Where an artifact is published.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtifactSource {
+    /// `url = "https://…"`.
+    Url(Spanned<String>),
+    /// `maven = "group:artifact:version[:classifier]"`.
+    Maven(Maven),
+}
+
+/// Maven coordinates, `group:artifact:version[:classifier]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Maven {
+    /// The coordinates as written.
+    pub coordinates: Spanned<String>,
+    /// groupId, e.g. `org.apache.iceberg`.
+    pub group: String,
+    /// artifactId, e.g. `iceberg-spark-runtime-3.5_2.12`.
+    pub artifact: String,
+    /// The version the coordinates name (the pin's `version`, which [`super::check`] makes sure of).
+    pub version: String,
+    /// The classifier, empty for none.
+    pub classifier: String,
+}
+
+/// What an artifact must hash to, or why nothing is known yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtifactChecksum {
+    /// `sha256 = "<64 hex>"`.
+    Sha256(Spanned<String>),
+    /// `sha512 = "<128 hex>"`.
+    Sha512(Spanned<String>),
+    /// `unverified = "why"`: its source could not be reached when the pin was written; images
+    /// needing it stop before building.
+    Unverified(Spanned<String>),
+}
+
+/// `[git.KEY]`: a git repository at one commit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitPin {
+    /// The clone URL.
+    pub repo: Spanned<String>,
+    /// The full 40-hex commit id.
+    pub commit: Spanned<String>,
+}
+
+/// The entries of one section by key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section<T> {
+    entries: BTreeMap<Key, T>,
+}
+
+impl<T> Default for Section<T> {
+    fn default() -> Self {
+        Section {
+            entries: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Section<T> {
+    /// The entries in the order of their keys (byte order), which is the generated constants'.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &T)> {
+        self.entries.iter()
+    }
+
+    /// The entries in the order the file lists them.
+    pub fn in_file_order(&self) -> Vec<(&Key, &T)> {
+        let mut entries: Vec<(&Key, &T)> = self.entries.iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
+        entries
+    }
+
+    /// The entry of `key`, matched exactly.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.entries.get(key)
+    }
+
+    /// Whether `key` has an entry.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the section has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The sections of a pin file, as the unknown-section error lists them.
+const SECTIONS: &str = "debian, apt, pip, artifact or git";
+
+/// Reads the shape of `text`, reporting to `errors` every entry that does not fit the schema
+/// (and leaving it out). `None` when `text` is not TOML at all.
+pub(super) fn read(text: &str, errors: &mut Errors<'_>) -> Option<PinFile> {
+    let root = match DeTable::parse(text) {
+        Ok(root) => root.into_inner(),
+        Err(e) => {
+            errors.at(e.span().unwrap_or(0..0), e.message());
+            return None;
+        }
+    };
+    let mut debian = None;
+    let mut pins = PinFile {
+        debian: Debian {
+            suite: Spanned::new(0..0, String::new()),
+        },
+        apt: Section::default(),
+        pip: Section::default(),
+        artifact: Section::default(),
+        git: Section::default(),
+    };
+    for (name, value) in root {
+        match name.get_ref().as_ref() {
+            "debian" => debian = Some(entry(errors, "[debian]".to_owned(), name.span(), value)),
+            "apt" => pins.apt = section(errors, "apt", value),
+            "pip" => pins.pip = section(errors, "pip", value),
+            "artifact" => pins.artifact = section(errors, "artifact", value),
+            "git" => pins.git = section(errors, "git", value),
+            other => errors.at(
+                name.span(),
+                format!("unknown section [{other}]: {SECTIONS}"),
+            ),
+        }
+    }
+    match debian {
+        Some(Some(debian)) => pins.debian = debian,
+        // Reported where it was read.
+        Some(None) => {}
+        None => errors.at(
+            0..0,
+            "no [debian] section: add it with the `suite` the apt pins are resolved for",
+        ),
+    }
+    Some(pins)
+}
+
+/// The entries of section `name` (a table of tables, or of strings for `[apt]`); each entry
+/// that does not fit `T` is reported and left out.
+fn section<T: DeserializeOwned>(
+    errors: &mut Errors<'_>,
+    name: &str,
+    value: Spanned<DeValue<'_>>,
+) -> Section<T> {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        errors.at(span, format!("[{name}] must be a table"));
+        return Section::default();
+    };
+    let mut entries = BTreeMap::new();
+    for (key, value) in table {
+        let key = Spanned::new(key.span(), key.into_inner().into_owned());
+        if let Some(pin) = entry(errors, entry_name(name, key.get_ref()), key.span(), value) {
+            entries.insert(key, pin);
+        }
+    }
+    Section { entries }
+}
+
+/// One entry read as `T`; its errors are prefixed with `name` and placed at the value they are
+/// about, or at the entry's key.
+fn entry<T: DeserializeOwned>(
+    errors: &mut Errors<'_>,
+    name: String,
+    key: std::ops::Range<usize>,
+    value: Spanned<DeValue<'_>>,
+) -> Option<T> {
+    T::deserialize(ValueDeserializer::from(value))
+        .map_err(|e| errors.at(e.span().unwrap_or(key), format!("{name} {}", e.message())))
+        .ok()
+}
+
+/// How messages name an entry: ``[apt] `tini` ``, `[pip.six]`, `[artifact."pyspark-3.5.7"]`.
+pub(super) fn entry_name(section: &str, key: &str) -> String {
+    match section {
+        "apt" => format!("[apt] `{key}`"),
+        "pip" => format!("[pip.{key}]"),
+        _ => format!("[{section}.\"{key}\"]"),
+    }
+}
+
+/// `[artifact."KEY"]` as written, before the one-source, one-checksum rule makes it an
+/// [`ArtifactPin`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArtifactTable {
+    version: Spanned<String>,
+    url: Option<Spanned<String>>,
+    maven: Option<Spanned<String>>,
+    sha256: Option<Spanned<String>>,
+    sha512: Option<Spanned<String>>,
+    unverified: Option<Spanned<String>>,
+    size: Option<Spanned<u64>>,
+}
+
+impl TryFrom<ArtifactTable> for ArtifactPin {
+    type Error = String;
+
+    fn try_from(table: ArtifactTable) -> Result<Self, String> {
+        let source = match (table.url, table.maven) {
+            (Some(url), None) => ArtifactSource::Url(url),
+            (None, Some(coordinates)) => ArtifactSource::Maven(Maven::parse(coordinates)?),
+            _ => return Err("needs exactly one of `url` (http/https) or `maven`".to_owned()),
+        };
+        let checksum = match (table.sha256, table.sha512, table.unverified) {
+            (Some(hex), None, None) => ArtifactChecksum::Sha256(hex),
+            (None, Some(hex), None) => ArtifactChecksum::Sha512(hex),
+            (None, None, Some(why)) => ArtifactChecksum::Unverified(why),
+            _ => {
+                return Err(
+                    "needs one of sha256 (64 hex), sha512 (128 hex) or `unverified = \"why\"`"
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(ArtifactPin {
+            version: table.version,
+            source,
+            checksum,
+            size: table.size,
+        })
+    }
+}
+
+impl Maven {
+    /// `group:artifact:version[:classifier]`, each part non-empty.
+    fn parse(coordinates: Spanned<String>) -> Result<Maven, String> {
+        let parts: Vec<&str> = coordinates.get_ref().split(':').collect();
+        let (group, artifact, version, classifier) = match parts.as_slice() {
+            [g, a, v] => (*g, *a, *v, ""),
+            [g, a, v, c] if !c.is_empty() => (*g, *a, *v, *c),
+            _ => ("", "", "", ""),
+        };
+        if [group, artifact, version].iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "maven `{}` is not group:artifact:version[:classifier]",
+                coordinates.get_ref()
+            ));
+        }
+        Ok(Maven {
+            group: group.to_owned(),
+            artifact: artifact.to_owned(),
+            version: version.to_owned(),
+            classifier: classifier.to_owned(),
+            coordinates,
+        })
+    }
+}
