@@ -1,7 +1,8 @@
 //! The pin file (`images/pins.toml`): its validation and its translation into typed Rust
 //! constants. The images crate's build script calls [`generate`]; errors name the file and line.
 
-use image_dsl_spark as compat;
+use crate::policy::{POLICY_FILE, PolicyFile, SparkLine};
+use image_dsl_spark::RAPIDS_ARTIFACT_PREFIX;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use toml::{Table, Value};
@@ -85,28 +86,28 @@ fn exact_version(v: &str) -> bool {
         && !v.contains("latest")
 }
 
-/// The RAPIDS and Iceberg pins must be the releases the compile-time support lists describe
-/// (`image_dsl_spark`), or the rules would vouch for combinations nobody checked.
-fn check_against_support_lists(pins: &mut Pins<'_>, key: &str, version: &str) {
-    if let Some(scala) = key.strip_prefix("rapids-4-spark_") {
-        match compat::rapids_for(scala) {
+/// The RAPIDS and Iceberg pins must be the releases the policy file describes
+/// ([`PolicyFile`]), or the rules would vouch for combinations nobody checked.
+fn check_against_policy(pins: &mut Pins<'_>, policy: &PolicyFile, key: &str, version: &str) {
+    if let Some(scala) = key.strip_prefix(RAPIDS_ARTIFACT_PREFIX) {
+        match policy.rapids_for(scala) {
             Some(r) if r.release == version => {}
             Some(r) => pins.error(key, format!(
-                "[artifact.\"{key}\"] is {version} but the support list in image-dsl/spark/src/lib.rs describes RAPIDS {} for Scala {scala}: update both together",
+                "[artifact.\"{key}\"] is {version} but {POLICY_FILE} describes RAPIDS {} for Scala {scala}: update both together",
                 r.release
             )),
             None => pins.error(key, format!(
-                "[artifact.\"{key}\"]: image-dsl/spark/src/lib.rs has no RAPIDS support list for Scala {scala}"
+                "[artifact.\"{key}\"]: {POLICY_FILE} has no [[rapids]] release for Scala {scala}"
             )),
         }
     }
-    for line in compat::ICEBERG {
-        let (major, minor) = line.spark;
+    for line in &policy.iceberg {
+        let SparkLine { major, minor } = *line.spark.get_ref();
         if key == format!("iceberg-spark-runtime-{major}.{minor}_{}", line.scala)
             && version != line.release
         {
             pins.error(key, format!(
-                "[artifact.\"{key}\"] is {version} but image-dsl/spark/src/lib.rs pins Iceberg {} for Spark {major}.{minor}: update both together",
+                "[artifact.\"{key}\"] is {version} but {POLICY_FILE} pins Iceberg {} for Spark {major}.{minor}: update both together",
                 line.release
             ));
         }
@@ -131,8 +132,9 @@ fn lookup(kind: &str, keys: &[&str]) -> String {
 }
 
 /// Validate the pin file's text and generate the `pins` module's code; on failure, every error,
-/// each starting with `images/pins.toml:LINE:`.
-pub fn generate(text: &str) -> Result<String, Vec<String>> {
+/// each starting with `images/pins.toml:LINE:`. The RAPIDS and Iceberg pins are checked against
+/// `policy`, unless it is `None` (a policy file with errors of its own).
+pub fn generate(text: &str, policy: Option<&PolicyFile>) -> Result<String, Vec<String>> {
     let table: Table = match text.parse() {
         Ok(t) => t,
         Err(e) => {
@@ -335,7 +337,9 @@ pub fn generate(text: &str) -> Result<String, Vec<String>> {
                 format!("[artifact.\"{key}\"] version `{version}` is not exact"),
             );
         }
-        check_against_support_lists(&mut pins, key, version);
+        if let Some(policy) = policy {
+            check_against_policy(&mut pins, policy, key, version);
+        }
         let _ = writeln!(
             code,
             "    /// `{key}` {version}\n    pub const {ident}: ArtifactPin = ArtifactPin {{ key: {key:?}, version: {version:?}, source: {source}, checksum: {checksum} }};"
@@ -419,7 +423,14 @@ fn pin_ident(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{generate, pin_ident};
+    use super::pin_ident;
+    use crate::policy::{POLICY_FILE, PolicyFile};
+
+    fn generate(text: &str) -> Result<String, Vec<String>> {
+        let policy = PolicyFile::parse(POLICY_FILE, include_str!("../../images/policy.toml"))
+            .expect("the committed policy is valid");
+        super::generate(text, Some(&policy))
+    }
 
     const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -521,7 +532,7 @@ mod tests {
     }
 
     #[test]
-    fn rapids_and_iceberg_pins_must_match_the_support_lists() {
+    fn rapids_and_iceberg_pins_must_match_the_policy() {
         let e = errors(
             "[debian]\nsuite = \"bookworm\"\n[artifact.\"rapids-4-spark_2.12\"]\nversion = \"24.02.0\"\n\
              maven = \"com.nvidia:rapids-4-spark_2.12:24.02.0\"\nunverified = \"x\"\n\

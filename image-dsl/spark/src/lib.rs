@@ -29,7 +29,7 @@ impl SparkVersion {
     }
 
     /// Scala binary version of the official build: 2.12 for 3.x, 2.13 for 4.x.
-    pub fn scala(self) -> &'static str {
+    pub const fn scala(self) -> &'static str {
         if self.major >= 4 { "2.13" } else { "2.12" }
     }
 }
