@@ -5,7 +5,7 @@
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
 use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
-use image_dsl_spark::{self as spark, SparkVariant};
+use image_dsl_spark::{SparkVariant, SparkVersion};
 
 /// Run every rule on one cell.
 pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
@@ -161,11 +161,12 @@ pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
     }
 }
 
-/// Every image declares a size budget, within the ceiling for its kind: < 1 GB for a
-/// baseline Spark image, < 2 GB with GPU or Iceberg, < 3 GB for a notebook image.
+/// Every image declares a size budget, in MB, GB, MiB or GiB, neither zero nor past 64 bits of
+/// bytes. The ceiling of each kind of image is the catalog's policy, asserted by
+/// [`crate::policy`].
 ///
 /// ```text
-/// spark "3.5.7" variant "baseline"; budget 1.5 GB;   // error: over the 1 GB ceiling
+/// budget 600 KB;   // error: unknown unit
 /// ```
 pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
     let Some(budget) = cell.budget else {
@@ -196,27 +197,6 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
         cx.error(
             budget.amount_span,
             "a budget of zero bytes can never be met",
-        );
-        return;
-    }
-    let variant = cell
-        .spark
-        .as_ref()
-        .map(|(_, variant)| SparkVariant::parse(&variant.value));
-    let (ceiling, kind) = match (variant, cell.notebook) {
-        (_, Some(_)) => (3_000_000_000, "a notebook image"),
-        (Some(Some(SparkVariant::Baseline)), None) => (1_000_000_000, "a baseline Spark image"),
-        (Some(Some(_)), None) => (2_000_000_000, "a GPU or Iceberg Spark image"),
-        // An unknown variant is reported at the variant; no ceiling is known for it.
-        (Some(None) | None, None) => return,
-    };
-    if bytes >= ceiling {
-        cx.error(
-            budget.amount_span,
-            format!(
-                "budget over the ceiling for {kind}: it must stay under {} GB",
-                ceiling / 1_000_000_000
-            ),
         );
     }
 }
@@ -714,18 +694,17 @@ pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Only combinations upstream supports: the RAPIDS Accelerator for the Spark versions on its
-/// support list, an Iceberg runtime built for the Spark minor and its Scala version. See
-/// [`image_dsl_spark`] for the lists and their sources.
+/// A `spark` statement names a release (`major.minor.patch`) and one of the variants. Whether the
+/// catalog supports that combination is its policy, asserted by [`crate::policy`].
 ///
 /// ```text
-/// spark "4.1.1" variant "gpu";   // error when RAPIDS does not list Spark 4.1.1
+/// spark "3.5.7" variant "cuda";   // error: unknown variant
 /// ```
 pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
     let Some((version, variant)) = &cell.spark else {
         return;
     };
-    let Some(release) = spark::SparkVersion::parse(&version.value) else {
+    if SparkVersion::parse(&version.value).is_none() {
         cx.error(
             version.span,
             format!(
@@ -733,13 +712,8 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
                 version.value
             ),
         );
-        return;
-    };
-    if let Err(why) = spark::spark_supported(release) {
-        cx.error(version.span, why);
-        return;
     }
-    let Some(flavor) = SparkVariant::parse(&variant.value) else {
+    if SparkVariant::parse(&variant.value).is_none() {
         let known: Vec<&str> = SparkVariant::ALL.iter().map(|v| v.as_str()).collect();
         let (last, rest) = known.split_last().expect("variants exist");
         cx.error(
@@ -748,24 +722,6 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
                 "unknown variant `{}`: {} or {last}",
                 variant.value,
                 rest.join(", ")
-            ),
-        );
-        return;
-    };
-    let result = spark::supported(release, flavor);
-    if let Err(why) = result {
-        // Point at the cell's own token: the variant's axis value when the matrix produced it,
-        // else the version's, else the variant as written.
-        let span = if variant.from_axis || !version.from_axis {
-            variant.span
-        } else {
-            version.span
-        };
-        cx.error(
-            span,
-            format!(
-                "Spark {release} `{}` is not a supported combination: {why}",
-                variant.value
             ),
         );
     }

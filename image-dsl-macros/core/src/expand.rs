@@ -210,8 +210,10 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
         .chain(std::iter::once(&cell.last))
         .map(|s| stage(cx, s));
     let rapids = rapids_declared(cx, cell);
+    let policy = crate::policy::assertions(cx, cell);
     quote! {{
         #rapids
+        #policy
         ::image_dsl::Image {
             name: ::std::string::String::from(#name),
             tag: ::std::string::String::from(#tag),
@@ -447,7 +449,8 @@ fn pairs(list: &[(Sp<String>, Sp<String>)]) -> TokenStream {
     quote!(::std::vec![#(#items),*])
 }
 
-/// The pin `key` names in `pins::<kind>`, looked up exactly (`__private::pin_index`) in a const
+/// The pin `key` names in `crate::pins::<kind>` (the catalog's pins: see `image!`'s contract),
+/// looked up exactly (`__private::pin_index`) in a const
 /// spanned at the literal, so a missing or misspelt key is a compile error there that names the
 /// pin file and the key it resembles. With a version written next to the key, a compile-time
 /// assertion that the pin file agrees.
@@ -459,7 +462,7 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
         return unresolved(kind, span);
     }
     let kind = format_ident!("{}", kind, span = span);
-    let module = quote_spanned!(span=> pins::#kind);
+    let module = quote_spanned!(span=> crate::pins::#kind);
     let index = quote_spanned! {span=>
         const INDEX: usize = ::image_dsl::__private::pin_index(#module::__KEYS, #module::__NEAR, #module::__MISSING, #key);
     };
@@ -483,7 +486,7 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
 /// rule's error stops the compile.
 fn unresolved(kind: &str, span: Span) -> TokenStream {
     let kind = format_ident!("{}", kind, span = span);
-    quote_spanned!(span=> pins::#kind::ALL[0])
+    quote_spanned!(span=> crate::pins::#kind::ALL[0])
 }
 
 fn user(u: &UserSpec) -> TokenStream {
