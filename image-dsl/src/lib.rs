@@ -21,6 +21,9 @@ pub use image_dsl_macros::image;
 /// Spark's vocabulary: releases and variants. What the catalog supports of them is its policy
 /// ([`policy`]).
 pub use image_dsl_spark as spark;
+/// The one step enum, generic over what its parts are: [`Step`] is its model phase, and
+/// `image!` checks and generates the same enum with spans and tokens as parts.
+pub use image_dsl_step as step;
 pub use model::*;
 pub use pin::*;
 pub use render::{AptBase, Rendered, RenderedApt, render, snapshot, snapshot_name};

@@ -4,8 +4,9 @@
 
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
-use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
+use crate::cell::{Cell, CellBase, CellCopy, CellFile, CellHealth, CellPin, CellStep, Sp};
 use image_dsl_spark::{SparkVariant, SparkVersion};
+use image_dsl_step::Step;
 
 /// Run every rule on one cell.
 pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
@@ -127,34 +128,35 @@ pub(crate) fn valid_tag(s: &str) -> bool {
 /// user 185:0;  // fine: gid 0 lets OpenShift's arbitrary uids write group-owned dirs
 /// ```
 pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
-    let last_user = cell.last.steps.iter().rev().find_map(|s| match s {
-        CellStep::User(u) => Some(*u),
-        _ => None,
-    });
+    let last_user = cell
+        .last
+        .steps
+        .iter()
+        .rev()
+        .find(|s| matches!(s, Step::User(_) | Step::RootBecause(_)));
     match last_user {
         None => cx.error(
             cell.decl.ident.span(),
             format!("image {} never sets `user`: the final stage must run as a numeric non-root uid:gid, e.g. `user 185:0;`", cell.label()),
         ),
-        Some(UserSpec::Named { name, span }) => cx.error(
+        Some(Step::User(UserSpec::Named { name, span })) => cx.error(
             *span,
             format!("`user {name}`: use a numeric non-root uid:gid (e.g. `user 185:0;`) so runAsNonRoot can verify it"),
         ),
-        Some(UserSpec::Numeric { uid, .. }) if uid.base10_digits() == "0" => {
+        Some(Step::User(UserSpec::Numeric { uid, .. })) if uid.base10_digits() == "0" => {
             cx.error(uid.span(), "the final stage must not run as root (uid 0): use a non-root uid such as 185")
         }
-        Some(UserSpec::Numeric { .. }) => {}
-        Some(UserSpec::RootBecause { reason }) if reason.value().trim().len() < 20 => cx.error(
+        Some(Step::RootBecause(reason)) if reason.value().trim().len() < 20 => cx.error(
             reason.span(),
             "say why this image must start as root (at least a sentence): the reason is rendered into the Dockerfile for review",
         ),
-        Some(UserSpec::RootBecause { .. }) => {}
+        Some(_) => {}
     }
     for step in steps(cell) {
-        if let CellStep::Copy {
+        if let Step::Copy(CellCopy {
             chown: Some(UserSpec::Named { name, span }),
             ..
-        } = step
+        }) = step
         {
             cx.error(*span, format!("`chown {name}`: use a numeric uid:gid"));
         }
@@ -210,7 +212,7 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
 /// ```
 pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Apt(items) = step else { continue };
+        let Step::Apt(items) = step else { continue };
         for item in items {
             if let Some(error) = apt_item_error(&item.value) {
                 cx.error(item.span, error);
@@ -266,7 +268,7 @@ pub(crate) fn exact_version(v: &str) -> bool {
 /// ```
 pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Pip(items, _) = step else {
+        let Step::Pip { pins: items, .. } = step else {
             continue;
         };
         for item in items {
@@ -319,7 +321,11 @@ pub(crate) fn pip_item_error(text: &str) -> Option<String> {
 /// ```
 pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Artifact(CellPin::Inline(span, fields), _) = step else {
+        let Step::Artifact {
+            pin: CellPin::Inline(span, fields),
+            ..
+        } = step
+        else {
             continue;
         };
         let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v);
@@ -371,7 +377,11 @@ fn is_hex(s: &str, len: usize) -> bool {
 /// ```
 pub fn check_git_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Git(CellPin::Inline(span, fields), _) = step else {
+        let Step::Git {
+            pin: CellPin::Inline(span, fields),
+            ..
+        } = step
+        else {
             continue;
         };
         if !fields.iter().any(|(k, _)| k == "repo") {
@@ -473,9 +483,9 @@ fn valid_reference(reference: &str) -> bool {
 pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
         let (kind, pairs) = match step {
-            CellStep::Env(p) => ("ENV", p),
-            CellStep::Arg(p) => ("ARG", p),
-            CellStep::Label(p) => ("LABEL", p),
+            Step::Env(p) => ("ENV", p),
+            Step::Arg(p) => ("ARG", p),
+            Step::Label(p) => ("LABEL", p),
             _ => continue,
         };
         for (key, value) in pairs {
@@ -741,9 +751,9 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
         }
         for step in &stage.steps {
             let what = match step {
-                CellStep::Run(cmds) => cmds.first().map(|c| (c.span, "run")),
-                CellStep::Apt(items) => items.first().map(|c| (c.span, "apt")),
-                CellStep::Pip(items, _) => items.first().map(|c| (c.span, "pip")),
+                Step::Run(cmds) => cmds.first().map(|c| (c.span, "run")),
+                Step::Apt(items) => items.first().map(|c| (c.span, "apt")),
+                Step::Pip { pins: items, .. } => items.first().map(|c| (c.span, "pip")),
                 _ => None,
             };
             if let Some((span, what)) = what {
@@ -753,7 +763,7 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
     }
     for step in steps(cell) {
         match step {
-            CellStep::Copy { chmod, link, .. } => {
+            Step::Copy(CellCopy { chmod, link, .. }) => {
                 if let Some(span) = chmod {
                     cx.error(*span, "`chmod` on COPY needs BuildKit, which Docker Engine 20.10's classic builder lacks: set modes in a builder stage");
                 }
@@ -761,7 +771,7 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
                     cx.error(*span, "`link` (COPY --link) needs the dockerfile 1.4 frontend, which Docker Engine 20.10 cannot pull here");
                 }
             }
-            CellStep::Run(cmds) => {
+            Step::Run(cmds) => {
                 for cmd in cmds {
                     if has_heredoc(&cmd.value) {
                         cx.error(cmd.span, "heredocs need the dockerfile 1.4 frontend (not in Engine 20.10): use a `file` step");
@@ -771,14 +781,16 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Healthcheck(opts, values) => check_healthcheck(cx, opts, values),
-            CellStep::File(_, _, Some(mode)) => check_mode(cx, mode),
-            CellStep::Expose(ports) => {
-                for port in *ports {
+            Step::Healthcheck(h) => check_healthcheck(cx, h.opts, &h.values),
+            Step::File(CellFile {
+                mode: Some(mode), ..
+            }) => check_mode(cx, mode),
+            Step::Expose(ports) => {
+                for port in ports {
                     check_int(cx, port, "port", 1, 65535);
                 }
             }
-            CellStep::User(UserSpec::Numeric { uid, gid }) => {
+            Step::User(UserSpec::Numeric { uid, gid }) => {
                 check_int(cx, uid, "uid", 0, u32::MAX.into());
                 check_int(cx, gid, "gid", 0, u32::MAX.into());
             }
@@ -838,9 +850,9 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
     }
     for step in steps(cell) {
         match step {
-            CellStep::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
-            CellStep::Pip(_, venv) => check_path(cx, "venv", venv),
-            CellStep::Artifact(pin, dest) | CellStep::Git(pin, dest) => {
+            Step::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
+            Step::Pip { venv, .. } => check_path(cx, "venv", venv),
+            Step::Artifact { pin, dest } | Step::Git { pin, dest } => {
                 check_path(cx, "destination", dest);
                 if let CellPin::Inline(_, fields) = pin {
                     for (key, value) in fields {
@@ -848,31 +860,31 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Copy { src, dest, .. } => {
+            Step::Copy(CellCopy { src, dest, .. }) => {
                 src.iter().for_each(|s| check_path(cx, "source", s));
                 check_path(cx, "destination", dest);
             }
-            CellStep::File(dest, ..) => check_path(cx, "destination", dest),
-            CellStep::Workdir(dir) => check_path(cx, "workdir", dir),
-            CellStep::Env(pairs) | CellStep::Arg(pairs) => {
+            Step::File(CellFile { dest, .. }) => check_path(cx, "destination", dest),
+            Step::Workdir(dir) => check_path(cx, "workdir", dir),
+            Step::Env(pairs) | Step::Arg(pairs) => {
                 pairs.iter().for_each(|(_, v)| check_value(cx, v));
             }
-            CellStep::Label(pairs) => {
+            Step::Label(pairs) => {
                 for (key, value) in pairs {
                     check_label_key(cx, key);
                     check_value(cx, value);
                 }
             }
-            CellStep::User(UserSpec::RootBecause { reason }) => {
+            Step::RootBecause(reason) => {
                 if let Some(c) = reason.value().chars().find(|c| c.is_control()) {
                     cx.error(reason.span(), format!("the reason is rendered as a Dockerfile comment and cannot hold control character {c:?}: write it on one line"));
                 }
             }
-            CellStep::Volume(items) | CellStep::Entrypoint(items) | CellStep::Cmd(items) => {
+            Step::Volume(items) | Step::Entrypoint(items) | Step::Cmd(items) => {
                 items.iter().for_each(|v| check_value(cx, v));
             }
-            CellStep::Healthcheck(_, values) => {
-                for (_, value) in values {
+            Step::Healthcheck(h) => {
+                for (_, value) in &h.values {
                     match value {
                         CellHealth::Str(s) => check_value(cx, s),
                         CellHealth::List(l) => l.iter().for_each(|v| check_value(cx, v)),
@@ -880,7 +892,7 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Apt(_) | CellStep::User(_) | CellStep::Expose(_) => {}
+            Step::Apt(_) | Step::User(_) | Step::Expose(_) => {}
         }
     }
 }
