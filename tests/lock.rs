@@ -101,7 +101,7 @@ async fn an_unverified_artifact_gets_the_sha256_its_mirror_serves() {
         std::fs::read_to_string(&path).unwrap(),
         "only the checksum line changes; comments and order stay"
     );
-    image_dsl::pinfile::generate(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    image_dsl::pinfile::generate(&std::fs::read_to_string(&path).unwrap(), None).unwrap();
     assert_eq!(
         write.summary(),
         "0 apt updated, 1 artifacts verified (1 recorded), 0 wheels verified, 0 unverified, 0 unchanged"
@@ -397,7 +397,7 @@ async fn apache_tarballs_are_pinned_by_sha512_as_apache_publishes() {
         )),
         "{written}"
     );
-    image_dsl::pinfile::generate(&written).unwrap();
+    image_dsl::pinfile::generate(&written, None).unwrap();
 }
 
 /// Each wheel's `requires` follows its metadata (the index's PEP 658 `.metadata` files here):

@@ -87,60 +87,28 @@ impl DebianSuite {
     }
 }
 
-/// One instruction-level step of a stage.
-#[derive(Debug, Clone)]
-pub enum Step {
-    /// Install exact Debian package versions, without recommends, cleaning lists in the same layer.
-    Apt(Vec<AptPin>),
-    /// Install pinned wheels (and their closure) into a virtual environment, from the context.
-    Pip {
-        /// Requested pins; their requirement closure is installed.
-        pins: Vec<&'static PipPin>,
-        /// Virtual environment created if missing, e.g. `/opt/venv`.
-        venv: String,
-    },
-    /// Place a host-fetched, verified artifact at a path.
-    Artifact {
-        /// The pinned artifact.
-        pin: ArtifactPin,
-        /// Absolute destination path in the image.
-        dest: String,
-    },
-    /// Place a git checkout (fetched on the host at a full commit) at a path.
-    Git {
-        /// The pinned repository.
-        pin: GitPin,
-        /// Absolute destination directory in the image.
-        dest: String,
-    },
-    /// Shell commands run in one layer under `set -o errexit -o nounset -o pipefail`.
-    Run(Vec<String>),
-    /// Copy from a builder stage or another catalog image.
-    Copy(Copy),
-    /// A file rendered into the build context and copied into the image.
-    File(ContextFile),
-    /// Environment variables.
-    Env(Vec<(String, String)>),
-    /// Build arguments with their defaults.
-    Arg(Vec<(String, String)>),
-    /// Labels besides the OCI ones the renderer adds.
-    Label(Vec<(String, String)>),
-    /// Working directory.
-    Workdir(String),
-    /// User the following steps and the container run as.
-    User(User),
-    /// Run as root (uid 0) on purpose, for the reason given (rendered as a comment).
-    RootBecause(String),
-    /// Ports the image listens on.
-    Expose(Vec<Port>),
-    /// Mount points.
-    Volume(Vec<String>),
-    /// Entrypoint, exec form.
-    Entrypoint(Vec<String>),
-    /// Default arguments, exec form.
-    Cmd(Vec<String>),
-    /// Container health check.
-    Healthcheck(Healthcheck),
+/// One instruction-level step of a stage: [`image_dsl_step::Step`] in the model's [`Model`]
+/// phase, the same enum `image!` checks with spans attached.
+pub type Step = image_dsl_step::Step<Model>;
+
+/// The model's phase of a [`Step`]: its parts are pins, paths, users and strings, with no syntax
+/// and no spans left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Model;
+
+impl image_dsl_step::Phase for Model {
+    type Text = String;
+    type Name = String;
+    type Reason = String;
+    type Apt = AptPin;
+    type Pip = &'static PipPin;
+    type Artifact = ArtifactPin;
+    type Git = GitPin;
+    type Copy = Copy;
+    type File = ContextFile;
+    type User = User;
+    type Port = Port;
+    type Healthcheck = Healthcheck;
 }
 
 /// `COPY --from=… src dest`.

@@ -1,6 +1,5 @@
 //! Base layers: the JRE every Spark image runs on, and CPython on top of it.
 
-use crate::pins;
 use image_dsl::image;
 
 image! {

@@ -10,7 +10,6 @@
 //! `files/devbox/init.sh` lists every setting (user, uid, shell, sudo, environment file, GitHub
 //! token, repository to clone); `tests/live/devbox.rs` proves them on a real daemon.
 
-use crate::pins;
 use image_dsl::image;
 
 image! {

@@ -1,7 +1,6 @@
 //! JupyterLab images over the Spark runtime images (seed 002).
 
 use crate::base::python;
-use crate::pins;
 use crate::spark::spark_runtime;
 use image_dsl::image;
 
@@ -30,7 +29,7 @@ image! {
     pub image jupyter
         for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
             variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
-        // No RAPIDS release on Maven Central has a shim for these (image_dsl::spark), as for the runtime
+        // No RAPIDS release on Maven Central has a shim for these (images/policy.toml), as for the runtime
         // images; seed 002's table has no gpu-iceberg cell for Spark 3.5 anyway.
         except (spark = "3.5.7", variant = "gpu"), (spark = "3.5.7", variant = "gpu-iceberg"),
             (spark = "3.5.8", variant = "gpu"), (spark = "3.5.8", variant = "gpu-iceberg"),

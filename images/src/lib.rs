@@ -3,12 +3,12 @@
 //! Base layers ([`base`]), Spark layers and runtime images ([`spark`]), notebook images
 //! ([`jupyter`]), the hardened standalone cluster image ([`standalone`]), the developer box
 //! ([`devbox`]) and test fixtures' services ([`services`]). Versions and checksums live in
-//! `images/pins.toml` ([`pins`]).
+//! `images/pins.toml` ([`pins`]); the Spark lines the catalog builds, what RAPIDS and Iceberg
+//! support of them and the budget ceilings in `images/policy.toml` ([`policy`]).
 
 pub mod base;
 pub mod devbox;
 pub mod jupyter;
-pub mod pins;
 pub mod services;
 pub mod spark;
 pub mod standalone;
@@ -33,6 +33,8 @@ pub fn catalog() -> Catalog {
         }],
     }
 }
+
+image_dsl::include_catalog_data!();
 
 /// Every image of the catalog, in declaration order.
 fn images() -> Vec<Image> {

@@ -1,7 +1,6 @@
 //! Services the tests and examples run next to Spark, built from Debian packages like the rest.
 
 use crate::base::jre17;
-use crate::pins;
 use image_dsl::image;
 
 image! {

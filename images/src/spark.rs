@@ -4,7 +4,6 @@
 //! changing one Python pin rebuilds the Python layer and the images that copy it, nothing else.
 
 use crate::base::python;
-use crate::pins;
 use image_dsl::image;
 
 image! {
@@ -201,7 +200,7 @@ image! {
     pub image spark_runtime
         for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"],
             variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"]
-        // No RAPIDS release on Maven Central has a shim for these (image_dsl::spark): Scala 2.12's newest,
+        // No RAPIDS release on Maven Central has a shim for these (images/policy.toml): Scala 2.12's newest,
         // 25.04.0, stops at Spark 3.5.5; 26.08.1 (Scala 2.13) skipped 4.1.0 (NVIDIA/cudf-spark#14056).
         except (spark = "3.5.7", variant = "gpu"), (spark = "3.5.7", variant = "gpu-iceberg"),
             (spark = "3.5.8", variant = "gpu"), (spark = "3.5.8", variant = "gpu-iceberg"),

@@ -79,19 +79,10 @@ image-dsl.workspace = true
         ),
         (
             "catalog/build.rs",
-            r#"fn main() {
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-    println!("cargo:rerun-if-changed=pins.toml");
-    let text = std::fs::read_to_string(format!("{dir}/pins.toml")).unwrap();
-    let code = match image_dsl::pinfile::generate(&text) {
-        Ok(code) => code,
-        Err(errors) => errors.iter().map(|e| format!("compile_error!({e:?});\n")).collect(),
-    };
-    std::fs::write(format!("{}/pins.rs", std::env::var("OUT_DIR").unwrap()), code).unwrap();
-}
-"#
-            .to_owned(),
+            "fn main() {\n    image_dsl::build::catalog_data();\n}\n".to_owned(),
         ),
+        // No Spark images: the policy declares nothing, so no Spark rule or ceiling applies.
+        ("catalog/policy.toml", String::new()),
         (
             "catalog/pins.toml",
             r#"[debian]
@@ -118,10 +109,7 @@ const CATALOG: &str = r#"//! A team's own catalog.
 use image_dsl::catalog::Catalog;
 use image_dsl::image;
 
-/// The pins of `pins.toml`, as `image!` finds them.
-pub mod pins {
-    include!(concat!(env!("OUT_DIR"), "/pins.rs"));
-}
+image_dsl::include_catalog_data!();
 
 image! {
     /// Debian with a JDBC driver and a greeting.

@@ -233,7 +233,7 @@ async fn jupyter_4_1_1_runs_a_notebook_through_spark_connect_and_in_local_mode()
 fn iceberg_jupyter_images_inherit_the_catalog_and_need_no_mirror() {
     let cells: Vec<Image> = images::jupyter::jupyter::all()
         .into_iter()
-        .filter(|i| i.tag.contains("iceberg"))
+        .filter(|i| i.spark.is_some_and(|s| s.iceberg()))
         .collect();
     let all_specs = support::catalog_specs();
     // Seed 002 lists 6; RAPIDS skipped Spark 4.1.0, so jupyter-4.1.0:gpu-iceberg is rejected.
@@ -310,7 +310,7 @@ fn gpu_jupyter_images_ship_the_rapids_kernel_and_a_cpu_default_kernel() {
             .files
             .iter()
             .find(|f| f.path.ends_with(gpu_kernel::DEFAULT_KERNEL_SPEC));
-        if !cell.tag.contains("gpu") {
+        if !cell.spark.is_some_and(|s| s.gpu()) {
             assert!(
                 kernel.is_none() && default.is_none(),
                 "{reference} ships the RAPIDS kernel or overrides python3 without RAPIDS"
@@ -399,7 +399,7 @@ fn gpu_jupyter_images_ship_the_rapids_kernel_and_a_cpu_default_kernel() {
         );
     }
     // Seed 002's table: 12 cells. No RAPIDS release on Maven Central has a shim for Spark 3.5.7,
-    // 3.5.8 (Scala 2.12) or 4.1.0, so of its GPU cells only 4.1.1's remain (image_dsl::spark).
+    // 3.5.8 (Scala 2.12) or 4.1.0, so of its GPU cells only 4.1.1's remain (images/policy.toml).
     assert_eq!(references.len(), 10, "{references:?}");
     let gpu: Vec<&String> = references.iter().filter(|r| r.contains(":gpu")).collect();
     assert_eq!(gpu, ["jupyter-4.1.1:gpu", "jupyter-4.1.1:gpu-iceberg"]);

@@ -2,7 +2,7 @@
 // copies the jar layer, an image on top of a gpu runtime that declares nothing itself (it
 // inherits the runtime's variant), and a `from scratch` layer that only carries the jar.
 use image_dsl::image;
-use images::pins;
+use images::{pins, policy};
 use images::spark::{jars_rapids, spark_runtime};
 
 image! {

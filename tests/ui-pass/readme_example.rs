@@ -1,6 +1,6 @@
 // The "Adding an image" example of README.md, as written there: it must keep compiling.
 use image_dsl::image;
-use images::pins;
+use images::{pins, policy};
 use images::spark::spark_runtime;
 
 image! {

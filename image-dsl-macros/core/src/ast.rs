@@ -3,6 +3,7 @@
 //! Strings may be templates (`"spark-{spark}"`) over a matrix's axes; `if axis in [...]` blocks
 //! select statements per cell. [`crate::cell`] turns a declaration into concrete cells.
 
+use image_dsl_step::{Phase, Step};
 use proc_macro2::Span;
 use syn::{Attribute, Ident, LitInt, LitStr, Path, Visibility};
 
@@ -73,62 +74,8 @@ pub enum Stmt {
     },
     /// `from BASE;` (the final stage's base), with the span of `from`.
     From(Span, BaseExpr),
-    /// `apt ["pkg", "pkg=version"];`
-    Apt(Vec<LitStr>),
-    /// `pip ["pandas"] into "/opt/venv";`
-    Pip {
-        /// Requirements: pin keys, or `name==version` checked against the pin.
-        items: Vec<LitStr>,
-        /// Virtual environment.
-        venv: LitStr,
-    },
-    /// `artifact "key" to "/dest";` or `artifact { url: .., version: .., sha256: .. } to "/dest";`
-    Artifact {
-        /// Which artifact.
-        spec: PinSpec,
-        /// Destination in the image.
-        dest: LitStr,
-    },
-    /// `git "key" to "/dest";` or `git { repo: .., commit: .. } to "/dest";`
-    Git {
-        /// Which repository.
-        spec: PinSpec,
-        /// Destination in the image.
-        dest: LitStr,
-    },
-    /// `run ["cmd", "cmd"];`
-    Run(Vec<LitStr>),
-    /// `copy from SOURCE ["/src"] to "/dest" [chown U:G] [chmod ..] [link];`
-    Copy(CopyStmt),
-    /// `file "/dest" = include "path" [mode 0o755];`
-    File {
-        /// Destination in the image.
-        dest: LitStr,
-        /// Path of the source file, relative to the declaring file.
-        path: LitStr,
-        /// Permission bits.
-        mode: Option<LitInt>,
-    },
-    /// `env NAME = "value", ...;`
-    Env(Vec<(Ident, LitStr)>),
-    /// `arg NAME = "default", ...;`
-    Arg(Vec<(Ident, LitStr)>),
-    /// `label "key" = "value", ...;`
-    Label(Vec<(LitStr, LitStr)>),
-    /// `workdir "/path";`
-    Workdir(LitStr),
-    /// `user 185:0;`
-    User(UserSpec),
-    /// `expose 8080, 7077;`
-    Expose(Vec<LitInt>),
-    /// `volume ["/data"];`
-    Volume(Vec<LitStr>),
-    /// `entrypoint ["..."];`
-    Entrypoint(Vec<LitStr>),
-    /// `cmd ["..."];`
-    Cmd(Vec<LitStr>),
-    /// `healthcheck { cmd: [..], interval: "30s", ... };`
-    Healthcheck(Vec<HealthOption>),
+    /// An instruction of the stage (`apt`, `run`, `copy`, `user`…), as written.
+    Step(Step<Syntax>),
     /// `if axis in ["a", "b"] { .. } else { .. }`
     If {
         /// Axis tested.
@@ -140,6 +87,44 @@ pub enum Stmt {
         /// Statements otherwise.
         otherwise: Vec<Stmt>,
     },
+}
+
+/// The syntax phase of a [`Step`]: its parts as written, templates unfilled.
+///
+/// - `apt ["pkg", "pkg=version"];`, `pip ["pandas"] into "/opt/venv";`
+/// - `artifact "key" to "/dest";` or `artifact { url: .., version: .., sha256: .. } to "/dest";`,
+///   `git "key" to "/dest";` or `git { repo: .., commit: .. } to "/dest";`
+/// - `run ["cmd", "cmd"];`, `copy from SOURCE ["/src"] to "/dest" [chown U:G] [chmod ..] [link];`,
+///   `file "/dest" = include "path" [mode 0o755];`
+/// - `env NAME = "value", ...;`, `arg NAME = "default", ...;`, `label "key" = "value", ...;`,
+///   `workdir "/path";`, `user 185:0;`, `user root because "why";`, `expose 8080, 7077;`
+/// - `volume ["/data"];`, `entrypoint ["..."];`, `cmd ["..."];`,
+///   `healthcheck { cmd: [..], interval: "30s", ... };`
+pub struct Syntax;
+
+impl Phase for Syntax {
+    type Text = LitStr;
+    type Name = Ident;
+    type Reason = LitStr;
+    type Apt = LitStr;
+    type Pip = LitStr;
+    type Artifact = PinSpec;
+    type Git = PinSpec;
+    type Copy = CopyStmt;
+    type File = FileStmt;
+    type User = UserSpec;
+    type Port = LitInt;
+    type Healthcheck = Vec<HealthOption>;
+}
+
+/// `file "/dest" = include "path" [mode 0o755];`
+pub struct FileStmt {
+    /// Destination in the image.
+    pub dest: LitStr,
+    /// Path of the source file, relative to the declaring file.
+    pub path: LitStr,
+    /// Permission bits.
+    pub mode: Option<LitInt>,
 }
 
 /// `budget 1.3 GB;`
@@ -226,7 +211,8 @@ pub enum UserSpec {
         span: Span,
     },
     /// `root because "why"`: an image that must start as root (e.g. sshd switching to the
-    /// logging-in user) says so, with the reason, which is rendered into the Dockerfile.
+    /// logging-in user) says so, with the reason, which is rendered into the Dockerfile. A `user`
+    /// statement of this form is parsed as its own step, [`Step::RootBecause`].
     RootBecause {
         /// The reason.
         reason: LitStr,

@@ -3,7 +3,9 @@
 
 use crate::Ctxt;
 use crate::ast::*;
+use image_dsl_step::{Convert, Phase, Step};
 use proc_macro2::Span;
+use std::marker::PhantomData;
 use syn::{Ident, LitInt, LitStr};
 
 /// A value with the span of the token it came from.
@@ -84,57 +86,62 @@ pub struct CellRef {
     pub arg_spans: Vec<Span>,
 }
 
-/// A step of a cell stage.
-pub enum CellStep<'a> {
-    /// Debian packages.
-    Apt(Vec<Sp<String>>),
-    /// Wheels.
-    Pip(Vec<Sp<String>>, Sp<String>),
-    /// Artifact.
-    Artifact(CellPin, Sp<String>),
-    /// Git checkout.
-    Git(CellPin, Sp<String>),
-    /// Commands.
-    Run(Vec<Sp<String>>),
-    /// Copy.
-    Copy {
-        /// Source.
-        from: CellRef,
-        /// Whether `from` names a stage of this image.
-        from_stage: bool,
-        /// Sources.
-        src: Vec<Sp<String>>,
-        /// Destination.
-        dest: Sp<String>,
-        /// Owner.
-        chown: Option<&'a UserSpec>,
-        /// `chmod` span.
-        chmod: Option<Span>,
-        /// `link` span.
-        link: Option<Span>,
-    },
-    /// Context file.
-    File(Sp<String>, &'a LitStr, Option<&'a LitInt>),
-    /// Environment.
-    Env(Vec<(Sp<String>, Sp<String>)>),
-    /// Build arguments.
-    Arg(Vec<(Sp<String>, Sp<String>)>),
-    /// Labels.
-    Label(Vec<(Sp<String>, Sp<String>)>),
-    /// Working directory.
-    Workdir(Sp<String>),
-    /// User.
-    User(&'a UserSpec),
-    /// Ports.
-    Expose(&'a [LitInt]),
-    /// Volumes.
-    Volume(Vec<Sp<String>>),
-    /// Entrypoint.
-    Entrypoint(Vec<Sp<String>>),
-    /// Cmd.
-    Cmd(Vec<Sp<String>>),
-    /// Health check.
-    Healthcheck(&'a [HealthOption], Vec<(String, CellHealth)>),
+/// A step of a cell stage: the model's [`Step`] with spans attached, its templates filled.
+pub type CellStep<'a> = Step<Spanned<'a>>;
+
+/// The cell phase of a [`Step`]: values with the spans of the tokens they came from, so each
+/// rule reports at its token.
+pub struct Spanned<'a>(PhantomData<&'a ()>);
+
+impl<'a> Phase for Spanned<'a> {
+    type Text = Sp<String>;
+    type Name = Sp<String>;
+    type Reason = &'a LitStr;
+    type Apt = Sp<String>;
+    type Pip = Sp<String>;
+    type Artifact = CellPin;
+    type Git = CellPin;
+    type Copy = CellCopy<'a>;
+    type File = CellFile<'a>;
+    type User = &'a UserSpec;
+    type Port = &'a LitInt;
+    type Healthcheck = CellHealthcheck<'a>;
+}
+
+/// A copy of a cell.
+pub struct CellCopy<'a> {
+    /// Source.
+    pub from: CellRef,
+    /// Whether `from` names a stage of this image.
+    pub from_stage: bool,
+    /// Sources.
+    pub src: Vec<Sp<String>>,
+    /// Destination.
+    pub dest: Sp<String>,
+    /// Owner.
+    pub chown: Option<&'a UserSpec>,
+    /// `chmod` span.
+    pub chmod: Option<Span>,
+    /// `link` span.
+    pub link: Option<Span>,
+}
+
+/// A context file of a cell.
+pub struct CellFile<'a> {
+    /// Destination.
+    pub dest: Sp<String>,
+    /// Path of the source file, as written.
+    pub path: &'a LitStr,
+    /// Permission bits, as written.
+    pub mode: Option<&'a LitInt>,
+}
+
+/// A health check of a cell: its options as written, and their values filled.
+pub struct CellHealthcheck<'a> {
+    /// Options as written.
+    pub opts: &'a [HealthOption],
+    /// Option name and value, in the same order.
+    pub values: Vec<(String, CellHealth)>,
 }
 
 /// A resolved healthcheck value.
@@ -573,14 +580,6 @@ impl<'a> Walker<'_, 'a> {
         }
     }
 
-    fn pairs<K>(
-        &self,
-        list: &[(K, LitStr)],
-        key: impl Fn(&K) -> Sp<String>,
-    ) -> Vec<(Sp<String>, Sp<String>)> {
-        list.iter().map(|(k, v)| (key(k), self.fill(v))).collect()
-    }
-
     fn stmts(&mut self, body: &'a [Stmt], stage: Option<usize>) {
         for stmt in body {
             self.stmt(stmt, stage);
@@ -649,109 +648,12 @@ impl<'a> Walker<'_, 'a> {
                 }
                 self.target(stage).base = Some(base);
             }
-            Stmt::Apt(items) => {
-                let items = self.fill_all(items);
-                self.push(stage, CellStep::Apt(items));
-            }
-            Stmt::Pip { items, venv } => {
-                let step = CellStep::Pip(self.fill_all(items), self.fill(venv));
+            Stmt::Step(step) => {
+                let step = step.map(&mut Fill {
+                    walker: self,
+                    stage,
+                });
                 self.push(stage, step);
-            }
-            Stmt::Artifact { spec, dest } => {
-                let step = CellStep::Artifact(self.pin(spec), self.fill(dest));
-                self.push(stage, step);
-            }
-            Stmt::Git { spec, dest } => {
-                let step = CellStep::Git(self.pin(spec), self.fill(dest));
-                self.push(stage, step);
-            }
-            Stmt::Run(cmds) => {
-                let step = CellStep::Run(self.fill_all(cmds));
-                self.push(stage, step);
-            }
-            Stmt::Copy(c) => {
-                let from = self.reference(&c.from);
-                let from_stage = c.from.args.is_none()
-                    && c.from
-                        .path
-                        .get_ident()
-                        .is_some_and(|i| self.stage_names.contains(&i.to_string()));
-                // A builder stage can only copy from a stage before it (the image's own stage
-                // comes after every builder stage).
-                if let (true, Some(current), Some(name)) =
-                    (from_stage, stage, c.from.path.get_ident())
-                    && !self.cell.stages[..current]
-                        .iter()
-                        .any(|s| s.name == Some(name))
-                {
-                    self.cx.error(
-                        name.span(),
-                        format!("stage `{name}` is not before this one: a stage copies only from stages declared before it"),
-                    );
-                }
-                let step = CellStep::Copy {
-                    from,
-                    from_stage,
-                    src: self.fill_all(&c.src),
-                    dest: self.fill(&c.dest),
-                    chown: c.chown.as_ref(),
-                    chmod: c.chmod,
-                    link: c.link,
-                };
-                self.push(stage, step);
-            }
-            Stmt::File { dest, path, mode } => {
-                let step = CellStep::File(self.fill(dest), path, mode.as_ref());
-                self.push(stage, step);
-            }
-            Stmt::Env(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp::new(k.to_string(), k.span()));
-                self.push(stage, CellStep::Env(pairs));
-            }
-            Stmt::Arg(list) => {
-                let pairs = self.pairs(list, |k: &Ident| Sp::new(k.to_string(), k.span()));
-                self.push(stage, CellStep::Arg(pairs));
-            }
-            Stmt::Label(list) => {
-                let pairs = list
-                    .iter()
-                    .map(|(k, v)| (self.fill(k), self.fill(v)))
-                    .collect();
-                self.push(stage, CellStep::Label(pairs));
-            }
-            Stmt::Workdir(lit) => {
-                let step = CellStep::Workdir(self.fill(lit));
-                self.push(stage, step);
-            }
-            Stmt::User(u) => self.push(stage, CellStep::User(u)),
-            Stmt::Expose(ports) => self.push(stage, CellStep::Expose(ports)),
-            Stmt::Volume(list) => {
-                let step = CellStep::Volume(self.fill_all(list));
-                self.push(stage, step);
-            }
-            Stmt::Entrypoint(list) => {
-                let step = CellStep::Entrypoint(self.fill_all(list));
-                self.push(stage, step);
-            }
-            Stmt::Cmd(list) => {
-                let step = CellStep::Cmd(self.fill_all(list));
-                self.push(stage, step);
-            }
-            Stmt::Healthcheck(opts) => {
-                let values = opts
-                    .iter()
-                    .map(|o| {
-                        let v = match &o.value {
-                            HealthValue::Str(s) => CellHealth::Str(self.fill(s)),
-                            HealthValue::Int(i) => {
-                                CellHealth::Int(Sp::new(i.base10_parse().unwrap_or(0), i.span()))
-                            }
-                            HealthValue::List(l) => CellHealth::List(self.fill_all(l)),
-                        };
-                        (o.key.to_string(), v)
-                    })
-                    .collect();
-                self.push(stage, CellStep::Healthcheck(opts, values));
             }
             Stmt::If {
                 axis,
@@ -784,6 +686,107 @@ impl<'a> Walker<'_, 'a> {
                 }
             }
         }
+    }
+}
+
+/// A written step becomes a cell's: templates filled with the cell's values, references resolved.
+struct Fill<'w, 'c, 'a> {
+    walker: &'w Walker<'c, 'a>,
+    /// The builder stage the step is in (`None`: the image's own stage).
+    stage: Option<usize>,
+}
+
+impl<'a> Convert<'a, Syntax, Spanned<'a>> for Fill<'_, '_, 'a> {
+    fn text(&mut self, text: &'a LitStr) -> Sp<String> {
+        self.walker.fill(text)
+    }
+
+    fn name(&mut self, name: &'a Ident) -> Sp<String> {
+        Sp::new(name.to_string(), name.span())
+    }
+
+    fn reason(&mut self, reason: &'a LitStr) -> &'a LitStr {
+        reason
+    }
+
+    fn apt(&mut self, apt: &'a LitStr) -> Sp<String> {
+        self.walker.fill(apt)
+    }
+
+    fn pip(&mut self, pip: &'a LitStr) -> Sp<String> {
+        self.walker.fill(pip)
+    }
+
+    fn artifact(&mut self, artifact: &'a PinSpec) -> CellPin {
+        self.walker.pin(artifact)
+    }
+
+    fn git(&mut self, git: &'a PinSpec) -> CellPin {
+        self.walker.pin(git)
+    }
+
+    fn copy(&mut self, c: &'a CopyStmt) -> CellCopy<'a> {
+        let walker = self.walker;
+        let from = walker.reference(&c.from);
+        let from_stage = c.from.args.is_none()
+            && c.from
+                .path
+                .get_ident()
+                .is_some_and(|i| walker.stage_names.contains(&i.to_string()));
+        // A builder stage can only copy from a stage before it (the image's own stage comes
+        // after every builder stage).
+        if let (true, Some(current), Some(name)) = (from_stage, self.stage, c.from.path.get_ident())
+            && !walker.cell.stages[..current]
+                .iter()
+                .any(|s| s.name == Some(name))
+        {
+            walker.cx.error(
+                name.span(),
+                format!("stage `{name}` is not before this one: a stage copies only from stages declared before it"),
+            );
+        }
+        CellCopy {
+            from,
+            from_stage,
+            src: walker.fill_all(&c.src),
+            dest: walker.fill(&c.dest),
+            chown: c.chown.as_ref(),
+            chmod: c.chmod,
+            link: c.link,
+        }
+    }
+
+    fn file(&mut self, file: &'a FileStmt) -> CellFile<'a> {
+        CellFile {
+            dest: self.walker.fill(&file.dest),
+            path: &file.path,
+            mode: file.mode.as_ref(),
+        }
+    }
+
+    fn user(&mut self, user: &'a UserSpec) -> &'a UserSpec {
+        user
+    }
+
+    fn port(&mut self, port: &'a LitInt) -> &'a LitInt {
+        port
+    }
+
+    fn healthcheck(&mut self, opts: &'a Vec<HealthOption>) -> CellHealthcheck<'a> {
+        let values = opts
+            .iter()
+            .map(|o| {
+                let v = match &o.value {
+                    HealthValue::Str(s) => CellHealth::Str(self.walker.fill(s)),
+                    HealthValue::Int(i) => {
+                        CellHealth::Int(Sp::new(i.base10_parse().unwrap_or(0), i.span()))
+                    }
+                    HealthValue::List(l) => CellHealth::List(self.walker.fill_all(l)),
+                };
+                (o.key.to_string(), v)
+            })
+            .collect();
+        CellHealthcheck { opts, values }
     }
 }
 

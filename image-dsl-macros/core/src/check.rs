@@ -4,9 +4,10 @@
 
 use crate::Ctxt;
 use crate::ast::{HealthOption, UserSpec};
-use crate::cell::{Cell, CellBase, CellHealth, CellPin, CellStep, Sp};
+use crate::cell::{Cell, CellBase, CellCopy, CellFile, CellHealth, CellPin, CellStep, Sp};
 use image_dsl_pin_rules::is_hex;
-use image_dsl_spark::{self as spark, SparkVariant};
+use image_dsl_spark::{SparkVariant, SparkVersion};
+use image_dsl_step::Step;
 
 /// Run every rule on one cell.
 pub fn check(cx: &Ctxt, cell: &Cell<'_>) {
@@ -128,45 +129,47 @@ pub(crate) fn valid_tag(s: &str) -> bool {
 /// user 185:0;  // fine: gid 0 lets OpenShift's arbitrary uids write group-owned dirs
 /// ```
 pub fn check_final_user(cx: &Ctxt, cell: &Cell<'_>) {
-    let last_user = cell.last.steps.iter().rev().find_map(|s| match s {
-        CellStep::User(u) => Some(*u),
-        _ => None,
-    });
+    let last_user = cell
+        .last
+        .steps
+        .iter()
+        .rev()
+        .find(|s| matches!(s, Step::User(_) | Step::RootBecause(_)));
     match last_user {
         None => cx.error(
             cell.decl.ident.span(),
             format!("image {} never sets `user`: the final stage must run as a numeric non-root uid:gid, e.g. `user 185:0;`", cell.label()),
         ),
-        Some(UserSpec::Named { name, span }) => cx.error(
+        Some(Step::User(UserSpec::Named { name, span })) => cx.error(
             *span,
             format!("`user {name}`: use a numeric non-root uid:gid (e.g. `user 185:0;`) so runAsNonRoot can verify it"),
         ),
-        Some(UserSpec::Numeric { uid, .. }) if uid.base10_digits() == "0" => {
+        Some(Step::User(UserSpec::Numeric { uid, .. })) if uid.base10_digits() == "0" => {
             cx.error(uid.span(), "the final stage must not run as root (uid 0): use a non-root uid such as 185")
         }
-        Some(UserSpec::Numeric { .. }) => {}
-        Some(UserSpec::RootBecause { reason }) if reason.value().trim().len() < 20 => cx.error(
+        Some(Step::RootBecause(reason)) if reason.value().trim().len() < 20 => cx.error(
             reason.span(),
             "say why this image must start as root (at least a sentence): the reason is rendered into the Dockerfile for review",
         ),
-        Some(UserSpec::RootBecause { .. }) => {}
+        Some(_) => {}
     }
     for step in steps(cell) {
-        if let CellStep::Copy {
+        if let Step::Copy(CellCopy {
             chown: Some(UserSpec::Named { name, span }),
             ..
-        } = step
+        }) = step
         {
             cx.error(*span, format!("`chown {name}`: use a numeric uid:gid"));
         }
     }
 }
 
-/// Every image declares a size budget, within the ceiling for its kind: < 1 GB for a
-/// baseline Spark image, < 2 GB with GPU or Iceberg, < 3 GB for a notebook image.
+/// Every image declares a size budget, in MB, GB, MiB or GiB, neither zero nor past 64 bits of
+/// bytes. The ceiling of each kind of image is the catalog's policy, asserted by
+/// [`crate::policy`].
 ///
 /// ```text
-/// spark "3.5.7" variant "baseline"; budget 1.5 GB;   // error: over the 1 GB ceiling
+/// budget 600 KB;   // error: unknown unit
 /// ```
 pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
     let Some(budget) = cell.budget else {
@@ -198,27 +201,6 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
             budget.amount_span,
             "a budget of zero bytes can never be met",
         );
-        return;
-    }
-    let variant = cell
-        .spark
-        .as_ref()
-        .map(|(_, variant)| SparkVariant::parse(&variant.value));
-    let (ceiling, kind) = match (variant, cell.notebook) {
-        (_, Some(_)) => (3_000_000_000, "a notebook image"),
-        (Some(Some(SparkVariant::Baseline)), None) => (1_000_000_000, "a baseline Spark image"),
-        (Some(Some(_)), None) => (2_000_000_000, "a GPU or Iceberg Spark image"),
-        // An unknown variant is reported at the variant; no ceiling is known for it.
-        (Some(None) | None, None) => return,
-    };
-    if bytes >= ceiling {
-        cx.error(
-            budget.amount_span,
-            format!(
-                "budget over the ceiling for {kind}: it must stay under {} GB",
-                ceiling / 1_000_000_000
-            ),
-        );
     }
 }
 
@@ -231,7 +213,7 @@ pub fn check_size_budget(cx: &Ctxt, cell: &Cell<'_>) {
 /// ```
 pub fn check_apt_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Apt(items) = step else { continue };
+        let Step::Apt(items) = step else { continue };
         for item in items {
             if let Some(error) = apt_item_error(&item.value) {
                 cx.error(item.span, error);
@@ -283,7 +265,7 @@ pub(crate) use image_dsl_pin_rules::exact_version;
 /// ```
 pub fn check_pip_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Pip(items, _) = step else {
+        let Step::Pip { pins: items, .. } = step else {
             continue;
         };
         for item in items {
@@ -336,7 +318,11 @@ pub(crate) fn pip_item_error(text: &str) -> Option<String> {
 /// ```
 pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Artifact(CellPin::Inline(span, fields), _) = step else {
+        let Step::Artifact {
+            pin: CellPin::Inline(span, fields),
+            ..
+        } = step
+        else {
             continue;
         };
         let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v);
@@ -382,7 +368,11 @@ pub fn check_artifact_pinned(cx: &Ctxt, cell: &Cell<'_>) {
 /// ```
 pub fn check_git_pinned(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
-        let CellStep::Git(CellPin::Inline(span, fields), _) = step else {
+        let Step::Git {
+            pin: CellPin::Inline(span, fields),
+            ..
+        } = step
+        else {
             continue;
         };
         if !fields.iter().any(|(k, _)| k == "repo") {
@@ -484,9 +474,9 @@ fn valid_reference(reference: &str) -> bool {
 pub fn check_no_secrets(cx: &Ctxt, cell: &Cell<'_>) {
     for step in steps(cell) {
         let (kind, pairs) = match step {
-            CellStep::Env(p) => ("ENV", p),
-            CellStep::Arg(p) => ("ARG", p),
-            CellStep::Label(p) => ("LABEL", p),
+            Step::Env(p) => ("ENV", p),
+            Step::Arg(p) => ("ARG", p),
+            Step::Label(p) => ("LABEL", p),
             _ => continue,
         };
         for (key, value) in pairs {
@@ -705,18 +695,17 @@ pub(crate) fn secret_word(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Only combinations upstream supports: the RAPIDS Accelerator for the Spark versions on its
-/// support list, an Iceberg runtime built for the Spark minor and its Scala version. See
-/// [`image_dsl_spark`] for the lists and their sources.
+/// A `spark` statement names a release (`major.minor.patch`) and one of the variants. Whether the
+/// catalog supports that combination is its policy, asserted by [`crate::policy`].
 ///
 /// ```text
-/// spark "4.1.1" variant "gpu";   // error when RAPIDS does not list Spark 4.1.1
+/// spark "3.5.7" variant "cuda";   // error: unknown variant
 /// ```
 pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
     let Some((version, variant)) = &cell.spark else {
         return;
     };
-    let Some(release) = spark::SparkVersion::parse(&version.value) else {
+    if SparkVersion::parse(&version.value).is_none() {
         cx.error(
             version.span,
             format!(
@@ -724,13 +713,8 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
                 version.value
             ),
         );
-        return;
-    };
-    if let Err(why) = spark::spark_supported(release) {
-        cx.error(version.span, why);
-        return;
     }
-    let Some(flavor) = SparkVariant::parse(&variant.value) else {
+    if SparkVariant::parse(&variant.value).is_none() {
         let known: Vec<&str> = SparkVariant::ALL.iter().map(|v| v.as_str()).collect();
         let (last, rest) = known.split_last().expect("variants exist");
         cx.error(
@@ -739,24 +723,6 @@ pub fn check_supported_combination(cx: &Ctxt, cell: &Cell<'_>) {
                 "unknown variant `{}`: {} or {last}",
                 variant.value,
                 rest.join(", ")
-            ),
-        );
-        return;
-    };
-    let result = spark::supported(release, flavor);
-    if let Err(why) = result {
-        // Point at the cell's own token: the variant's axis value when the matrix produced it,
-        // else the version's, else the variant as written.
-        let span = if variant.from_axis || !version.from_axis {
-            variant.span
-        } else {
-            version.span
-        };
-        cx.error(
-            span,
-            format!(
-                "Spark {release} `{}` is not a supported combination: {why}",
-                variant.value
             ),
         );
     }
@@ -776,9 +742,9 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
         }
         for step in &stage.steps {
             let what = match step {
-                CellStep::Run(cmds) => cmds.first().map(|c| (c.span, "run")),
-                CellStep::Apt(items) => items.first().map(|c| (c.span, "apt")),
-                CellStep::Pip(items, _) => items.first().map(|c| (c.span, "pip")),
+                Step::Run(cmds) => cmds.first().map(|c| (c.span, "run")),
+                Step::Apt(items) => items.first().map(|c| (c.span, "apt")),
+                Step::Pip { pins: items, .. } => items.first().map(|c| (c.span, "pip")),
                 _ => None,
             };
             if let Some((span, what)) = what {
@@ -788,7 +754,7 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
     }
     for step in steps(cell) {
         match step {
-            CellStep::Copy { chmod, link, .. } => {
+            Step::Copy(CellCopy { chmod, link, .. }) => {
                 if let Some(span) = chmod {
                     cx.error(*span, "`chmod` on COPY needs BuildKit, which Docker Engine 20.10's classic builder lacks: set modes in a builder stage");
                 }
@@ -796,7 +762,7 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
                     cx.error(*span, "`link` (COPY --link) needs the dockerfile 1.4 frontend, which Docker Engine 20.10 cannot pull here");
                 }
             }
-            CellStep::Run(cmds) => {
+            Step::Run(cmds) => {
                 for cmd in cmds {
                     if has_heredoc(&cmd.value) {
                         cx.error(cmd.span, "heredocs need the dockerfile 1.4 frontend (not in Engine 20.10): use a `file` step");
@@ -806,14 +772,16 @@ pub fn check_engine_support(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Healthcheck(opts, values) => check_healthcheck(cx, opts, values),
-            CellStep::File(_, _, Some(mode)) => check_mode(cx, mode),
-            CellStep::Expose(ports) => {
-                for port in *ports {
+            Step::Healthcheck(h) => check_healthcheck(cx, h.opts, &h.values),
+            Step::File(CellFile {
+                mode: Some(mode), ..
+            }) => check_mode(cx, mode),
+            Step::Expose(ports) => {
+                for port in ports {
                     check_int(cx, port, "port", 1, 65535);
                 }
             }
-            CellStep::User(UserSpec::Numeric { uid, gid }) => {
+            Step::User(UserSpec::Numeric { uid, gid }) => {
                 check_int(cx, uid, "uid", 0, u32::MAX.into());
                 check_int(cx, gid, "gid", 0, u32::MAX.into());
             }
@@ -873,9 +841,9 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
     }
     for step in steps(cell) {
         match step {
-            CellStep::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
-            CellStep::Pip(_, venv) => check_path(cx, "venv", venv),
-            CellStep::Artifact(pin, dest) | CellStep::Git(pin, dest) => {
+            Step::Run(cmds) => cmds.iter().for_each(|c| check_run_text(cx, c)),
+            Step::Pip { venv, .. } => check_path(cx, "venv", venv),
+            Step::Artifact { pin, dest } | Step::Git { pin, dest } => {
                 check_path(cx, "destination", dest);
                 if let CellPin::Inline(_, fields) = pin {
                     for (key, value) in fields {
@@ -883,31 +851,31 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Copy { src, dest, .. } => {
+            Step::Copy(CellCopy { src, dest, .. }) => {
                 src.iter().for_each(|s| check_path(cx, "source", s));
                 check_path(cx, "destination", dest);
             }
-            CellStep::File(dest, ..) => check_path(cx, "destination", dest),
-            CellStep::Workdir(dir) => check_path(cx, "workdir", dir),
-            CellStep::Env(pairs) | CellStep::Arg(pairs) => {
+            Step::File(CellFile { dest, .. }) => check_path(cx, "destination", dest),
+            Step::Workdir(dir) => check_path(cx, "workdir", dir),
+            Step::Env(pairs) | Step::Arg(pairs) => {
                 pairs.iter().for_each(|(_, v)| check_value(cx, v));
             }
-            CellStep::Label(pairs) => {
+            Step::Label(pairs) => {
                 for (key, value) in pairs {
                     check_label_key(cx, key);
                     check_value(cx, value);
                 }
             }
-            CellStep::User(UserSpec::RootBecause { reason }) => {
+            Step::RootBecause(reason) => {
                 if let Some(c) = reason.value().chars().find(|c| c.is_control()) {
                     cx.error(reason.span(), format!("the reason is rendered as a Dockerfile comment and cannot hold control character {c:?}: write it on one line"));
                 }
             }
-            CellStep::Volume(items) | CellStep::Entrypoint(items) | CellStep::Cmd(items) => {
+            Step::Volume(items) | Step::Entrypoint(items) | Step::Cmd(items) => {
                 items.iter().for_each(|v| check_value(cx, v));
             }
-            CellStep::Healthcheck(_, values) => {
-                for (_, value) in values {
+            Step::Healthcheck(h) => {
+                for (_, value) in &h.values {
                     match value {
                         CellHealth::Str(s) => check_value(cx, s),
                         CellHealth::List(l) => l.iter().for_each(|v| check_value(cx, v)),
@@ -915,7 +883,7 @@ pub fn check_dockerfile_text(cx: &Ctxt, cell: &Cell<'_>) {
                     }
                 }
             }
-            CellStep::Apt(_) | CellStep::User(_) | CellStep::Expose(_) => {}
+            Step::Apt(_) | Step::User(_) | Step::Expose(_) => {}
         }
     }
 }

@@ -5,10 +5,15 @@
 
 use crate::Ctxt;
 use crate::ast::{Decl, UserSpec};
-use crate::cell::{self, Cell, CellBase, CellHealth, CellPin, CellRef, CellStage, CellStep, Sp};
+use crate::cell::{
+    self, Cell, CellBase, CellCopy, CellFile, CellHealth, CellHealthcheck, CellPin, CellRef,
+    CellStage, Sp, Spanned,
+};
 use crate::check;
+use image_dsl_step::{Convert, Phase, Step};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::{LitInt, LitStr};
 
 /// Generate the items of one declaration.
 pub fn decl(cx: &Ctxt, decl: &Decl) -> TokenStream {
@@ -210,8 +215,10 @@ fn image(cx: &Ctxt, cell: &Cell<'_>) -> TokenStream {
         .chain(std::iter::once(&cell.last))
         .map(|s| stage(cx, s));
     let rapids = rapids_declared(cx, cell);
+    let policy = crate::policy::assertions(cx, cell);
     quote! {{
         #rapids
+        #policy
         ::image_dsl::Image {
             name: ::std::string::String::from(#name),
             tag: ::std::string::String::from(#tag),
@@ -281,11 +288,11 @@ fn image_refs<'c>(cell: &'c Cell<'_>) -> Vec<&'c CellRef> {
             refs.push(r);
         }
         for step in &stage.steps {
-            if let CellStep::Copy {
+            if let Step::Copy(CellCopy {
                 from,
                 from_stage: false,
                 ..
-            } = step
+            }) = step
             {
                 refs.push(from);
             }
@@ -299,7 +306,7 @@ fn rapids_artifacts(cell: &Cell<'_>) -> Vec<Span> {
     let mut found = Vec::new();
     for stage in cell.stages.iter().chain(std::iter::once(&cell.last)) {
         for step in &stage.steps {
-            let CellStep::Artifact(pin, _) = step else {
+            let Step::Artifact { pin, .. } = step else {
                 continue;
             };
             let (key, span) = match pin {
@@ -399,7 +406,7 @@ fn stage(cx: &Ctxt, stage: &CellStage<'_>) -> TokenStream {
             ::image_dsl::DebianSuite::Bookworm
         )),
     };
-    let steps = stage.steps.iter().map(|s| step(cx, s));
+    let steps = stage.steps.iter().map(|s| s.map(&mut Emit { cx }));
     quote! {
         ::image_dsl::Stage { name: #name, base: #base, steps: ::std::vec![#(#steps),*] }
     }
@@ -439,15 +446,8 @@ fn strings(list: &[Sp<String>]) -> TokenStream {
     quote!(::std::vec![#(#items),*])
 }
 
-fn pairs(list: &[(Sp<String>, Sp<String>)]) -> TokenStream {
-    let items = list.iter().map(|(k, v)| {
-        let (k, v) = (string(k), string(v));
-        quote!((#k, #v))
-    });
-    quote!(::std::vec![#(#items),*])
-}
-
-/// The pin `key` names in `pins::<kind>`, looked up exactly (`__private::pin_index`) in a const
+/// The pin `key` names in `crate::pins::<kind>` (the catalog's pins: see `image!`'s contract),
+/// looked up exactly (`__private::pin_index`) in a const
 /// spanned at the literal, so a missing or misspelt key is a compile error there that names the
 /// pin file and the key it resembles. With a version written next to the key, a compile-time
 /// assertion that the pin file agrees.
@@ -459,7 +459,7 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
         return unresolved(kind, span);
     }
     let kind = format_ident!("{}", kind, span = span);
-    let module = quote_spanned!(span=> pins::#kind);
+    let module = quote_spanned!(span=> crate::pins::#kind);
     let index = quote_spanned! {span=>
         const INDEX: usize = ::image_dsl::__private::pin_index(#module::__KEYS, #module::__NEAR, #module::__MISSING, #key);
     };
@@ -483,7 +483,7 @@ fn pin_path(kind: &str, key: &str, written_version: Option<&str>, span: Span) ->
 /// rule's error stops the compile.
 fn unresolved(kind: &str, span: Span) -> TokenStream {
     let kind = format_ident!("{}", kind, span = span);
-    quote_spanned!(span=> pins::#kind::ALL[0])
+    quote_spanned!(span=> crate::pins::#kind::ALL[0])
 }
 
 fn user(u: &UserSpec) -> TokenStream {
@@ -502,169 +502,167 @@ fn user(u: &UserSpec) -> TokenStream {
     }
 }
 
-fn step(cx: &Ctxt, step: &CellStep<'_>) -> TokenStream {
-    match step {
-        CellStep::Apt(items) => {
-            let pins = items.iter().map(|item| match item.value.split_once('=') {
-                _ if check::apt_item_error(&item.value).is_some() => unresolved("apt", item.span),
-                Some((name, version)) => pin_path("apt", name, Some(version), item.span),
-                None => pin_path("apt", &item.value, None, item.span),
-            });
-            quote!(::image_dsl::Step::Apt(::std::vec![#(#pins),*]))
+/// The code phase of a step: each part is the expression of the model's part, so the step's
+/// own `ToTokens` (in `image-dsl-step`) writes the model's `::image_dsl::Step::…`.
+struct Code;
+
+impl Phase for Code {
+    type Text = TokenStream;
+    type Name = TokenStream;
+    type Reason = TokenStream;
+    type Apt = TokenStream;
+    type Pip = TokenStream;
+    type Artifact = TokenStream;
+    type Git = TokenStream;
+    type Copy = TokenStream;
+    type File = TokenStream;
+    type User = TokenStream;
+    type Port = TokenStream;
+    type Healthcheck = TokenStream;
+}
+
+/// A cell's step becomes code: each part the expression of the model's part.
+struct Emit<'c> {
+    cx: &'c Ctxt,
+}
+
+impl<'b, 'a: 'b> Convert<'b, Spanned<'a>, Code> for Emit<'_> {
+    fn text(&mut self, text: &'b Sp<String>) -> TokenStream {
+        string(text)
+    }
+
+    fn name(&mut self, name: &'b Sp<String>) -> TokenStream {
+        string(name)
+    }
+
+    fn reason(&mut self, reason: &'b &'a LitStr) -> TokenStream {
+        quote!(::std::string::String::from(#reason))
+    }
+
+    fn apt(&mut self, item: &'b Sp<String>) -> TokenStream {
+        match item.value.split_once('=') {
+            _ if check::apt_item_error(&item.value).is_some() => unresolved("apt", item.span),
+            Some((name, version)) => pin_path("apt", name, Some(version), item.span),
+            None => pin_path("apt", &item.value, None, item.span),
         }
-        CellStep::Pip(items, venv) => {
-            let pins = items.iter().map(|item| match item.value.split_once("==") {
-                _ if check::pip_item_error(&item.value).is_some() => unresolved("pip", item.span),
-                Some((name, version)) => pin_path("pip", name, Some(version), item.span),
-                None => pin_path("pip", &item.value, None, item.span),
-            });
-            let venv = string(venv);
-            quote!(::image_dsl::Step::Pip { pins: ::std::vec![#(#pins),*], venv: #venv })
+    }
+
+    fn pip(&mut self, item: &'b Sp<String>) -> TokenStream {
+        match item.value.split_once("==") {
+            _ if check::pip_item_error(&item.value).is_some() => unresolved("pip", item.span),
+            Some((name, version)) => pin_path("pip", name, Some(version), item.span),
+            None => pin_path("pip", &item.value, None, item.span),
         }
-        CellStep::Artifact(spec, dest) => {
-            let pin = match spec {
-                CellPin::Key(key) => pin_path("artifact", &key.value, None, key.span),
-                CellPin::Inline(_, fields) => inline_artifact(fields),
-            };
-            let dest = string(dest);
-            quote!(::image_dsl::Step::Artifact { pin: #pin, dest: #dest })
+    }
+
+    fn artifact(&mut self, pin: &'b CellPin) -> TokenStream {
+        match pin {
+            CellPin::Key(key) => pin_path("artifact", &key.value, None, key.span),
+            CellPin::Inline(_, fields) => inline_artifact(fields),
         }
-        CellStep::Git(spec, dest) => {
-            let pin = match spec {
-                CellPin::Key(key) => pin_path("git", &key.value, None, key.span),
-                CellPin::Inline(_, fields) => {
-                    let get = |k: &str| {
-                        fields
-                            .iter()
-                            .find(|(f, _)| f == k)
-                            .map(|(_, v)| v.value.clone())
-                            .unwrap_or_default()
-                    };
-                    let (repo, commit) = (get("repo"), get("commit"));
-                    let key = repo.rsplit('/').next().unwrap_or_default().to_owned();
-                    quote!(::image_dsl::GitPin { key: #key, repo: #repo, commit: #commit })
-                }
-            };
-            let dest = string(dest);
-            quote!(::image_dsl::Step::Git { pin: #pin, dest: #dest })
+    }
+
+    fn git(&mut self, pin: &'b CellPin) -> TokenStream {
+        match pin {
+            CellPin::Key(key) => pin_path("git", &key.value, None, key.span),
+            CellPin::Inline(_, fields) => {
+                let get = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(f, _)| f == k)
+                        .map(|(_, v)| v.value.clone())
+                        .unwrap_or_default()
+                };
+                let (repo, commit) = (get("repo"), get("commit"));
+                let key = repo.rsplit('/').next().unwrap_or_default().to_owned();
+                quote!(::image_dsl::GitPin { key: #key, repo: #repo, commit: #commit })
+            }
         }
-        CellStep::Run(cmds) => {
-            let cmds = strings(cmds);
-            quote!(::image_dsl::Step::Run(#cmds))
-        }
-        CellStep::Copy {
+    }
+
+    fn copy(&mut self, copy: &'b CellCopy<'a>) -> TokenStream {
+        let CellCopy {
             from,
             from_stage,
             src,
             dest,
             chown,
             ..
-        } => {
-            let source = if *from_stage {
-                let name = from
-                    .path
-                    .get_ident()
-                    .map(|i| i.to_string())
-                    .unwrap_or_default();
-                quote!(::image_dsl::CopySource::Stage(::std::string::String::from(#name)))
-            } else {
-                let r = image_ref(from);
-                quote!(::image_dsl::CopySource::Image(#r))
-            };
-            let chown = match chown {
-                Some(u) => {
-                    let u = user(u);
-                    quote!(::std::option::Option::Some(#u))
+        } = copy;
+        let source = if *from_stage {
+            let name = from
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            quote!(::image_dsl::CopySource::Stage(::std::string::String::from(#name)))
+        } else {
+            let r = image_ref(from);
+            quote!(::image_dsl::CopySource::Image(#r))
+        };
+        let chown = match chown {
+            Some(u) => {
+                let u = user(u);
+                quote!(::std::option::Option::Some(#u))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let (src, dest) = (strings(src), string(dest));
+        quote!(::image_dsl::Copy { from: #source, src: #src, dest: #dest, chown: #chown })
+    }
+
+    fn file(&mut self, file: &'b CellFile<'a>) -> TokenStream {
+        let mode = match file.mode {
+            Some(m) => match m.base10_parse::<u32>() {
+                Ok(v) => quote!(#v),
+                Err(e) => {
+                    self.cx.error(m.span(), e);
+                    quote!(0o644)
                 }
-                None => quote!(::std::option::Option::None),
-            };
-            let (src, dest) = (strings(src), string(dest));
-            quote!(::image_dsl::Step::Copy(::image_dsl::Copy { from: #source, src: #src, dest: #dest, chown: #chown }))
-        }
-        CellStep::File(dest, path, mode) => {
-            let mode = match mode {
-                Some(m) => match m.base10_parse::<u32>() {
-                    Ok(v) => quote!(#v),
-                    Err(e) => {
-                        cx.error(m.span(), e);
-                        quote!(0o644)
-                    }
-                },
-                None => quote!(0o644),
-            };
-            let dest = string(dest);
-            quote!(::image_dsl::Step::File(::image_dsl::ContextFile {
-                dest: #dest, contents: ::core::include_str!(#path), mode: #mode,
-            }))
-        }
-        CellStep::Env(p) => {
-            let p = pairs(p);
-            quote!(::image_dsl::Step::Env(#p))
-        }
-        CellStep::Arg(p) => {
-            let p = pairs(p);
-            quote!(::image_dsl::Step::Arg(#p))
-        }
-        CellStep::Label(p) => {
-            let p = pairs(p);
-            quote!(::image_dsl::Step::Label(#p))
-        }
-        CellStep::Workdir(w) => {
-            let w = string(w);
-            quote!(::image_dsl::Step::Workdir(#w))
-        }
-        CellStep::User(UserSpec::RootBecause { reason }) => {
-            quote!(::image_dsl::Step::RootBecause(::std::string::String::from(#reason)))
-        }
-        CellStep::User(u) => {
-            let u = user(u);
-            quote!(::image_dsl::Step::User(#u))
-        }
-        CellStep::Expose(ports) => {
-            let ports = ports.iter().map(|p| {
-                let p = p.base10_parse::<u16>().unwrap_or(0);
-                quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp })
-            });
-            quote!(::image_dsl::Step::Expose(::std::vec![#(#ports),*]))
-        }
-        CellStep::Volume(v) => {
-            let v = strings(v);
-            quote!(::image_dsl::Step::Volume(#v))
-        }
-        CellStep::Entrypoint(v) => {
-            let v = strings(v);
-            quote!(::image_dsl::Step::Entrypoint(#v))
-        }
-        CellStep::Cmd(v) => {
-            let v = strings(v);
-            quote!(::image_dsl::Step::Cmd(#v))
-        }
-        CellStep::Healthcheck(_, values) => {
-            let get_str = |k: &str, default: &str| match values.iter().find(|(key, _)| key == k) {
-                Some((_, CellHealth::Str(s))) => s.value.clone(),
-                _ => default.to_owned(),
-            };
-            let cmd = match values.iter().find(|(k, _)| k == "cmd") {
-                Some((_, CellHealth::List(l))) => strings(l),
-                _ => quote!(::std::vec::Vec::new()),
-            };
-            let retries = match values.iter().find(|(k, _)| k == "retries") {
-                Some((_, CellHealth::Int(i))) => i.value as u32,
-                _ => 3,
-            };
-            let (interval, timeout, start) = (
-                get_str("interval", "30s"),
-                get_str("timeout", "5s"),
-                get_str("start_period", "0s"),
-            );
-            quote!(::image_dsl::Step::Healthcheck(::image_dsl::Healthcheck {
-                cmd: #cmd,
-                interval: ::std::string::String::from(#interval),
-                timeout: ::std::string::String::from(#timeout),
-                start_period: ::std::string::String::from(#start),
-                retries: #retries,
-            }))
-        }
+            },
+            None => quote!(0o644),
+        };
+        let (dest, path) = (string(&file.dest), file.path);
+        quote!(::image_dsl::ContextFile {
+            dest: #dest, contents: ::core::include_str!(#path), mode: #mode,
+        })
+    }
+
+    fn user(&mut self, u: &'b &'a UserSpec) -> TokenStream {
+        user(u)
+    }
+
+    fn port(&mut self, port: &'b &'a LitInt) -> TokenStream {
+        let p = port.base10_parse::<u16>().unwrap_or(0);
+        quote!(::image_dsl::Port { number: #p, protocol: ::image_dsl::Protocol::Tcp })
+    }
+
+    fn healthcheck(&mut self, h: &'b CellHealthcheck<'a>) -> TokenStream {
+        let values = &h.values;
+        let get_str = |k: &str, default: &str| match values.iter().find(|(key, _)| key == k) {
+            Some((_, CellHealth::Str(s))) => s.value.clone(),
+            _ => default.to_owned(),
+        };
+        let cmd = match values.iter().find(|(k, _)| k == "cmd") {
+            Some((_, CellHealth::List(l))) => strings(l),
+            _ => quote!(::std::vec::Vec::new()),
+        };
+        let retries = match values.iter().find(|(k, _)| k == "retries") {
+            Some((_, CellHealth::Int(i))) => i.value as u32,
+            _ => 3,
+        };
+        let (interval, timeout, start) = (
+            get_str("interval", "30s"),
+            get_str("timeout", "5s"),
+            get_str("start_period", "0s"),
+        );
+        quote!(::image_dsl::Healthcheck {
+            cmd: #cmd,
+            interval: ::std::string::String::from(#interval),
+            timeout: ::std::string::String::from(#timeout),
+            start_period: ::std::string::String::from(#start),
+            retries: #retries,
+        })
     }
 }
 

@@ -1,12 +1,14 @@
 //! Everything behind `image!`, as a plain library: [`ast`] (raw syntax) → [`cell`] (matrix
-//! cells) → [`check`] (the rules) → [`expand`] (code). The proc-macro crate only calls
-//! [`expand`]; tests, benches and the build script call the rest directly.
+//! cells) → [`check`] (the rules) and [`policy`] (the rules whose data is the catalog's policy,
+//! emitted as const assertions) → [`expand`] (code). The proc-macro crate only calls [`expand`];
+//! tests, benches and the build script call the rest directly.
 
 pub mod ast;
 pub mod cell;
 pub mod check;
 pub mod expand;
 mod parse;
+pub mod policy;
 
 use proc_macro2::{Span, TokenStream};
 use std::cell::RefCell;
@@ -104,6 +106,14 @@ impl Ctxt {
                 .borrow_mut()
                 .push(syn::Error::new(span, message));
         }
+    }
+
+    /// Whether `what` at `span` is new: the generated code that several matrix cells would repeat
+    /// at one token (a policy assertion) is emitted once, so its error is reported once.
+    pub fn first_time(&self, span: Span, what: &str) -> bool {
+        self.seen
+            .borrow_mut()
+            .insert(format!("emitted {span:?} {what}"))
     }
 
     fn into_compile_errors(self) -> TokenStream {

@@ -1,6 +1,7 @@
 //! Parsing `image!` input into [`crate::ast`] with syn.
 
 use crate::ast::*;
+use image_dsl_step::Step;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{
@@ -206,37 +207,37 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         Stmt::From(kw.span, base_expr(input)?)
     } else if la.peek(kw::apt) {
         input.parse::<kw::apt>()?;
-        Stmt::Apt(str_list(input)?)
+        Stmt::Step(Step::Apt(str_list(input)?))
     } else if la.peek(kw::pip) {
         input.parse::<kw::pip>()?;
         let items = str_list(input)?;
         input.parse::<kw::into>()?;
-        Stmt::Pip {
-            items,
+        Stmt::Step(Step::Pip {
+            pins: items,
             venv: input.parse()?,
-        }
+        })
     } else if la.peek(kw::artifact) {
         input.parse::<kw::artifact>()?;
         let spec = pin_spec(input)?;
         input.parse::<kw::to>()?;
-        Stmt::Artifact {
-            spec,
+        Stmt::Step(Step::Artifact {
+            pin: spec,
             dest: input.parse()?,
-        }
+        })
     } else if la.peek(kw::git) {
         input.parse::<kw::git>()?;
         let spec = pin_spec(input)?;
         input.parse::<kw::to>()?;
-        Stmt::Git {
-            spec,
+        Stmt::Step(Step::Git {
+            pin: spec,
             dest: input.parse()?,
-        }
+        })
     } else if la.peek(kw::run) {
         input.parse::<kw::run>()?;
-        Stmt::Run(str_list(input)?)
+        Stmt::Step(Step::Run(str_list(input)?))
     } else if la.peek(kw::copy) {
         input.parse::<kw::copy>()?;
-        Stmt::Copy(copy(input)?)
+        Stmt::Step(Step::Copy(copy(input)?))
     } else if la.peek(kw::file) {
         input.parse::<kw::file>()?;
         let dest = input.parse()?;
@@ -249,38 +250,41 @@ fn stmt(input: ParseStream<'_>) -> syn::Result<Stmt> {
         } else {
             None
         };
-        Stmt::File { dest, path, mode }
+        Stmt::Step(Step::File(FileStmt { dest, path, mode }))
     } else if la.peek(kw::env) {
         input.parse::<kw::env>()?;
-        Stmt::Env(assignments(input, |p| p.parse())?)
+        Stmt::Step(Step::Env(assignments(input, |p| p.parse())?))
     } else if la.peek(kw::arg) {
         input.parse::<kw::arg>()?;
-        Stmt::Arg(assignments(input, |p| p.parse())?)
+        Stmt::Step(Step::Arg(assignments(input, |p| p.parse())?))
     } else if la.peek(kw::label) {
         input.parse::<kw::label>()?;
-        Stmt::Label(assignments(input, |p| p.parse())?)
+        Stmt::Step(Step::Label(assignments(input, |p| p.parse())?))
     } else if la.peek(kw::workdir) {
         input.parse::<kw::workdir>()?;
-        Stmt::Workdir(input.parse()?)
+        Stmt::Step(Step::Workdir(input.parse()?))
     } else if la.peek(kw::user) {
         input.parse::<kw::user>()?;
-        Stmt::User(user_spec(input)?)
+        Stmt::Step(match user_spec(input)? {
+            UserSpec::RootBecause { reason } => Step::RootBecause(reason),
+            user => Step::User(user),
+        })
     } else if la.peek(kw::expose) {
         input.parse::<kw::expose>()?;
         let ports = Punctuated::<LitInt, Token![,]>::parse_separated_nonempty(input)?;
-        Stmt::Expose(ports.into_iter().collect())
+        Stmt::Step(Step::Expose(ports.into_iter().collect()))
     } else if la.peek(kw::volume) {
         input.parse::<kw::volume>()?;
-        Stmt::Volume(str_list(input)?)
+        Stmt::Step(Step::Volume(str_list(input)?))
     } else if la.peek(kw::entrypoint) {
         input.parse::<kw::entrypoint>()?;
-        Stmt::Entrypoint(str_list(input)?)
+        Stmt::Step(Step::Entrypoint(str_list(input)?))
     } else if la.peek(kw::cmd) {
         input.parse::<kw::cmd>()?;
-        Stmt::Cmd(str_list(input)?)
+        Stmt::Step(Step::Cmd(str_list(input)?))
     } else if la.peek(kw::healthcheck) {
         input.parse::<kw::healthcheck>()?;
-        Stmt::Healthcheck(health_options(input)?)
+        Stmt::Step(Step::Healthcheck(health_options(input)?))
     } else {
         return Err(la.error());
     };

@@ -1,11 +1,13 @@
 //! Unit tests of the compile-time rules: each `check_*` of `check.rs` fires with its message on a
-//! violating declaration, stays quiet on a valid one; plus `image_dsl_spark`'s support tables on
-//! every seed cell.
+//! violating declaration, stays quiet on a valid one; and the rules whose data is the catalog's
+//! policy (`policy.rs`) are emitted as const assertions against `crate::policy::POLICY`, with
+//! what they need to say (their outcome on the committed policy is `tests/policy.rs` of the
+//! workspace, their messages `image_dsl::policy`'s tests).
 //!
 //! Spans are proven by the trybuild cases in `tests/ui/`; here only the messages are checked.
 
-use image_dsl_macros_core::violations;
-use image_dsl_spark::{self as compat, SparkVariant, SparkVersion};
+use image_dsl_macros_core::{expand, violations};
+use image_dsl_spark::SparkVersion;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -35,6 +37,33 @@ fn spark_image(version: &str, variant: &str, budget: TokenStream) -> Vec<String>
             user 185:0;
         }
     })
+}
+
+/// The policy assertions of an expansion, each as `check_name(args)` with the policy argument
+/// (`&crate::policy::POLICY`) left out and spaces removed.
+fn policy_checks(input: TokenStream) -> Vec<String> {
+    let code = expand(input).to_string().replace(' ', "");
+    let mut checks = Vec::new();
+    for (at, _) in code.match_indices("::image_dsl::__private::check_") {
+        let call = &code[at + "::image_dsl::__private::".len()..];
+        let end = call.find(");").expect("an assertion ends its const item");
+        let call = call[..end + 1].replace("(&crate::policy::POLICY,", "(");
+        checks.push(call);
+    }
+    checks
+}
+
+fn spark_source(version: &str, variant: &str, budget: TokenStream) -> TokenStream {
+    quote! {
+        image spark_runtime {
+            name "spark";
+            tag "cell";
+            spark #version variant #variant;
+            #budget
+            from debian "bookworm";
+            user 185:0;
+        }
+    }
 }
 
 /// Exactly one violation, containing every one of `parts`.
@@ -291,61 +320,51 @@ fn budget_units_and_zero() {
     assert_eq!(v, ["a budget of zero bytes can never be met"]);
 }
 
+/// The ceiling is the catalog's policy: a const assertion at the amount, with the budget in
+/// bytes (decimal GB, binary MiB) and the kind of image.
 #[test]
-fn baseline_spark_stays_under_1_gb() {
-    let over = spark_image("3.5.7", "baseline", quote!(budget 1.5 GB;));
-    assert_eq!(
-        over,
-        ["budget over the ceiling for a baseline Spark image: it must stay under 1 GB"]
+fn budget_ceilings_are_asserted_against_the_policy() {
+    let checks = policy_checks(spark_source("3.5.7", "baseline", quote!(budget 1.5 GB;)));
+    assert!(
+        checks.contains(&"check_budget_ceiling(::image_dsl::__private::ImageKind::Spark(::image_dsl::SparkVariant::Baseline),1500000000u64)".to_owned()),
+        "{checks:#?}"
     );
-    // The ceiling is exclusive ("< 1 GB") and decimal; MiB are binary.
-    assert_one(
-        &spark_image("3.5.7", "baseline", quote!(budget 1 GB;)),
-        &["under 1 GB"],
+    let checks = policy_checks(spark_source(
+        "4.1.1",
+        "gpu-iceberg",
+        quote!(budget 954 MiB;),
+    ));
+    assert!(
+        checks.iter().any(|c| c
+            .ends_with("ImageKind::Spark(::image_dsl::SparkVariant::GpuIceberg),1000341504u64)")),
+        "{checks:#?}"
     );
-    assert_none(&spark_image("3.5.7", "baseline", quote!(budget 999 MB;)));
-    assert_none(&spark_image("3.5.7", "baseline", quote!(budget 953 MiB;)));
-    assert_one(
-        &spark_image("3.5.7", "baseline", quote!(budget 954 MiB;)),
-        &["under 1 GB"],
+    // A notebook's ceiling, whatever its variant.
+    let checks = policy_checks(quote! {
+        image jupyter {
+            name "jupyter"; tag "3.5.7"; notebook; spark "3.5.7" variant "gpu";
+            budget 3 GB; from debian "bookworm"; user 185:0;
+        }
+    });
+    assert!(
+        checks.contains(
+            &"check_budget_ceiling(::image_dsl::__private::ImageKind::Notebook,3000000000u64)"
+                .to_owned()
+        ),
+        "{checks:#?}"
     );
 }
 
-#[test]
-fn gpu_and_iceberg_spark_stay_under_2_gb() {
-    for variant in ["gpu", "iceberg", "gpu-iceberg"] {
-        assert_none(&spark_image("4.1.1", variant, quote!(budget 1.9 GB;)));
-        let v = spark_image("4.1.1", variant, quote!(budget 2 GB;));
-        assert_eq!(
-            v,
-            ["budget over the ceiling for a GPU or Iceberg Spark image: it must stay under 2 GB"]
-        );
-    }
-}
-
-#[test]
-fn notebooks_stay_under_3_gb() {
-    let notebook = |budget: TokenStream| {
-        violations(quote! {
-            image jupyter {
-                name "jupyter"; tag "3.5.7"; notebook; spark "3.5.7" variant "baseline";
-                #budget from debian "bookworm"; user 185:0;
-            }
-        })
-    };
-    assert_none(&notebook(quote!(budget 2.9 GB;)));
-    assert_eq!(
-        notebook(quote!(budget 3 GB;)),
-        ["budget over the ceiling for a notebook image: it must stay under 3 GB"]
-    );
-}
-
+/// An image that is neither a Spark nor a notebook image has no ceiling, and its expansion needs
+/// no `crate::policy`.
 #[test]
 fn images_without_spark_have_no_ceiling() {
-    let v = violations(quote! {
+    let big = quote! {
         image big { name "big"; tag "1.0"; budget 5 GB; from debian "bookworm"; user 185:0; }
-    });
-    assert_none(&v);
+    };
+    assert_none(&violations(big.clone()));
+    let code = expand(big).to_string();
+    assert!(!code.contains("policy"), "{code}");
 }
 
 // --- check_apt_pinned ---------------------------------------------------------------------------
@@ -694,31 +713,42 @@ fn ordinary_env_arg_and_labels_pass() {
 
 // --- check_supported_combination ----------------------------------------------------------------
 
+/// The supported-combination rule is the catalog's policy: a line check at the version, and
+/// per component of the variant a check with the message's start.
 #[test]
-fn rapids_does_not_support_spark_4_1_0() {
-    let v = spark_image("4.1.0", "gpu", quote!(budget 1.5 GB;));
-    assert_one(
-        &v,
-        &[
-            "Spark 4.1.0 `gpu` is not a supported combination",
-            "the RAPIDS Accelerator 26.08.1 for Scala 2.13 has no shim for Spark 4.1.0",
-            "https://nvidia.github.io/cudf-spark/docs/download.html",
-        ],
+fn supported_combinations_are_asserted_against_the_policy() {
+    let v = r#"::image_dsl::SparkVersion{major:4u16,minor:1u16,patch:0u16}"#;
+    assert_eq!(
+        policy_checks(spark_source("4.1.0", "baseline", quote!(budget 900 MB;))),
+        [
+            format!(r#"check_spark_line({v},"4.1.0")"#),
+            "check_budget_ceiling(::image_dsl::__private::ImageKind::Spark(::image_dsl::SparkVariant::Baseline),900000000u64)".to_owned(),
+        ]
     );
-    let v = spark_image("4.1.0", "gpu-iceberg", quote!(budget 1.5 GB;));
-    assert_one(
-        &v,
-        &[
-            "Spark 4.1.0 `gpu-iceberg` is not a supported combination",
-            "has no shim for Spark 4.1.0",
-        ],
+    let checks = policy_checks(spark_source("4.1.0", "gpu", quote!(budget 1.5 GB;)));
+    assert_eq!(
+        checks[1],
+        format!(r#"check_rapids_shim({v},"4.1.0","Spark4.1.0`gpu`isnotasupportedcombination:")"#)
+    );
+    assert!(
+        !checks.iter().any(|c| c.starts_with("check_iceberg")),
+        "{checks:#?}"
+    );
+    let checks = policy_checks(spark_source("4.1.0", "gpu-iceberg", quote!(budget 1.5 GB;)));
+    assert_eq!(
+        checks[2],
+        format!(
+            r#"check_iceberg_runtime({v},true,"4.1.0","Spark4.1.0`gpu-iceberg`isnotasupportedcombination:")"#
+        )
     );
 }
 
+/// In a matrix each cell is checked, and an assertion that several cells share at one token
+/// (the version's line check, the shared budget) is emitted once, so it is reported once.
 #[test]
-fn a_matrix_reports_only_its_unsupported_cells() {
-    let v = violations(quote! {
-        image spark_runtime for spark in ["3.5.4", "4.1.0", "4.1.1"], variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"] {
+fn a_matrix_asserts_each_token_once() {
+    let checks = policy_checks(quote! {
+        image spark_runtime for spark in ["3.5.4", "4.1.0"], variant in ["baseline", "gpu", "iceberg", "gpu-iceberg"] {
             name "spark";
             tag "{spark}-{variant}";
             spark "{spark}" variant "{variant}";
@@ -727,73 +757,29 @@ fn a_matrix_reports_only_its_unsupported_cells() {
             user 185:0;
         }
     });
-    assert_eq!(v.len(), 2, "{v:#?}");
-    assert!(
-        v[0].starts_with("Spark 4.1.0 `gpu` is not a supported combination"),
-        "{v:#?}"
-    );
-    assert!(
-        v[1].starts_with("Spark 4.1.0 `gpu-iceberg` is not a supported combination"),
-        "{v:#?}"
-    );
+    let count = |name: &str| checks.iter().filter(|c| c.starts_with(name)).count();
+    assert_eq!(count("check_spark_line"), 2, "{checks:#?}");
+    assert_eq!(count("check_rapids_shim"), 4, "{checks:#?}");
+    assert_eq!(count("check_iceberg_runtime"), 4, "{checks:#?}");
+    // One per kind of image at each of the two budgets.
+    assert_eq!(count("check_budget_ceiling"), 4, "{checks:#?}");
 }
 
 #[test]
-fn unknown_variants_and_spark_lines_are_rejected() {
+fn unknown_variants_and_versions_are_rejected_before_the_policy() {
     assert_eq!(
         spark_image("3.5.7", "cuda", quote!(budget 900 MB;)),
         ["unknown variant `cuda`: baseline, gpu, iceberg or gpu-iceberg"]
     );
     assert_eq!(
-        spark_image("3.4.4", "baseline", quote!(budget 900 MB;)),
-        ["Spark 3.4.4 is not a line the catalog builds (3.5.x or 4.1.x)"]
-    );
-    assert_eq!(
         spark_image("3.5", "baseline", quote!(budget 900 MB;)),
         ["`3.5` is not a Spark version (major.minor.patch)"]
     );
-}
-
-/// The 16 seed cells: with RAPIDS (gpu, gpu-iceberg) only 4.1.1 is accepted; without, every one.
-#[test]
-fn compat_supported_on_every_seed_cell() {
-    for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"] {
-        let v = SparkVersion::parse(spark).expect("a catalog version parses");
-        assert_eq!(compat::spark_supported(v), Ok(()), "Spark {spark}");
-        for variant in SparkVariant::ALL {
-            let result = compat::supported(v, variant);
-            if spark != "4.1.1" && variant.gpu() {
-                // 25.04.0 (Scala 2.12) stops at 3.5.5; 26.08.1 (Scala 2.13) skipped 4.1.0.
-                let why = result.expect_err("no RAPIDS release supports it");
-                assert!(
-                    why.contains(&format!("has no shim for Spark {spark}")),
-                    "{spark} {variant}: {why}"
-                );
-            } else {
-                assert_eq!(result, Ok(()), "{spark} {variant}");
-            }
-        }
-    }
-}
-
-#[test]
-fn compat_tables_agree_with_the_seed() {
-    let releases: Vec<(&str, &str)> = compat::RAPIDS
-        .iter()
-        .map(|r| (r.scala, r.release))
-        .collect();
-    assert_eq!(releases, [("2.12", "25.04.0"), ("2.13", "26.08.1")]);
-    let minor_35 = compat::iceberg_for(SparkVersion::parse("3.5.8").unwrap())
-        .expect("3.5 has an Iceberg line");
-    assert_eq!((minor_35.release, minor_35.scala), ("1.10.1", "2.12"));
-    let minor_41 = compat::iceberg_for(SparkVersion::parse("4.1.1").unwrap())
-        .expect("4.1 has an Iceberg line");
-    assert_eq!((minor_41.release, minor_41.scala), ("1.11.0", "2.13"));
-    assert!(compat::iceberg_for(SparkVersion::parse("4.0.1").unwrap()).is_none());
+    assert!(policy_checks(spark_source("3.5", "gpu", quote!(budget 900 MB;))).len() == 1);
     assert!(
-        compat::supported(SparkVersion::parse("4.0.1").unwrap(), SparkVariant::Iceberg).is_err()
+        policy_checks(spark_source("3.5.7", "cuda", quote!(budget 900 MB;))).is_empty(),
+        "no line, combination or ceiling check for an unknown variant"
     );
-    assert!(compat::spark_supported(SparkVersion::parse("4.0.1").unwrap()).is_err());
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //! What a version or a digest is comes from `image_dsl_pin_rules`, which the `image!` macro's
 //! inline pins use too.
 
+use crate::policy::{POLICY_FILE, PolicyFile, SparkLine};
 use image_dsl_pin_rules::{exact_version, is_hex};
-use image_dsl_spark as spark;
+use image_dsl_spark::RAPIDS_ARTIFACT_PREFIX;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -15,15 +16,18 @@ use super::{Errors, pin_ident};
 /// The Debian suite the base is bootstrapped from, which the apt pins are resolved for.
 const SUITE: &str = "bookworm";
 
-/// Runs every rule. The rules between entries (constant names, `requires`, the suite) need every
-/// entry read: after an entry did not fit the schema they would report its absence, not a fault.
-pub(super) fn all(pins: &PinFile, cx: &mut Errors<'_>) {
+/// Runs every rule, the RAPIDS and Iceberg pins against `policy` when there is one. The rules
+/// between entries (constant names, `requires`, the suite) need every entry read: after an entry
+/// did not fit the schema they would report its absence, not a fault.
+pub(super) fn all(pins: &PinFile, policy: Option<&PolicyFile>, cx: &mut Errors<'_>) {
     let read_whole = cx.is_empty();
     check_exact_versions(cx, pins);
     check_hex_digests(cx, pins);
     check_text_present(cx, pins);
     check_artifact_sources(cx, pins);
-    check_support_lists(cx, pins);
+    if let Some(policy) = policy {
+        check_against_policy(cx, pins, policy);
+    }
     if read_whole {
         check_suite(cx, pins);
         check_constant_names(cx, pins);
@@ -172,36 +176,36 @@ fn check_artifact_sources(cx: &mut Errors<'_>, pins: &PinFile) {
     }
 }
 
-/// The RAPIDS and Iceberg pins are the releases the compile-time support lists describe
-/// (`image_dsl_spark`), or the rules would vouch for combinations nobody checked.
+/// The RAPIDS and Iceberg pins are the releases the catalog's policy file describes
+/// ([`PolicyFile`]), or the rules would vouch for combinations nobody checked.
 ///
 /// ```toml
 /// [artifact."rapids-4-spark_2.12"]
-/// version = "24.02.0"   # error: the list describes 25.04.0
+/// version = "24.02.0"   # error: the policy describes 25.04.0
 /// ```
-fn check_support_lists(cx: &mut Errors<'_>, pins: &PinFile) {
+fn check_against_policy(cx: &mut Errors<'_>, pins: &PinFile, policy: &PolicyFile) {
     for (key, pin) in pins.artifact.iter() {
         let (key, version) = (key.get_ref().as_str(), pin.version.get_ref().as_str());
         let span = pin.version.span();
-        if let Some(scala) = key.strip_prefix("rapids-4-spark_") {
-            match spark::rapids_for(scala) {
+        if let Some(scala) = key.strip_prefix(RAPIDS_ARTIFACT_PREFIX) {
+            match policy.rapids_for(scala) {
                 Some(r) if r.release == version => {}
                 Some(r) => cx.at(span.clone(), format!(
-                    "[artifact.\"{key}\"] is {version} but the support list in image-dsl/spark/src/lib.rs describes RAPIDS {} for Scala {scala}: update both together",
+                    "[artifact.\"{key}\"] is {version} but {POLICY_FILE} describes RAPIDS {} for Scala {scala}: update both together",
                     r.release
                 )),
                 None => cx.at(span.clone(), format!(
-                    "[artifact.\"{key}\"]: image-dsl/spark/src/lib.rs has no RAPIDS support list for Scala {scala}"
+                    "[artifact.\"{key}\"]: {POLICY_FILE} has no [[rapids]] release for Scala {scala}"
                 )),
             }
         }
-        for line in spark::ICEBERG {
-            let (major, minor) = line.spark;
+        for line in &policy.iceberg {
+            let SparkLine { major, minor } = *line.spark.get_ref();
             if key == format!("iceberg-spark-runtime-{major}.{minor}_{}", line.scala)
                 && version != line.release
             {
                 cx.at(span.clone(), format!(
-                    "[artifact.\"{key}\"] is {version} but image-dsl/spark/src/lib.rs pins Iceberg {} for Spark {major}.{minor}: update both together",
+                    "[artifact.\"{key}\"] is {version} but {POLICY_FILE} pins Iceberg {} for Spark {major}.{minor}: update both together",
                     line.release
                 ));
             }

@@ -6,10 +6,14 @@ use std::fmt::Write as _;
 use super::schema::{ArtifactChecksum, ArtifactSource, PinFile};
 use super::{PIN_FILE, PinError, pin_ident};
 
-/// Validate the pin file's text and generate the `pins` module's code; on failure, every error,
-/// each starting with `images/pins.toml:LINE:`.
-pub fn generate(text: &str) -> Result<String, Vec<String>> {
-    PinFile::parse(text)
+/// Validate the pin file's text (its RAPIDS and Iceberg pins against `policy`, unless it is
+/// `None`: a policy file with errors of its own) and generate the `pins` module's code; on
+/// failure, every error, each starting with `images/pins.toml:LINE:`.
+pub fn generate(
+    text: &str,
+    policy: Option<&crate::policy::PolicyFile>,
+) -> Result<String, Vec<String>> {
+    PinFile::parse_with(text, policy)
         .map(|pins| code(&pins))
         .map_err(|errors| errors.iter().map(PinError::to_string).collect())
 }
@@ -186,7 +190,7 @@ mod tests {
              [artifact.ojdbc11]\nversion = \"21.11.0.0\"\nmaven = \"com.oracle.database.jdbc:ojdbc11:21.11.0.0\"\nunverified = \"unreachable\"\n\
              [artifact.cudf]\nversion = \"25.04.0\"\nmaven = \"ai.rapids:cudf:25.04.0:cuda12\"\nsha512 = \"{SHA}{SHA}\"\n"
         );
-        let code = generate(&text).expect("valid");
+        let code = generate(&text, None).expect("valid");
         assert!(code.contains(
             "pub const TINI: AptPin = AptPin { package: \"tini\", version: \"0.19.0-1+b3\" };"
         ));
@@ -207,7 +211,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_pin_file_and_line() {
-        let e = generate("[debian]\nsuite = \"bookworm\"\n[apt]\ncurl = \"*\"\n").unwrap_err();
+        let e = generate(
+            "[debian]\nsuite = \"bookworm\"\n[apt]\ncurl = \"*\"\n",
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 1);
         assert!(
             e[0].starts_with("images/pins.toml:4: [apt] `curl`"),
@@ -218,7 +226,7 @@ mod tests {
     #[test]
     fn the_committed_pin_file_is_valid() {
         let text = include_str!("../../../images/pins.toml");
-        if let Err(e) = generate(text) {
+        if let Err(e) = generate(text, None) {
             panic!("{e:#?}");
         }
     }

@@ -58,15 +58,25 @@ impl fmt::Display for PinError {
 impl std::error::Error for PinError {}
 
 impl PinFile {
-    /// Reads `text` and checks every rule; on failure every error found, in the file's order.
+    /// Reads `text` and checks every rule but the policy's; on failure every error found, in the
+    /// file's order.
     pub fn parse(text: &str) -> Result<PinFile, Vec<PinError>> {
+        PinFile::parse_with(text, None)
+    }
+
+    /// Reads `text` and checks every rule, the RAPIDS and Iceberg pins against `policy` (the
+    /// catalog's `policy.toml`) when given; on failure every error found, in the file's order.
+    pub fn parse_with(
+        text: &str,
+        policy: Option<&crate::policy::PolicyFile>,
+    ) -> Result<PinFile, Vec<PinError>> {
         let mut errors = Errors {
             text,
             found: Vec::new(),
         };
         let pins = schema::read(text, &mut errors);
         if let Some(pins) = &pins {
-            check::all(pins, &mut errors);
+            check::all(pins, policy, &mut errors);
         }
         match pins {
             Some(pins) if errors.found.is_empty() => Ok(pins),
@@ -119,8 +129,17 @@ mod tests {
     const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
     const DEBIAN: &str = "[debian]\nsuite = \"bookworm\"\n";
 
+    /// This repository's policy, which the RAPIDS and Iceberg pins are checked against.
+    fn policy() -> crate::policy::PolicyFile {
+        crate::policy::PolicyFile::parse(
+            crate::policy::POLICY_FILE,
+            include_str!("../../../images/policy.toml"),
+        )
+        .expect("the committed policy is valid")
+    }
+
     fn errors(text: &str) -> Vec<PinError> {
-        PinFile::parse(text).expect_err("the pin file should be rejected")
+        PinFile::parse_with(text, Some(&policy())).expect_err("the pin file should be rejected")
     }
 
     /// `(line, message)` of each error.
@@ -344,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn rapids_and_iceberg_pins_must_match_the_support_lists() {
+    fn rapids_and_iceberg_pins_must_match_the_policy() {
         let e = lines(
             "[debian]\nsuite = \"bookworm\"\n[artifact.\"rapids-4-spark_2.12\"]\nversion = \"24.02.0\"\n\
              maven = \"com.nvidia:rapids-4-spark_2.12:24.02.0\"\nunverified = \"x\"\n\

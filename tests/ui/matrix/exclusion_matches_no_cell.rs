@@ -2,6 +2,7 @@
 // exclusion only covers cells the first one already removed; the third names a value that is
 // not on the axis, which is reported at that value too.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_runtime

@@ -2,6 +2,7 @@
 // Known issue, reported to the macro's owner: the tag then expands to "" and a second error,
 // "`` is not a valid tag", follows at the same literal.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_runtime for spark in ["3.5.7", "3.5.8"] {

@@ -3,7 +3,7 @@
 // `middle` and `app` run, and neither declares a gpu variant. Each is refused at its reference,
 // and fetching the jar directly with a non-gpu variant is refused at the artifact's key.
 use image_dsl::image;
-use images::pins;
+use images::{pins, policy};
 
 image! {
     image carrier {

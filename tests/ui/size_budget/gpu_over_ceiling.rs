@@ -1,5 +1,6 @@
 // A GPU Spark image must stay under 2 GB; the ceiling is exclusive, so `budget 2 GB` fails at `2`.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_gpu {

@@ -1,5 +1,6 @@
 // A baseline Spark image must stay under 1 GB: `budget 1.5 GB` is reported at `1.5`.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_fat {

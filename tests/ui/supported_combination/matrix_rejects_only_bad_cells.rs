@@ -1,6 +1,7 @@
 // In a 2×4 matrix only the 4.1.0 cells with RAPIDS fail: `gpu` and `gpu-iceberg` are each
 // reported once, at their axis values; 3.5.4 (in RAPIDS 25.04.0, Scala 2.12) and every other variant pass.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_runtime

@@ -1,6 +1,7 @@
 // A variant outside baseline/gpu/iceberg/gpu-iceberg, and a Spark line the catalog does not
 // build (3.4), are each reported at their literal.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image odd_variant {

@@ -1,6 +1,7 @@
 // When only the Spark version comes from the matrix (the variant is written in the body), an
 // unsupported cell is reported at the version's axis value: here `"4.1.0"`, which RAPIDS skipped.
 use image_dsl::image;
+use images::policy;
 
 image! {
     image spark_gpu for spark in ["4.1.1", "4.1.0"] {

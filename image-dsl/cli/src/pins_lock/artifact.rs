@@ -5,6 +5,7 @@
 //! repository publishes.
 
 use image_dsl::pinfile::{self, PinFile};
+use image_dsl::policy::{POLICY_FILE, PolicyFile};
 use toml_edit::{DocumentMut, Item, Key, value};
 
 use super::{Change, LockReport, Problem, Unverified};
@@ -56,7 +57,7 @@ pub enum ArtifactCheck {
     },
     /// The cache could not be used.
     Failed(String),
-    /// The bytes are right, but the compile-time support list says otherwise about them.
+    /// The bytes are right, but the policy file says otherwise about them.
     Disagrees(String),
 }
 
@@ -100,18 +101,22 @@ pub fn preferred_algorithm(locator: &Locator) -> Checksum {
 }
 
 /// Checks every entry at once (downloads run in parallel; cached files are only hashed).
-pub async fn check_all(fetcher: &Fetcher, entries: &[ArtifactEntry]) -> Vec<ArtifactCheck> {
-    futures_util::future::join_all(entries.iter().map(|e| check(fetcher, e))).await
+pub async fn check_all(
+    fetcher: &Fetcher,
+    entries: &[ArtifactEntry],
+    policy: &PolicyFile,
+) -> Vec<ArtifactCheck> {
+    futures_util::future::join_all(entries.iter().map(|e| check(fetcher, e, policy))).await
 }
 
-/// Fetches `entry` and compares or records its checksum.
-pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
+/// Fetches `entry` and compares or records its checksum (a RAPIDS jar's shims against `policy`).
+pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry, policy: &PolicyFile) -> ArtifactCheck {
     let preferred = preferred_algorithm(&entry.locator);
     if let Checksum::Unverified(_) = entry.checksum {
         return match fetcher.fetch_unpinned(&entry.source(), &preferred).await {
             Ok((checksum, path)) => match cross_check(fetcher, entry, &path).await {
                 Some(problem) => problem,
-                None => match support_list(entry, &path).await {
+                None => match support_list(entry, &path, policy).await {
                     Some(problem) => problem,
                     None => ArtifactCheck::Recorded(checksum),
                 },
@@ -126,7 +131,7 @@ pub async fn check(fetcher: &Fetcher, entry: &ArtifactEntry) -> ArtifactCheck {
     if let Some(problem) = cross_check(fetcher, entry, &path).await {
         return problem;
     }
-    if let Some(problem) = support_list(entry, &path).await {
+    if let Some(problem) = support_list(entry, &path, policy).await {
         return problem;
     }
     // A verified Apache tarball pinned by sha256 (from a third party) gets Apache's sha512.
@@ -209,10 +214,14 @@ async fn cross_check(
     }
 }
 
-/// A RAPIDS jar (`rapids-4-spark_<scala>`) against the support list of `image_dsl::spark`: the Apache
-/// Spark releases it has a shim for (`spark411/` is 4.1.1; vendor shims such as `spark330db`
-/// are not releases) must be exactly the list's. `None` for other artifacts.
-async fn support_list(entry: &ArtifactEntry, path: &std::path::Path) -> Option<ArtifactCheck> {
+/// A RAPIDS jar (`rapids-4-spark_<scala>`) against its release's `spark` list in the policy
+/// file: the Apache Spark releases it has a shim for (`spark411/` is 4.1.1; vendor shims such as
+/// `spark330db` are not releases) must be exactly the list's. `None` for other artifacts.
+async fn support_list(
+    entry: &ArtifactEntry,
+    path: &std::path::Path,
+    policy: &PolicyFile,
+) -> Option<ArtifactCheck> {
     let scala = entry.key.strip_prefix("rapids-4-spark_")?.to_owned();
     let file = path.to_owned();
     let shims = tokio::task::spawn_blocking(move || rapids_shims(&file)).await;
@@ -229,10 +238,12 @@ async fn support_list(entry: &ArtifactEntry, path: &std::path::Path) -> Option<A
             )));
         }
     };
-    let listed = image_dsl::spark::rapids_for(&scala)
-        .map(|r| r.spark)
+    let listed: Vec<String> = policy
+        .rapids_for(&scala)
+        .map(|r| r.spark.iter().map(|v| v.0.to_string()).collect())
         .unwrap_or_default();
-    shim_disagreement(&scala, &entry.version, &shims, listed).map(ArtifactCheck::Disagrees)
+    let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+    shim_disagreement(&scala, &entry.version, &shims, &listed).map(ArtifactCheck::Disagrees)
 }
 
 /// The Apache Spark releases a RAPIDS jar carries a shim for, sorted.
@@ -254,7 +265,7 @@ pub fn rapids_shims(jar: &std::path::Path) -> Result<Vec<String>, String> {
     Ok(shims)
 }
 
-/// What differs between a jar's shims and the support list, as the error says it.
+/// What differs between a jar's shims and the policy's list, as the error says it.
 pub fn shim_disagreement(
     scala: &str,
     version: &str,
@@ -282,7 +293,7 @@ pub fn shim_disagreement(
         why.push(format!("it also supports {}", unlisted.join(", ")));
     }
     Some(format!(
-        "RAPIDS {version} for Scala {scala} disagrees with the support list in image-dsl/spark/src/lib.rs: {}; make the list the jar's shims ({})",
+        "RAPIDS {version} for Scala {scala} disagrees with its `spark` list in {POLICY_FILE}: {}; make the list the jar's shims ({})",
         why.join(" and "),
         shims.join(", ")
     ))

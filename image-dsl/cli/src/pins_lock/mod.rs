@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use image_dsl::pinfile::{PIN_FILE, PinError, PinFile};
+use image_dsl::policy::{POLICY_FILE, PolicyFile};
 use toml_edit::DocumentMut;
 
 use crate::engine::BuildOptions;
@@ -204,6 +205,15 @@ pub enum LockError {
         /// Every validation error, each with its line.
         errors: Vec<PinError>,
     },
+    /// The policy file beside the pin file (which the RAPIDS and Iceberg pins are checked
+    /// against) does not pass validation.
+    #[error("{} is not a valid policy file, fix these first:\n{}", path.display(), errors.join("\n"))]
+    InvalidPolicy {
+        /// The policy file.
+        path: PathBuf,
+        /// Every validation error, each with its line.
+        errors: Vec<String>,
+    },
     /// The refreshed text would not pass validation (a bug of the lock), so nothing was written.
     #[error("the refreshed {} would not be valid, nothing was written (report this bug of `cargo xtask images lock`):\n{}", path.display(), listed(errors))]
     InvalidResult {
@@ -330,6 +340,19 @@ pub async fn lock(path: &Path, opts: &BuildOptions, mode: Mode) -> Result<LockRe
     lock_scoped(path, opts, mode, Scope::All).await
 }
 
+/// The catalog's policy file, `policy.toml` beside the pin file, read through its schema; a pin
+/// file with none beside it (a test's) is checked against an empty policy.
+fn policy_beside(pins: &Path) -> Result<PolicyFile, LockError> {
+    let path = pins.with_file_name("policy.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(LockError::Read { path, source }),
+    };
+    PolicyFile::parse(POLICY_FILE, &text)
+        .map_err(|errors| LockError::InvalidPolicy { path, errors })
+}
+
 /// [`lock`] limited to `scope`.
 pub async fn lock_scoped(
     path: &Path,
@@ -345,7 +368,8 @@ pub async fn lock_scoped(
         path: path.to_owned(),
         errors,
     };
-    let pins = PinFile::parse(&text).map_err(invalid)?;
+    let policy = policy_beside(path)?;
+    let pins = PinFile::parse_with(&text, Some(&policy)).map_err(invalid)?;
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         invalid(vec![PinError::at(
             &text,
@@ -378,7 +402,7 @@ pub async fn lock_scoped(
             }
         },
         pip::check_all(&http, &opts.settings.pypi_mirror, &wheels),
-        artifact::check_all(&fetcher, &artifacts),
+        artifact::check_all(&fetcher, &artifacts, &policy),
         git::probe_all(&http, &repos),
     );
     let archive = archive?;
@@ -421,9 +445,11 @@ pub async fn lock_scoped(
 
     let refreshed = doc.to_string();
     if refreshed != text {
-        PinFile::parse(&refreshed).map_err(|errors| LockError::InvalidResult {
-            path: path.to_owned(),
-            errors,
+        PinFile::parse_with(&refreshed, Some(&policy)).map_err(|errors| {
+            LockError::InvalidResult {
+                path: path.to_owned(),
+                errors,
+            }
         })?;
     }
     if mode == Mode::Write && report.problems.is_empty() && refreshed != text {
