@@ -299,6 +299,30 @@ async fn an_outside_workspace_builds_and_tests_its_own_images_with_a_ten_line_xt
     );
     assert!(stderr.contains("root"), "{stderr}");
 
+    // A pin the pin file's rules refuse is reported at its own line of the outside pin file.
+    std::fs::write(ws.join("catalog/src/lib.rs"), CATALOG).unwrap();
+    let pins = std::fs::read_to_string(ws.join("catalog/pins.toml")).unwrap();
+    let unpinned = pins.replace("version = \"42.7.14\"", "version = \"latest\"");
+    assert_ne!(unpinned, pins);
+    std::fs::write(ws.join("catalog/pins.toml"), &unpinned).unwrap();
+    let line = unpinned
+        .lines()
+        .position(|l| l.contains("\"latest\""))
+        .unwrap()
+        + 1;
+    let refused = cargo(
+        ws,
+        &target,
+        &["build", "--package", "catalog"],
+        Duration::from_secs(600),
+    );
+    let stderr = text(&refused.stderr);
+    assert!(!refused.status.success(), "an inexact pin compiled");
+    assert!(
+        stderr.contains(&format!("catalog/pins.toml:{line}:")),
+        "the error does not name catalog/pins.toml:{line}:\n{stderr}"
+    );
+
     for reference in [
         "image-dsl-test/adoption-app:1",
         "image-dsl-test/adoption-base:1",
