@@ -32,6 +32,9 @@ use serde::Deserialize;
 
 /// Public PyPI simple index.
 pub const DEFAULT_PYPI_MIRROR: &str = "https://pypi.org/simple";
+/// The keyring apt verifies Debian's suites with (package `debian-archive-keyring`).
+pub const DEFAULT_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
 /// Maven Central.
 pub const DEFAULT_MAVEN_MIRROR: &str = "https://repo1.maven.org/maven2";
 /// The Apache archive.
@@ -235,7 +238,7 @@ impl Settings {
             debian_keyring: env_nonempty("IMAGE_DSL_DEBIAN_KEYRING")
                 .map(PathBuf::from)
                 .or_else(|| files.iter().find_map(|f| f.mirrors.debian_keyring.clone()))
-                .unwrap_or_else(|| PathBuf::from(super::debian::DEFAULT_KEYRING)),
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_KEYRING)),
             cache_dir,
         })
     }
@@ -249,7 +252,7 @@ impl Settings {
             debian_mirror: DEFAULT_DEBIAN_MIRROR.to_owned(),
             debian_security_mirror: security_mirror_of(DEFAULT_DEBIAN_MIRROR),
             git_mirror: None,
-            debian_keyring: PathBuf::from(super::debian::DEFAULT_KEYRING),
+            debian_keyring: PathBuf::from(DEFAULT_KEYRING),
             cache_dir,
         }
     }

@@ -26,9 +26,6 @@ use super::config::Settings;
 use super::fetch::{FetchError, Fetcher};
 use super::spec::{ArtifactSource, BuildSpec, Checksum, Locator};
 
-/// The keyring apt verifies Debian's suites with (package `debian-archive-keyring`).
-pub const DEFAULT_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
-
 /// The architecture and component the catalog installs from.
 const ARCH: &str = "amd64";
 const COMPONENT: &str = "main";
