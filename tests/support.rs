@@ -43,6 +43,21 @@ pub fn options() -> BuildOptions {
     opts
 }
 
+/// Where tests tag the catalog images they build: never the tags a user's builds made.
+pub const TEST_PREFIX: &str = "image-dsl-test/";
+
+/// [`options`] for building catalog images: tagged under [`TEST_PREFIX`].
+pub fn catalog_options() -> BuildOptions {
+    let mut opts = options();
+    opts.tag_prefix = TEST_PREFIX.to_owned();
+    opts
+}
+
+/// The engine's tag of the catalog image `reference` built by a test.
+pub fn tag(reference: &str) -> String {
+    format!("{TEST_PREFIX}{reference}")
+}
+
 /// A name no other test or run uses.
 pub fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()

@@ -25,7 +25,7 @@ async fn build_debian_variant() {
     BUILT
         .get_or_init(|| async {
             support::docker().await;
-            let report = engine::build_all(specs(IMAGE), &support::options())
+            let report = engine::build_all(specs(IMAGE), &support::catalog_options())
                 .await
                 .expect("build");
             assert!(report.success(), "{}", report.summary_table());
@@ -99,7 +99,7 @@ impl Devbox {
                 .args(["--env", &format!("DEV_USER={USER}")])
                 .args(["--env", &format!("SSH_AUTHORIZED_KEY={}", public.trim())])
                 .args(extra)
-                .arg(IMAGE),
+                .arg(support::tag(IMAGE)),
         );
         let run_returned_after = started.elapsed();
         assert!(run.status.success(), "docker run failed: {}", text(&run));
@@ -201,8 +201,13 @@ fn temp_dir() -> tempfile::TempDir {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_login_as_the_user_from_the_environment_works_within_seconds_with_zsh() {
     build_debian_variant().await;
-    let size =
-        output(Command::new("docker").args(["image", "inspect", "--format", "{{.Size}}", IMAGE]));
+    let size = output(Command::new("docker").args([
+        "image",
+        "inspect",
+        "--format",
+        "{{.Size}}",
+        &support::tag(IMAGE),
+    ]));
     let size: u64 = String::from_utf8_lossy(&size.stdout)
         .trim()
         .parse()
@@ -440,7 +445,7 @@ fn world_readable(path: &Path) {
 async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
     support::docker().await;
     let specs = specs(FULL);
-    let opts = support::options();
+    let opts = support::catalog_options();
     let err = match engine::build_all(specs.clone(), &opts).await {
         Err(err @ EngineError::Unverified { .. }) => err.to_string(),
         Err(other) => panic!("expected the unverified-artifact error, got: {other}"),
@@ -494,7 +499,7 @@ async fn the_full_variant_names_every_missing_download_and_builds_nothing() {
             None => assert!(cached, "{name} is neither named nor fetched:\n{err}"),
         }
     }
-    let inspect = output(Command::new("docker").args(["image", "inspect", FULL]));
+    let inspect = output(Command::new("docker").args(["image", "inspect", &support::tag(FULL)]));
     assert!(
         !inspect.status.success(),
         "{FULL} exists although it cannot be built here"
@@ -590,7 +595,7 @@ async fn a_wrong_setting_stops_the_box_and_says_what_to_do() {
         for setting in env {
             cmd.args(["--env", setting]);
         }
-        let out = output(cmd.arg(IMAGE));
+        let out = output(cmd.arg(support::tag(IMAGE)));
         assert_eq!(
             out.status.code(),
             Some(64),

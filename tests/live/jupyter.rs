@@ -71,7 +71,7 @@ async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_note
     // where a server started without JUPYTER_TOKEN makes one up and refuses requests without it.
     let env = ctx
         .docker
-        .inspect_image(IMAGE)
+        .inspect_image(&crate::support::tag(IMAGE))
         .await
         .ok()
         .and_then(|i| i.config)
@@ -87,7 +87,7 @@ async fn jupyter_3_5_7_takes_its_credential_from_the_environment_and_runs_a_note
     notebook_probe_passes(&ctx, IMAGE).await;
     println!("{IMAGE}: notebook probe ran in {:?}", ran.elapsed());
 
-    let mut sandbox = Sandbox::new(&ctx.docker, IMAGE, ProbeKind::Notebook);
+    let mut sandbox = Sandbox::for_probe(&ctx, IMAGE, ProbeKind::Notebook);
     ok(sandbox.network().await);
     // A password instead: the hash from the image's own `jupyter_server.auth.passwd`.
     let code = "from jupyter_server.auth import passwd\nprint('HASH', passwd('correct-horse'))";

@@ -70,6 +70,7 @@ fn options() -> BuildOptions {
         .unwrap_or_else(|e| panic!("the probe tests cannot read the mirror settings: {e}"));
     let mut opts = BuildOptions::new(settings, &support::layout());
     opts.progress = false;
+    opts.tag_prefix = support::TEST_PREFIX.to_owned();
     opts
 }
 

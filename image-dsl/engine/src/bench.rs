@@ -107,6 +107,7 @@ pub async fn bench_noop(
         progress: false,
         log_dir: &log_dir,
         builder_calls: &builder_calls,
+        tag_prefix: &opts.tag_prefix,
     };
     let mut built = Vec::new();
     let started = Instant::now();

@@ -90,6 +90,8 @@ pub(crate) struct Schedule<'a> {
     pub progress: bool,
     pub log_dir: &'a Path,
     pub builder_calls: &'a AtomicUsize,
+    /// Prepended to every tag and to `FROM`s of other specs ([`crate::BuildOptions::tag_prefix`]).
+    pub tag_prefix: &'a str,
 }
 
 impl Schedule<'_> {
@@ -247,6 +249,7 @@ impl Schedule<'_> {
     ) -> Result<u64, ImageError> {
         let (id, mut log) = self.build_untagged(spec, hash, log_path, bar).await?;
         let image = spec.reference.clone();
+        let tagged = format!("{}{}", self.tag_prefix, spec.reference);
         let engine = |step: &'static str, message: String| ImageError::Engine {
             image: image.clone(),
             step,
@@ -266,8 +269,8 @@ impl Schedule<'_> {
             // The tag never moves to an over-budget image. If it already pointed at this very
             // image (a forced rebuild) it is removed; an image another reference uses is kept.
             let tags = inspected.repo_tags.unwrap_or_default();
-            let target = if tags.contains(&spec.reference) {
-                Some(spec.reference.as_str())
+            let target = if tags.contains(&tagged) {
+                Some(tagged.as_str())
             } else if tags.is_empty() {
                 Some(id.as_str())
             } else {
@@ -288,7 +291,7 @@ impl Schedule<'_> {
             let _ = writeln!(log, "ERROR: {error}");
             return Err(error);
         }
-        let (repo, tag) = split_reference(&spec.reference);
+        let (repo, tag) = split_reference(&tagged);
         self.docker
             .tag_image(
                 &id,
@@ -296,7 +299,7 @@ impl Schedule<'_> {
             )
             .await
             .map_err(|e| engine("tag", e.to_string()))?;
-        let _ = writeln!(log, "# tagged {} ({})", spec.reference, human_size(size));
+        let _ = writeln!(log, "# tagged {tagged} ({})", human_size(size));
         // The image the tag left is removed when nothing uses it: no tag (deleting by ID would
         // drop another reference's tag), and the engine refuses while children or containers do.
         if let Some(previous) = previous.filter(|p| *p != id) {
@@ -348,7 +351,8 @@ impl Schedule<'_> {
         // layer's context is 5 GB of wheels, which should not sit in memory.
         bar.set_message("assembling context");
         let tar = {
-            let spec = spec.clone();
+            let mut spec = spec.clone();
+            spec.dockerfile = crate::spec::with_prefixed_parents(&spec, self.tag_prefix);
             let artifacts = self.artifacts.clone();
             tokio::task::spawn_blocking(move || {
                 let lookup = |path: &str| {

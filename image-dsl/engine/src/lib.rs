@@ -80,6 +80,11 @@ pub struct BuildOptions {
     /// The locked package set of the bootstrapped base (`images/apt.lock`); `None` bootstraps
     /// from what the Debian mirror serves.
     pub base_lock: Option<debian::closure::LockedBase>,
+    /// Tag every image as `<prefix><name>:<tag>`, its `FROM`s of other specs likewise: a test's
+    /// builds of catalog images never move the tags a user's builds made, and two test runs share
+    /// only what is identical. Empty: the references as they are. Reports and freshness still
+    /// name the specs' own references.
+    pub tag_prefix: String,
 }
 
 impl BuildOptions {
@@ -102,7 +107,13 @@ impl BuildOptions {
             base_lock: debian::closure::AptLock::read(&layout.apt_lock())
                 .ok()
                 .and_then(|lock| lock.base),
+            tag_prefix: String::new(),
         }
+    }
+
+    /// The engine's tag of `reference` under [`BuildOptions::tag_prefix`].
+    pub fn tag(&self, reference: &str) -> String {
+        format!("{}{reference}", self.tag_prefix)
     }
 
     /// The bootstrap settings these options imply for the base `reference`.
@@ -279,6 +290,7 @@ pub async fn build_all(
         progress: opts.progress,
         log_dir: &opts.log_dir,
         builder_calls: &builder_calls,
+        tag_prefix: &opts.tag_prefix,
     };
     let images = schedule.run().await;
     Ok(BuildOutcome {
@@ -427,7 +439,7 @@ pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<P
     }
 
     let hashes = hash_graph(&graph, &bases)?;
-    let current = check_all(&docker, &graph, &hashes).await?;
+    let current = check_all(&docker, &graph, &hashes, opts).await?;
     Ok(Plan {
         docker,
         graph,
@@ -460,9 +472,10 @@ async fn check_all(
     docker: &bollard::Docker,
     graph: &graph::Graph,
     hashes: &[String],
+    opts: &BuildOptions,
 ) -> Result<Vec<build::Current>, EngineError> {
     let checks = graph.specs.iter().zip(hashes).map(|(spec, hash)| async {
-        build::check_current(docker, &spec.reference, hash, spec.budget_bytes)
+        build::check_current(docker, &opts.tag(&spec.reference), hash, spec.budget_bytes)
             .await
             .map_err(|source| EngineError::Inspect {
                 image: spec.reference.clone(),
@@ -506,7 +519,7 @@ pub async fn freshness(
         }
     }
     let hashes = hash_graph(&graph, &bases)?;
-    let current = check_all(&docker, &graph, &hashes).await?;
+    let current = check_all(&docker, &graph, &hashes, opts).await?;
     Ok(graph
         .specs
         .iter()

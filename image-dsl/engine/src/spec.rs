@@ -191,6 +191,40 @@ impl Checksum {
     }
 }
 
+/// `spec`'s Dockerfile with every reference to one of its parents (`FROM <parent>`,
+/// `COPY --from=<parent>`) under `prefix`, as the engine tags them.
+pub fn with_prefixed_parents(spec: &BuildSpec, prefix: &str) -> String {
+    if prefix.is_empty() {
+        return spec.dockerfile.clone();
+    }
+    let is_parent = |word: &str| spec.parents.iter().any(|p| p == word);
+    let mut out = String::with_capacity(spec.dockerfile.len());
+    for line in spec.dockerfile.split_inclusive('\n') {
+        let words: Vec<&str> = line.split(' ').collect();
+        let instruction = words.first().map(|w| w.trim_end());
+        let rewritten: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| {
+                let bare = word.trim_end_matches(['\n', '\r']);
+                let end = &word[bare.len()..];
+                if i == 1 && instruction == Some("FROM") && is_parent(bare) {
+                    format!("{prefix}{bare}{end}")
+                } else if let Some(from) = bare.strip_prefix("--from=")
+                    && instruction == Some("COPY")
+                    && is_parent(from)
+                {
+                    format!("--from={prefix}{from}{end}")
+                } else {
+                    (*word).to_owned()
+                }
+            })
+            .collect();
+        out.push_str(&rewritten.join(" "));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +252,24 @@ mod tests {
             coords.repository_path(),
             "org/apache/iceberg/iceberg-core/1.10.0/iceberg-core-1.10.0.jar"
         );
+    }
+
+    #[test]
+    fn parents_are_tagged_under_the_prefix_and_nothing_else_is() {
+        let spec = BuildSpec {
+            reference: "app:1".into(),
+            dockerfile: "FROM jars:1 AS jars-1\nFROM base:1\nCOPY --from=jars-1 /a /a\nCOPY --from=tools:2 /t /t\nRUN echo FROM base:1\n".into(),
+            files: vec![],
+            artifacts: vec![],
+            parents: vec!["jars:1".into(), "base:1".into(), "tools:2".into()],
+            needs_base: None,
+            budget_bytes: 1,
+            apt: vec![],
+        };
+        assert_eq!(
+            with_prefixed_parents(&spec, "t/"),
+            "FROM t/jars:1 AS jars-1\nFROM t/base:1\nCOPY --from=jars-1 /a /a\nCOPY --from=t/tools:2 /t /t\nRUN echo FROM base:1\n"
+        );
+        assert_eq!(with_prefixed_parents(&spec, ""), spec.dockerfile);
     }
 }

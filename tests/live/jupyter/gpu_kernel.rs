@@ -154,7 +154,7 @@ fn override_spec() -> Value {
 
 /// Starts the stand-in's server with a token; returns the sandbox, the server and the token.
 async fn serve(ctx: &ProbeContext, image: &str) -> (Sandbox, String, String) {
-    let mut sandbox = Sandbox::new(&ctx.docker, image, ProbeKind::Notebook);
+    let mut sandbox = Sandbox::for_probe(ctx, image, ProbeKind::Notebook);
     ok(sandbox.network().await);
     let token = crate::support::unique("token");
     let spec = ContainerSpec::new("lab", image, &[]).env([("JUPYTER_TOKEN", &token)]);

@@ -22,6 +22,7 @@ pub fn options() -> BuildOptions {
         .unwrap_or_else(|e| panic!("the jupyter tests cannot read the mirror settings: {e}"));
     let mut opts = BuildOptions::new(settings, &support::layout());
     opts.progress = false;
+    opts.tag_prefix = support::TEST_PREFIX.to_owned();
     opts.jobs = 2;
     opts
 }
@@ -83,7 +84,7 @@ pub fn ok<T>(result: Result<T, ProbeError>) -> T {
 pub async fn within_target(ctx: &ProbeContext, image: &str, build_time: Duration) {
     let inspected = ctx
         .docker
-        .inspect_image(image)
+        .inspect_image(&support::tag(image))
         .await
         .unwrap_or_else(|e| panic!("{image} is not in the engine: {e}"));
     let size = inspected.size.unwrap_or_default();

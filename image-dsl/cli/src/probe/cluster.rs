@@ -35,7 +35,7 @@ const MASTER_READY: &str = "I have been elected leader";
 /// PySpark job with `spark-submit --total-executor-cores 2`: the job checks its tasks ran on
 /// both worker hosts.
 pub async fn standalone(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
-    let mut sandbox = Sandbox::new(&ctx.docker, &image.reference(), ProbeKind::Standalone);
+    let mut sandbox = Sandbox::for_probe(ctx, &image.reference(), ProbeKind::Standalone);
     let result = async {
         let cluster = Cluster::start(&mut sandbox, image, &[], 2).await?;
         let workers = cluster.workers.join(",");
@@ -74,7 +74,7 @@ const PI_LINE: &str = "Pi is roughly ";
 /// ([`super::WITHOUT_GPU_DEFAULTS`]); the daemons need none.
 pub async fn examples(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Examples);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Examples);
     let result = async {
         let Some(flavor) = image.spark else {
             return Err(sandbox.failed("the image declares no Spark release", ""));
@@ -192,7 +192,7 @@ pub const AUTH_REFUSED: [&str; 3] = [
 /// with the secret runs the job on the worker (so the cluster works), a client without it is
 /// refused by the master (its log shows the failed connection, the job never runs).
 pub async fn rpc_auth(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
-    let mut sandbox = Sandbox::new(&ctx.docker, &image.reference(), ProbeKind::RpcAuth);
+    let mut sandbox = Sandbox::for_probe(ctx, &image.reference(), ProbeKind::RpcAuth);
     let secret = format!("probe-{:x}", std::process::id() ^ 0x5eed);
     let result = async {
         let auth = [
@@ -266,7 +266,7 @@ pub async fn rpc_auth(ctx: &ProbeContext, image: &Image) -> Result<String, Probe
 /// allocator), `spark-submit --master k8s://`, ConfigMap-mounted conf, or decommissioning.
 pub async fn executor(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Executor);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Executor);
     let result = async {
         sandbox.network().await?;
         let entrypoint = entrypoint(image);

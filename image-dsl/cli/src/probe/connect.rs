@@ -20,7 +20,7 @@ const LIMIT: Duration = Duration::from_secs(240);
 /// Runs the server and the client; `Ok` carries the client's facts.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Connect);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Connect);
     let result = async {
         sandbox.network().await?;
         let server = sandbox

@@ -57,7 +57,7 @@ fn pinned_release(ctx: &ProbeContext, scala: &str) -> Option<&'static str> {
 /// `gpu-explain`: see the module docs.
 pub async fn explain(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::GpuExplain);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::GpuExplain);
     let Some(flavor) = image.spark else {
         return Err(sandbox.failed("the image declares no Spark release", ""));
     };
@@ -124,7 +124,7 @@ pub async fn host(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeErro
             ),
         });
     }
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::GpuHost);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::GpuHost);
     let Some(flavor) = image.spark else {
         return Err(sandbox.failed("the image declares no Spark release", ""));
     };
@@ -162,7 +162,7 @@ echo END"#;
 /// Runs the checks; `Ok` names the jar and the plugin.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::GpuConfig);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::GpuConfig);
     let spec = ContainerSpec::new("check", &reference, &["-c", CHECK]).entrypoint(&["/bin/sh"]);
     let rapids: Vec<String> = expected_jars(&ctx.catalog, image)
         .into_iter()

@@ -16,7 +16,7 @@ const MARGIN: Duration = Duration::from_secs(60);
 /// Starts the image and waits for healthy; `Ok` says how long it took.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Healthcheck);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Healthcheck);
     let limit = allowed(image) + MARGIN;
     let started = std::time::Instant::now();
     let result = async {

@@ -59,7 +59,7 @@ pub async fn run_with(
     } else {
         reference.clone()
     };
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, kind);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, kind);
     let password = password();
     let result = async {
         sandbox.network().await?;
@@ -163,7 +163,7 @@ pub async fn drivers(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeE
         "",
     );
     let runnable = ctx.build_derived(image, kind, spec).await?;
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, kind);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, kind);
     let password = password();
     let result = async {
         sandbox.network().await?;

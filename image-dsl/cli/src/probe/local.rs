@@ -30,7 +30,7 @@ pub async fn pyspark(
         ProbeKind::Local
     };
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, kind);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, kind);
     let mut spec = ContainerSpec::new(
         "job",
         &reference,
@@ -79,7 +79,7 @@ fn random_uid_number() -> u32 {
 /// Python.
 pub async fn spark_pi(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::SparkPi);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::SparkPi);
     let script = jobs::path(SPARK_PI);
     let spec = ContainerSpec::new(
         "shell",

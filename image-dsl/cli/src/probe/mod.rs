@@ -177,9 +177,12 @@ impl ProbeContext {
         self.catalog.iter().find(|i| i.reference() == reference)
     }
 
-    /// Whether `reference` exists in the engine.
+    /// Whether `reference` exists in the engine (under the build's tag prefix).
     pub async fn built(&self, reference: &str) -> bool {
-        self.docker.inspect_image(reference).await.is_ok()
+        self.docker
+            .inspect_image(&self.build.tag(reference))
+            .await
+            .is_ok()
     }
 
     /// `Ok` when every image `kind` needs besides `image` is built; otherwise the first missing

@@ -196,7 +196,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError
         .chain(iceberg.then_some(ctx.postgres()))
         .chain(iceberg.then_some(ctx.iceberg_rest()));
     ctx.require(image, ProbeKind::Notebook, needs).await?;
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Notebook);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Notebook);
     let result = async {
         sandbox.network().await?;
         let token = token(&reference);

@@ -33,7 +33,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> Result<S
         ProbeKind::GpuPython => ("the RAPIDS import check", GPU_PY),
         _ => ("the pyiceberg job", ICEBERG_PY),
     };
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, kind);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, kind);
     let job =
         ContainerSpec::new("python", &runnable, &[&python, &jobs::path(script)]).files(&[script]);
     let result = async {

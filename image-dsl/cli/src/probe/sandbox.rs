@@ -133,10 +133,21 @@ pub struct Sandbox {
     network: Option<String>,
     containers: Vec<String>,
     cleaned: bool,
+    /// Prepended to each container's image: the tag prefix of the builds that made it.
+    tag_prefix: String,
 }
 
 impl Sandbox {
-    /// A sandbox for `probe` of `image`; nothing is created yet.
+    /// A sandbox for `probe` of the catalog image `image`, whose containers run the images as
+    /// `ctx`'s builds tag them ([`BuildOptions::tag_prefix`](crate::engine::BuildOptions)).
+    pub fn for_probe(ctx: &super::ProbeContext, image: &str, probe: ProbeKind) -> Sandbox {
+        let mut sandbox = Sandbox::new(&ctx.docker, image, probe);
+        sandbox.tag_prefix = ctx.build.tag_prefix.clone();
+        sandbox
+    }
+
+    /// A sandbox for `probe` of `image`, whose containers run images by the references given;
+    /// nothing is created yet.
     pub fn new(docker: &Docker, image: &str, probe: ProbeKind) -> Sandbox {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -150,6 +161,7 @@ impl Sandbox {
             network: None,
             containers: Vec::new(),
             cleaned: false,
+            tag_prefix: String::new(),
         }
     }
 
@@ -206,7 +218,7 @@ impl Sandbox {
     pub async fn start(&mut self, spec: ContainerSpec) -> Result<String, ProbeError> {
         let name = self.name(&spec.role);
         let body = ContainerCreateBody {
-            image: Some(spec.image.clone()),
+            image: Some(format!("{}{}", self.tag_prefix, spec.image)),
             hostname: Some(name.clone()),
             entrypoint: spec.entrypoint.clone(),
             cmd: (!spec.cmd.is_empty()).then(|| spec.cmd.clone()),

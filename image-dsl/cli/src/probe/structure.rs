@@ -29,7 +29,7 @@ const JARS_DIR: &str = "/opt/spark/jars/";
 /// Runs the structure checks on `image`; `Ok` carries the size against the budget.
 pub async fn run(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
     let reference = image.reference();
-    let mut sandbox = Sandbox::new(&ctx.docker, &reference, ProbeKind::Structure);
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Structure);
     let result = check(ctx, image, &mut sandbox).await;
     sandbox.cleanup().await;
     result
@@ -43,7 +43,7 @@ async fn check(
     let reference = image.reference();
     let inspected = ctx
         .docker
-        .inspect_image(&reference)
+        .inspect_image(&ctx.build.tag(&reference))
         .await
         .map_err(|source| ProbeError::Engine {
             image: reference.clone(),
