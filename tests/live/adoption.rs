@@ -174,6 +174,34 @@ fn ok(what: &str, output: &Output) -> String {
     text(&output.stdout)
 }
 
+/// Writes `contents` to `file` of the outside workspace, whose catalog must then fail to compile:
+/// the 1-based line of `file` whose trimmed text is `offending`, and the compiler's stderr.
+fn refused_at(
+    ws: &Path,
+    target: &Path,
+    file: &str,
+    contents: &str,
+    offending: &str,
+) -> (usize, String) {
+    std::fs::write(ws.join(file), contents).unwrap();
+    let line = contents
+        .lines()
+        .position(|l| l.trim() == offending)
+        .unwrap_or_else(|| panic!("{file} has no line `{offending}`"))
+        + 1;
+    let refused = cargo(
+        ws,
+        target,
+        &["build", "--package", "catalog"],
+        Duration::from_secs(600),
+    );
+    assert!(
+        !refused.status.success(),
+        "the catalog compiled with `{offending}` in {file}"
+    );
+    (line, text(&refused.stderr))
+}
+
 /// A workspace outside this one, written to a temporary directory.
 fn outside_workspace() -> (tempfile::TempDir, PathBuf) {
     let repo = support::repo_root();
@@ -279,20 +307,7 @@ async fn an_outside_workspace_builds_and_tests_its_own_images_with_a_ten_line_xt
         1,
     );
     assert_ne!(broken, CATALOG);
-    std::fs::write(ws.join("catalog/src/lib.rs"), &broken).unwrap();
-    let line = broken
-        .lines()
-        .position(|l| l.trim() == "user 0:0;")
-        .unwrap()
-        + 1;
-    let refused = cargo(
-        ws,
-        &target,
-        &["build", "--package", "catalog"],
-        Duration::from_secs(600),
-    );
-    let stderr = text(&refused.stderr);
-    assert!(!refused.status.success(), "a root final user compiled");
+    let (line, stderr) = refused_at(ws, &target, "catalog/src/lib.rs", &broken, "user 0:0;");
     assert!(
         stderr.contains(&format!("--> catalog/src/lib.rs:{line}:")),
         "the error is not spanned at catalog/src/lib.rs:{line}:\n{stderr}"
@@ -304,20 +319,13 @@ async fn an_outside_workspace_builds_and_tests_its_own_images_with_a_ten_line_xt
     let pins = std::fs::read_to_string(ws.join("catalog/pins.toml")).unwrap();
     let unpinned = pins.replace("version = \"42.7.14\"", "version = \"latest\"");
     assert_ne!(unpinned, pins);
-    std::fs::write(ws.join("catalog/pins.toml"), &unpinned).unwrap();
-    let line = unpinned
-        .lines()
-        .position(|l| l.contains("\"latest\""))
-        .unwrap()
-        + 1;
-    let refused = cargo(
+    let (line, stderr) = refused_at(
         ws,
         &target,
-        &["build", "--package", "catalog"],
-        Duration::from_secs(600),
+        "catalog/pins.toml",
+        &unpinned,
+        "version = \"latest\"",
     );
-    let stderr = text(&refused.stderr);
-    assert!(!refused.status.success(), "an inexact pin compiled");
     assert!(
         stderr.contains(&format!("catalog/pins.toml:{line}:")),
         "the error does not name catalog/pins.toml:{line}:\n{stderr}"
