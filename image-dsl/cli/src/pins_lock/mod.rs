@@ -198,7 +198,7 @@ pub enum LockError {
         source: std::io::Error,
     },
     /// The pin file does not pass validation; it is fixed by hand first.
-    #[error("{} is not a valid pin file, fix these first:\n{}", path.display(), listed(errors))]
+    #[error("{} is not a valid pin file, fix these first:\n{}", path.display(), listed(path, errors))]
     Invalid {
         /// The pin file.
         path: PathBuf,
@@ -215,7 +215,7 @@ pub enum LockError {
         errors: Vec<String>,
     },
     /// The refreshed text would not pass validation (a bug of the lock), so nothing was written.
-    #[error("the refreshed {} would not be valid, nothing was written (report this bug of `cargo xtask images lock`):\n{}", path.display(), listed(errors))]
+    #[error("the refreshed {} would not be valid, nothing was written (report this bug of `{} lock`):\n{}", path.display(), crate::engine::layout::command(), listed(path, errors))]
     InvalidResult {
         /// The pin file.
         path: PathBuf,
@@ -492,8 +492,12 @@ async fn note_cves(fetcher: &Fetcher, archive: &Archive, report: &mut LockReport
 }
 
 /// One error a line, as [`LockError`] lists them.
-fn listed(errors: &[PinError]) -> String {
-    let lines: Vec<String> = errors.iter().map(PinError::to_string).collect();
+/// Each error as `<path>:<line>: <message>`, the pin file named as the lock was given it.
+fn listed(path: &Path, errors: &[PinError]) -> String {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}:{}: {}", path.display(), e.line, e.message))
+        .collect();
     lines.join("\n")
 }
 
