@@ -6,7 +6,7 @@
 //! Dockerfile and its build-context files; [`verify`] checks the output with BuildKit's grammar.
 //!
 //! The data flows one way: declaration → `image-dsl-macros-core` (parse, check, expand) →
-//! [`model`] → [`render`] → [`verify`]; building and probing images is the `xtask`'s job.
+//! [`model`] → [`render`] → [`verify`]; building and probing images is `image-dsl-engine`'s and `image-dsl-cli`'s job.
 
 pub mod build;
 pub mod catalog;

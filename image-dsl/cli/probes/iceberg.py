@@ -1,5 +1,5 @@
 """pyiceberg on a local SQL (sqlite) catalog: create a table, append two pyarrow batches, read it
-back. Prints `PROBE-OK <facts>` (parsed by xtask/src/probe/iceberg.rs)."""
+back. Prints `PROBE-OK <facts>` (parsed by image-dsl/cli/src/probe/iceberg.rs)."""
 
 import tempfile
 

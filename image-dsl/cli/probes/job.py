@@ -2,7 +2,7 @@
 
 Every job checks its own result and prints `PROBE-OK <facts>` on success; anything else (an
 assertion, an exception, a non-zero exit) is a failed probe. Generated output is parsed by
-xtask/src/probe/, so keep the `PROBE-` lines stable.
+image-dsl/cli/src/probe/, so keep the `PROBE-` lines stable.
 """
 
 import json

@@ -1,5 +1,5 @@
 """Runs a notebook through a running Jupyter server, as JupyterLab does (the notebook probe,
-xtask/src/probe/notebook.rs, and tests/live/jupyter.rs).
+image-dsl/cli/src/probe/notebook.rs, and tests/live/jupyter.rs).
 
 First the HTTP API: it waits until GET /api/status answers with the token, then asks again with a
 wrong token and with none, and lists kernels with a wrong token. Then the notebook: it is uploaded
@@ -10,7 +10,7 @@ What is reported is read back from the notebook as the server saved it. Uses onl
 library and tornado (from /opt/jupyter).
 
 Usage: JUPYTER_TOKEN=... python notebook.py URL NOTEBOOK_PATH [KERNEL]   (KERNEL: python3)
-Prints, one line each (parsed by xtask/src/probe/notebook.rs, so keep them stable):
+Prints, one line each (parsed by image-dsl/cli/src/probe/notebook.rs, so keep them stable):
   PROBE-STATUS <check> <http status>   token, wrong-token, no-token, wrong-token-kernels
   PROBE-CELL <n> ran | error <ename>: <evalue> | not-run
   PROBE-OUT <KEY> <value>              each `KEY value` line the cells printed

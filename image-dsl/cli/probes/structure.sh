@@ -1,5 +1,5 @@
 #!/bin/sh
-# Filesystem facts for the structure probe (xtask/src/probe/structure.rs), one `KEY value` line
+# Filesystem facts for the structure probe (image-dsl/cli/src/probe/structure.rs), one `KEY value` line
 # each; the probe decides what is wrong. Runs as root so nothing is hidden by permissions.
 find / -xdev -perm /6000 -type f 2>/dev/null | sed 's/^/SETID /'
 for f in /root/.pip /root/.config/pip /etc/pip.conf /root/.netrc /root/.pypirc \

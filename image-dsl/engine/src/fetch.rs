@@ -309,7 +309,7 @@ impl Fetcher {
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("image-dsl-xtask/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("image-dsl/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
         Fetcher {

@@ -506,7 +506,7 @@ fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(Duration::from_secs(60))
-        .user_agent(concat!("image-dsl-xtask/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("image-dsl/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
 }

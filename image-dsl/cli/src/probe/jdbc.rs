@@ -1,6 +1,6 @@
 //! The probes that need a live PostgreSQL: the catalog's PostgreSQL image on a private network
 //! (password from the environment, readiness from its own health check), then a job in the image
-//! under test (`xtask/probes/job.py`).
+//! under test (`image-dsl/cli/probes/job.py`).
 //!
 //! - jdbc: a table created with `psql` inside the database; Spark (local mode) reads it through
 //!   the bundled `postgresql.jar`.

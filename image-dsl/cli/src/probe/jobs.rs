@@ -1,4 +1,4 @@
-//! The job scripts probes run inside containers, from `xtask/probes/` (compiled in, so the
+//! The job scripts probes run inside containers, from `image-dsl/cli/probes/` (compiled in, so the
 //! binary needs no checkout at run time).
 
 /// PySpark jobs (`local`, `cluster`, `webui`, `connect`, `jdbc`), each printing `PROBE-OK`.

@@ -4,7 +4,7 @@
 //! [`plan::probes_for`] reads what an image is from its model (Spark flavour, entrypoint role,
 //! health check, installed wheels) and picks the probes; each probe runs in its own [`Sandbox`]
 //! (uniquely named containers and a private network, removed afterwards) and checks results the
-//! job scripts under `xtask/probes/` compute. Stages: `plan` (which probes) → `sandbox` (engine
+//! job scripts under `image-dsl/cli/probes/` compute. Stages: `plan` (which probes) → `sandbox` (engine
 //! plumbing) → one module per probe family → [`results`] (table and JSON).
 
 pub mod cluster;

@@ -2,9 +2,9 @@
 //! kernel, with Spark, the way a user meets it.
 //!
 //! The server starts with the image's default command and a token in `JUPYTER_TOKEN`. A client
-//! container of the same image on the probe's network (`xtask/probes/notebook.py`, on the image's
+//! container of the same image on the probe's network (`image-dsl/cli/probes/notebook.py`, on the image's
 //! Jupyter interpreter) waits for the HTTP API, checks that the token is taken and that a wrong or
-//! missing one gets 403, then runs `xtask/probes/spark_check.ipynb` as JupyterLab does: a kernel
+//! missing one gets 403, then runs `image-dsl/cli/probes/spark_check.ipynb` as JupyterLab does: a kernel
 //! through the REST API, each cell over the kernel's websocket, the outputs saved on the server.
 //! What the saved cells printed must show that the code ran in the server's kernel, that Spark
 //! summed `range(1000)` to 499500 and that a pandas/Arrow round trip through pandas UDFs worked.
@@ -12,12 +12,12 @@
 //! On Spark 4 the notebook runs twice: in local mode, and through Spark Connect (`SPARK_REMOTE`)
 //! to a server container of `spark-<version>:baseline` in `connect` mode, where the UDFs must run.
 //!
-//! The Iceberg images also run `xtask/probes/iceberg_check.ipynb` in their default kernel: the
+//! The Iceberg images also run `image-dsl/cli/probes/iceberg_check.ipynb` in their default kernel: the
 //! `iceberg-sql` probe's checks (create, insert, `MERGE INTO`, `UPDATE`, a schema change, time
 //! travel) on the image's Hadoop catalog, on a JDBC catalog in the catalog's PostgreSQL and on the
 //! catalog's Iceberg REST server, which the notebook starts; then pyiceberg reads the REST table.
 //!
-//! The GPU images also run `xtask/probes/rapids_explain.ipynb` in their `pyspark-rapids` kernel,
+//! The GPU images also run `image-dsl/cli/probes/rapids_explain.ipynb` in their `pyspark-rapids` kernel,
 //! with the RAPIDS Accelerator in `explainOnly` mode (no GPU needed): the plugin the kernel's conf
 //! names must load with the shim for the image's Spark release, the query must give its result,
 //! and the plugin's plan must put the aggregate on the GPU.

@@ -1,7 +1,7 @@
 //! The Python-stack probes. iceberg-python: pyiceberg creates a table in a local SQL (sqlite)
-//! catalog, appends two pyarrow batches and reads them back (`xtask/probes/iceberg.py`).
+//! catalog, appends two pyarrow batches and reads them back (`image-dsl/cli/probes/iceberg.py`).
 //! gpu-python: cudf, cuml and cupy import and find every CUDA library they load, with no GPU
-//! (`xtask/probes/gpu_python.py`).
+//! (`image-dsl/cli/probes/gpu_python.py`).
 //!
 //! Spark images run them directly. A data-only Python layer (`python-deps:iceberg`, `:gpu`)
 //! cannot run on its own, so the probe builds a derived image through the engine, as the model

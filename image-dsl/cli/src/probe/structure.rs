@@ -2,7 +2,7 @@
 //!
 //! From the engine's image inspect: the configured user is the model's numeric `uid:gid`, no
 //! proxy variables or secrets in `ENV`, size within the model's budget. From a root container
-//! running `xtask/probes/structure.sh` (skipped for data-only layers, which have no shell): no
+//! running `image-dsl/cli/probes/structure.sh` (skipped for data-only layers, which have no shell): no
 //! setuid/setgid files (unless the model runs the image as root on purpose), no
 //! proxy/pip/netrc/registry-credential leftovers, no private keys (`/etc/ssl/private`, `.ssh`),
 //! no CA beyond Debian's bundle, nothing of Spark's examples but the examples jar, no R, and the jars the model puts in

@@ -127,7 +127,7 @@ pub enum BootstrapError {
         log: PathBuf,
     },
     /// A file operation failed.
-    #[error("bootstrap of {reference}: {action} {}: {source}; check free space and that xtask runs as root", path.display())]
+    #[error("bootstrap of {reference}: {action} {}: {source}; check free space and that the build runs as root", path.display())]
     Io {
         /// The base reference.
         reference: String,
