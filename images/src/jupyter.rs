@@ -17,6 +17,7 @@ image! {
             run [
                 "rm -rf /opt/jupyter/bin/pip* /opt/jupyter/lib/python3.11/site-packages/pip /opt/jupyter/lib/python3.11/site-packages/pip-*.dist-info",
                 "find /opt/jupyter -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
+                "python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/jupyter/lib/python3.11/site-packages",
             ];
         }
         from scratch;

@@ -9,8 +9,8 @@ use image_dsl::image;
 image! {
     /// Spark {spark} from `{source}`: the pinned pyspark sdist on PyPI (sha256), which carries the
     /// full jar set (kubernetes, yarn, hive; Spark Connect on 4.x), bin and sbin; or Apache's
-    /// binary tarball (sha512) through the Apache archive mirror. Examples, R, tests, data and the
-    /// Connect JVM client REPL are left out. A data-only layer: runtime images copy /opt/spark from it.
+    /// binary tarball (sha512) through the Apache archive mirror. Examples, R, tests, data, Mesos, the
+    /// Connect JVM client REPL and other platforms' native libraries are left out; pyspark has its bytecode. A data-only layer: runtime images copy /opt/spark from it.
     pub image spark_core for spark in ["3.5.7", "3.5.8", "4.1.0", "4.1.1"], source in ["pypi", "apache"] {
         name "spark-core";
         if source in ["pypi"] {
@@ -25,6 +25,8 @@ image! {
         }
         stage unpack from python {
             user 0:0;
+            apt ["zip"];
+            file "/usr/local/bin/keep-platform-natives" = include "../files/spark/keep-platform-natives.py" mode 0o755;
             if source in ["pypi"] {
                 artifact "pyspark-{spark}" to "/tmp/spark.tar.gz";
                 run [
@@ -52,7 +54,15 @@ image! {
                 // The Spark Connect JVM client REPL (61 MB on 4.1) serves only bin/spark-connect-shell;
                 // the Connect server jar and the Python client stay.
                 "rm -rf /opt/spark/jars/connect-repl /opt/spark/bin/spark-connect-shell",
+                // Mesos (deprecated in 3.2, gone in 4.0) is no cluster manager these images serve.
+                "rm -f /opt/spark/jars/mesos-*.jar /opt/spark/jars/spark-mesos_*.jar",
                 "find /opt/spark/python -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
+                // Bytecode, so no Python process recompiles pyspark (uid 185 cannot write it):
+                // unchecked-hash pycs hold no timestamps, so a rebuild gives the same bytes.
+                "python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/spark/python/pyspark",
+                // Native libraries of other platforms (macOS, Windows, other CPUs, musl), found
+                // by their headers in the jars; what stays is this platform's.
+                "keep-platform-natives /opt/spark/jars",
                 "chmod -R a+rX,go-w /opt/spark",
                 "rm -f /tmp/spark.tar.gz",
             ];
@@ -100,6 +110,7 @@ image! {
         }
         stage install from python {
             user 0:0;
+            file "/usr/local/bin/link-duplicate-libs" = include "../files/python/link-duplicate-libs.py" mode 0o755;
             if set in ["base"] {
                 pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard"] into "/opt/venv";
             }
@@ -109,17 +120,28 @@ image! {
             if set in ["gpu"] {
                 pip ["numpy", "pandas", "pyarrow", "grpcio", "grpcio-status", "googleapis-common-protos", "protobuf", "zstandard", "cudf-cu12", "cuml-cu12", "cupy-cuda12x"] into "/opt/venv";
             }
-            // Nothing installs into the venv at run time: drop pip, test suites, C headers and
-            // Cython sources.
+            // Nothing in these sets imports setuptools or pkg_resources at run time, and its
+            // .pth would be imported by every interpreter start. (The RAPIDS set keeps it: not
+            // verified here without a GPU host's full import tests.)
+            if set in ["base", "iceberg"] {
+                run ["rm -rf /opt/venv/lib/python3.11/site-packages/setuptools /opt/venv/lib/python3.11/site-packages/setuptools-*.dist-info /opt/venv/lib/python3.11/site-packages/pkg_resources /opt/venv/lib/python3.11/site-packages/_distutils_hack /opt/venv/lib/python3.11/site-packages/distutils-precedence.pth"];
+            }
+            // Nothing installs or compiles into the venv at run time: drop pip, test suites, C
+            // headers and sources, Cython sources; identical library copies become symlinks.
             run [
                 "rm -rf /opt/venv/bin/pip* /opt/venv/lib/python3.11/site-packages/pip /opt/venv/lib/python3.11/site-packages/pip-*.dist-info",
+                "link-duplicate-libs /opt/venv/lib/python3.11/site-packages",
                 "rm -rf /opt/venv/lib/python3.11/site-packages/pyarrow/include",
                 "find /opt/venv -depth \\( -name tests -o -name __pycache__ \\) -type d -exec rm -rf {} +",
-                "find /opt/venv \\( -name '*.pyx' -o -name '*.pxd' \\) -type f -delete",
+                "find /opt/venv \\( -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' -o -name '*.h' -o -name '*.c' \\) -type f -delete",
+                "rm -rf /opt/venv/lib/python3.11/site-packages/pyarrow/src",
                 // Arrow Flight (RPC) and pyarrow's C++ test module are not used by Spark's Arrow
                 // paths nor by pyiceberg; zstandard's CFFI backend duplicates its C backend.
                 "rm -f /opt/venv/lib/python3.11/site-packages/pyarrow/libarrow_flight.so.* /opt/venv/lib/python3.11/site-packages/pyarrow/libarrow_python_flight.so* /opt/venv/lib/python3.11/site-packages/pyarrow/_flight.cpython-*.so /opt/venv/lib/python3.11/site-packages/pyarrow/_pyarrow_cpp_tests.cpython-*.so",
                 "rm -f /opt/venv/lib/python3.11/site-packages/zstandard/_cffi.cpython-*.so",
+                // Bytecode for what stays (pip's own pycs carry install-time stamps and went with
+                // the __pycache__ sweep above): no process recompiles pandas or pyarrow.
+                "python3 -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib/python3.11/site-packages",
             ];
         }
         from scratch;
