@@ -40,6 +40,7 @@ const SUBSET: [(&str, &[ProbeKind]); 7] = [
             ProbeKind::Local,
             ProbeKind::SparkPi,
             ProbeKind::RandomUid,
+            ProbeKind::Natives,
             ProbeKind::Executor,
             ProbeKind::Standalone,
             ProbeKind::Examples,
@@ -47,7 +48,10 @@ const SUBSET: [(&str, &[ProbeKind]); 7] = [
             ProbeKind::Jdbc,
         ],
     ),
-    ("spark-4.1.1:baseline", &[ProbeKind::Connect]),
+    (
+        "spark-4.1.1:baseline",
+        &[ProbeKind::Connect, ProbeKind::Natives],
+    ),
     ("spark-3.5.7:iceberg", &[ProbeKind::IcebergSql]),
     (
         "spark-4.1.1:gpu",

@@ -10,6 +10,10 @@ pub const SPARK_PI: (&str, &str) = (
     include_str!("../../probes/spark_pi.scala"),
 );
 
+/// The natives check: no foreign natives in the jars, each kept one loaded through Spark,
+/// printing `PROBE-OK`.
+pub const NATIVES_PY: (&str, &str) = ("natives.py", include_str!("../../probes/natives.py"));
+
 /// The notebook client: the HTTP API's answers, then the notebook run in the server's kernel,
 /// printing `PROBE-STATUS`, `PROBE-CELL` and `PROBE-OUT` lines.
 pub const NOTEBOOK_PY: (&str, &str) = ("notebook.py", include_str!("../../probes/notebook.py"));

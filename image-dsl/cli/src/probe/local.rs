@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use image_dsl::Image;
 
-use super::jobs::{self, JOB_PY, SPARK_PI};
+use super::jobs::{self, JOB_PY, NATIVES_PY, SPARK_PI};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok, marker};
 
 /// How long a local job may take (JVM start, Python workers, two small jobs).
@@ -72,6 +72,35 @@ fn random_uid_number() -> u32 {
         .unwrap_or(12_345);
     let mixed = nanos.wrapping_mul(2_654_435_761) ^ std::process::id();
     10_000 + mixed % 90_000
+}
+
+/// `python3 natives.py`: no jar holds another platform's native library, and RocksDB (state store
+/// and KV store), zstd, snappy, lz4 and, where Spark ships it, LevelDB load on the JVM through
+/// Spark. On a GPU image without a GPU, with the GPU defaults left out.
+pub async fn natives(ctx: &ProbeContext, image: &Image) -> Result<String, ProbeError> {
+    let reference = image.reference();
+    let mut sandbox = Sandbox::for_probe(ctx, &reference, ProbeKind::Natives);
+    let script = jobs::path(NATIVES_PY);
+    let without_gpu = super::without_gpu(ctx, image);
+    let shell = format!("{}exec python3 {script}", super::WITHOUT_GPU_DEFAULTS);
+    let command: Vec<&str> = if without_gpu {
+        vec!["sh", "-c", &shell]
+    } else {
+        vec!["python3", &script]
+    };
+    let spec = ContainerSpec::new("natives", &reference, &command).files(&[NATIVES_PY]);
+    let result = async {
+        let finished = sandbox.run(spec, JOB_LIMIT).await?;
+        let facts = expect_ok(&sandbox, "the natives check", &finished)?;
+        Ok(if without_gpu {
+            format!("{facts}{}", super::GPU_DEFAULTS_LEFT_OUT)
+        } else {
+            facts
+        })
+    }
+    .await;
+    sandbox.cleanup().await;
+    result
 }
 
 /// SparkPi as Scala in `spark-shell --master local[2] -i`: the estimate must be within

@@ -321,6 +321,7 @@ pub async fn run(ctx: &ProbeContext, image: &Image, kind: ProbeKind) -> ProbeRes
         ProbeKind::Local => local::pyspark(ctx, image, None).await,
         ProbeKind::RandomUid => local::random_uid(ctx, image).await,
         ProbeKind::SparkPi => local::spark_pi(ctx, image).await,
+        ProbeKind::Natives => local::natives(ctx, image).await,
         ProbeKind::Standalone => cluster::standalone(ctx, image).await,
         ProbeKind::Examples => cluster::examples(ctx, image).await,
         ProbeKind::RpcAuth => cluster::rpc_auth(ctx, image).await,

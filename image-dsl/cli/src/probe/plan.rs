@@ -16,6 +16,10 @@ pub enum ProbeKind {
     SparkPi,
     /// The local PySpark job under `--user <random>:0`, as OpenShift runs containers.
     RandomUid,
+    /// No jar holds another platform's native library, and each kept one loads on the JVM:
+    /// RocksDB through the streaming state store and the KV store, zstd, snappy and lz4 through
+    /// Spark's codecs, LevelDB through the KV store where Spark ships it.
+    Natives,
     /// Master and two workers on a private network; a job runs tasks on both; the web UIs answer.
     Standalone,
     /// Spark's own smoke test as users of the official images run it: `spark-class` starts a
@@ -65,12 +69,13 @@ pub enum ProbeKind {
 
 impl ProbeKind {
     /// Every kind, in the order probes run.
-    pub const ALL: [ProbeKind; 19] = [
+    pub const ALL: [ProbeKind; 20] = [
         ProbeKind::Structure,
         ProbeKind::Healthcheck,
         ProbeKind::Local,
         ProbeKind::SparkPi,
         ProbeKind::RandomUid,
+        ProbeKind::Natives,
         ProbeKind::Executor,
         ProbeKind::Standalone,
         ProbeKind::Examples,
@@ -94,6 +99,7 @@ impl ProbeKind {
             ProbeKind::Local => "local",
             ProbeKind::SparkPi => "spark-pi",
             ProbeKind::RandomUid => "random-uid",
+            ProbeKind::Natives => "natives",
             ProbeKind::Standalone => "standalone",
             ProbeKind::Examples => "spark-examples",
             ProbeKind::RpcAuth => "rpc-auth",
@@ -172,6 +178,7 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
                     ProbeKind::Local,
                     ProbeKind::SparkPi,
                     ProbeKind::RandomUid,
+                    ProbeKind::Natives,
                     ProbeKind::Executor,
                     ProbeKind::Standalone,
                     ProbeKind::Examples,
@@ -184,7 +191,12 @@ pub fn probes_for(image: &Image) -> Vec<ProbeKind> {
             }
             SparkRole::Standalone => kinds.extend([ProbeKind::Standalone, ProbeKind::RpcAuth]),
             SparkRole::Interactive => {
-                kinds.extend([ProbeKind::Local, ProbeKind::SparkPi, ProbeKind::RandomUid]);
+                kinds.extend([
+                    ProbeKind::Local,
+                    ProbeKind::SparkPi,
+                    ProbeKind::RandomUid,
+                    ProbeKind::Natives,
+                ]);
             }
         }
         if flavor.iceberg() {
@@ -283,6 +295,7 @@ mod tests {
                 "local",
                 "spark-pi",
                 "random-uid",
+                "natives",
                 "executor",
                 "standalone",
                 "spark-examples",
@@ -354,7 +367,14 @@ mod tests {
     fn notebook_images_run_a_notebook_besides_the_local_probes() {
         assert_eq!(
             names("jupyter-3.5.8:baseline"),
-            ["structure", "local", "spark-pi", "random-uid", "notebook"]
+            [
+                "structure",
+                "local",
+                "spark-pi",
+                "random-uid",
+                "natives",
+                "notebook"
+            ]
         );
         let gpu = names("jupyter-4.1.1:gpu");
         assert!(
