@@ -111,7 +111,8 @@ fn stand_in(with_override: bool) -> Image {
         baseline.user().expect("the baseline has a user"),
     ));
     Image {
-        name: "image-dsl-test/jupyter-4.1.1-gpu-stand-in".to_owned(),
+        // Built under the suite's tag prefix, as every image the tests build.
+        name: "jupyter-4.1.1-gpu-stand-in".to_owned(),
         tag: if with_override {
             "with-override"
         } else {
