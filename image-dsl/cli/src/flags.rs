@@ -42,7 +42,8 @@ pub enum Images {
     Export(Export),
     /// Prove built images in real containers (probes generated from each image's model).
     Test(Test),
-    /// Write target/images/report.md: every image, built here or what it needs, size, budget, probes.
+    /// Write target/images/report.md: every image, built here or what it needs, size and compressed
+    /// size (docker save | gzip -1), budget, probes.
     Report(Report),
     /// Build the specs of a JSON file (engine tests' fixtures).
     #[command(hide = true)]

@@ -49,6 +49,11 @@ impl Layout {
         self.target().join("logs")
     }
 
+    /// Where measured compressed sizes are kept, by image ID ([`crate::compressed::SizeCache`]).
+    pub fn size_cache(&self) -> PathBuf {
+        self.target().join("compressed-sizes.json")
+    }
+
     /// Where each image's reviewed Dockerfile is kept.
     pub fn snapshots(&self) -> PathBuf {
         self.root.join("snapshots")
@@ -112,6 +117,10 @@ mod tests {
         assert_eq!(layout.pins(), Path::new("/w/catalog/pins.toml"));
         assert_eq!(layout.apt_lock(), Path::new("/w/catalog/apt.lock"));
         assert_eq!(layout.log_dir(), Path::new("/w/target/images/logs"));
+        assert_eq!(
+            layout.size_cache(),
+            Path::new("/w/target/images/compressed-sizes.json")
+        );
         assert_eq!(layout.shown(&layout.apt_lock()), "catalog/apt.lock");
         assert_eq!(layout.shown(Path::new("/elsewhere/x")), "/elsewhere/x");
     }

@@ -14,17 +14,20 @@
 //!    stops the run before any build.
 //! 7. [`build`]: stale images, `jobs` at a time, each built untagged, size-checked, then tagged.
 //!
-//! [`bench::bench_noop`] times a no-op run against warm-cache builds of the same contexts.
+//! [`bench::bench_noop`] times a no-op run against warm-cache builds of the same contexts;
+//! [`compressed::compressed_size`] measures what a built image weighs gzipped.
 //!
 //! What is cached where: artifacts in `<cache>/artifacts/<algorithm>/<digest>` (the cache is
 //! `$XDG_CACHE_HOME/image-dsl` or `~/.cache/image-dsl`, see [`config`]); the bootstrap's scratch
 //! root filesystem and lock in `<cache>/bootstrap` (removed after import); layers in the engine;
-//! build logs in `target/images/logs`.
+//! build logs in `target/images/logs`; compressed sizes by image ID in
+//! `target/images/compressed-sizes.json`.
 
 pub mod bench;
 pub mod bootstrap;
 pub mod build;
 pub mod client;
+pub mod compressed;
 pub mod config;
 pub mod context;
 pub mod debian;

@@ -10,3 +10,4 @@ mod debs;
 mod fetch;
 mod git;
 mod kill;
+mod sizes;
