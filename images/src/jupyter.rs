@@ -10,7 +10,7 @@ image! {
     pub image jupyter_env {
         name "python-deps";
         tag "jupyter";
-        budget 200 MB;
+        budget 250 MB;
         stage install from python {
             user 0:0;
             pip ["jupyterlab", "ipykernel"] into "/opt/jupyter";
