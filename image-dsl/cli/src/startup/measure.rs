@@ -130,39 +130,28 @@ impl Run<'_> {
         self.failed(e.to_string(), "")
     }
 
-    /// The container of this run.
+    /// The container of this run: through the image's entrypoint, in the column's image with
+    /// the column's settings.
     fn spec(&self, driver: Option<&Driver>) -> ContainerSpec {
         let role = format!("{}-{}", self.phase.name(), self.seq);
-        let python = self.image.python.as_str();
-        let spec = match (self.phase, driver) {
-            (Phase::Import, _) => {
-                ContainerSpec::new(&role, &self.column.id, &[python, "-c", IMPORT_PY])
-            }
-            (Phase::Session, _) => {
-                ContainerSpec::new(&role, &self.column.id, &[python, "-c", SESSION_PY])
-            }
-            (Phase::Job, _) => {
-                ContainerSpec::new(&role, &self.column.id, &[python, "-c", JOB_PY_SUM])
-            }
-            (Phase::Shell, _) => {
-                ContainerSpec::new(&role, &self.column.id, &["sh", "-c", SHELL_SH])
-            }
+        let (id, python) = (self.column.id.as_str(), self.image.python.as_str());
+        let mut spec = match (self.phase, driver) {
+            (Phase::Import, _) => ContainerSpec::new(&role, id, &[python, "-c", IMPORT_PY]),
+            (Phase::Session, _) => ContainerSpec::new(&role, id, &[python, "-c", SESSION_PY]),
+            (Phase::Job, _) => ContainerSpec::new(&role, id, &[python, "-c", JOB_PY_SUM]),
+            (Phase::Shell, _) => ContainerSpec::new(&role, id, &["sh", "-c", SHELL_SH]),
             (Phase::Executor, driver) => {
+                // The pod IP, as the downward API would set it (see the executor probe).
                 let script = format!(
                     "export SPARK_EXECUTOR_POD_IP=\"$(hostname -i)\"; exec {} executor",
                     self.image.entrypoint
                 );
-                let mut env = driver
-                    .map(|d| d.executor_env(&role, self.executor_id()))
-                    .unwrap_or_default();
-                env.retain(|(k, _)| k != "SPARK_EXECUTOR_MEMORY");
-                env.push(("SPARK_EXECUTOR_MEMORY".to_owned(), "1g".to_owned()));
-                ContainerSpec::new(&role, &self.column.id, &["-c", &script])
+                let env = driver.map(|d| d.executor_env(&role, self.executor_id()));
+                ContainerSpec::new(&role, id, &["-c", &script])
                     .entrypoint(&["/bin/sh"])
-                    .env(env)
+                    .env(env.unwrap_or_default())
             }
         };
-        let mut spec = spec;
         spec.env.extend(self.column.env.iter().cloned());
         spec
     }
