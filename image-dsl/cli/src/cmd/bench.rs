@@ -136,7 +136,16 @@ fn startup_images<'a>(catalog: &'a [Image], filters: &[String]) -> anyhow::Resul
         .filter(|i| {
             filters.is_empty() || filters.iter().any(|p| graph::glob_match(p, &i.reference()))
         })
-        .filter(|i| !startup::phases_for(i, true).0.is_empty())
+        .filter(|i| match startup::phases_for(i, true) {
+            (phases, _) if !phases.is_empty() => true,
+            (_, why) => {
+                if !filters.is_empty() {
+                    let why = why.unwrap_or_default();
+                    println!("left out: {} ({why})", i.reference());
+                }
+                false
+            }
+        })
         .collect())
 }
 
