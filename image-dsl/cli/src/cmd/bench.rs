@@ -191,6 +191,14 @@ fn startup_bench(ws: &crate::Workspace, bench: &Bench) -> anyhow::Result<ExitCod
             }
         }
     }
+    if benches.is_empty() {
+        println!("no built image to bench; target/images/bench-startup.md is left as it was");
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let header = format!("{header} Load average at the end: {}.", load_average());
     let path = ws.layout.target().join("bench-startup.md");
     std::fs::create_dir_all(ws.layout.target())?;
