@@ -13,3 +13,4 @@ mod export;
 mod jupyter;
 mod kit;
 mod probe;
+mod startup;

@@ -87,6 +87,16 @@ def cluster(master, expected_hosts):
     spark.stop()
 
 
+def standby(master):
+    """A driver that only waits: what `images bench --startup` times executors registering with.
+    Prints the application and the executor options (as `cluster` does), then `PROBE-READY`."""
+    spark = session(master)
+    print(f"PROBE-APP-ID {spark.sparkContext.applicationId}", flush=True)
+    print(f"PROBE-EXECUTOR-JAVA-OPTS {json.dumps(executor_java_opts(spark))}", flush=True)
+    print("PROBE-READY", flush=True)
+    time.sleep(3600)
+
+
 def webui(master_json, workers, *pages):
     """The standalone web UIs answer: the master's JSON lists `workers` ALIVE workers (waiting
     for them to register), and every other page is Spark's HTML."""
@@ -379,6 +389,7 @@ def gpu_run(spark_version):
 JOBS = {
     "local": local,
     "cluster": cluster,
+    "standby": standby,
     "webui": webui,
     "connect": connect,
     "jdbc": jdbc,

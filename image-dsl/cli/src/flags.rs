@@ -27,7 +27,7 @@ pub enum Images {
     List(List),
     /// Write each image's Dockerfile and build context files to DIR/<name>/<tag>/.
     Generate(Generate),
-    /// Time rendering and checking the whole catalog.
+    /// Time rendering and checking the whole catalog; with --startup, built images' startup.
     Bench(Bench),
     /// Make the Debian base from Debian packages and import it into the engine.
     Bootstrap(Bootstrap),
@@ -113,7 +113,21 @@ pub struct Bench {
     /// Dockerfiles with a warm cache (builds whatever is missing first).
     #[arg(long)]
     pub engine: bool,
-    /// With --engine: only these images (and what they build on); default all buildable.
+    /// Instead: time built Spark images from `docker run` to the first Python import, a
+    /// SparkSession, a local job's result, a `spark-shell` answer and an executor registering
+    /// with a live driver, side by side with each of their optimizations undone; writes
+    /// target/images/bench-startup.md.
+    #[arg(long, conflicts_with = "engine")]
+    pub startup: bool,
+    /// With --startup: counted runs of each phase per image and column (medians are reported).
+    #[arg(long, default_value_t = 5, requires = "startup")]
+    pub runs: usize,
+    /// With --startup: leave out the uncounted warm-up round that otherwise runs first (the first
+    /// container of a new image reads its layers from disk, later ones from the page cache).
+    #[arg(long, requires = "startup")]
+    pub no_warm_up: bool,
+    /// With --engine: only these images (and what they build on); default all buildable. With
+    /// --startup: only these built images (patterns with `*`); default every built Spark image.
     pub filters: Vec<String>,
     /// With --engine: leave these images (patterns with `*`) out, e.g. 'python-deps:gpu'.
     #[arg(long)]

@@ -14,8 +14,8 @@
 //!
 //! The parts, each usable on its own: the catalog adapter ([`catalog`]: images to the engine's
 //! build specs), the Docker engine driver ([`engine`], the `image-dsl-engine` crate), the pin file
-//! refresh ([`pins_lock`]), the container probes ([`probe`]), what `export` writes ([`export`],
-//! [`kit`]) and the command line ([`flags`]).
+//! refresh ([`pins_lock`]), the container probes ([`probe`]), the startup bench ([`startup`]),
+//! what `export` writes ([`export`], [`kit`]) and the command line ([`flags`]).
 
 pub mod catalog;
 mod cmd;
@@ -24,6 +24,7 @@ pub mod flags;
 pub mod kit;
 pub mod pins_lock;
 pub mod probe;
+pub mod startup;
 
 pub use image_dsl::catalog::Catalog;
 pub use image_dsl_engine as engine;

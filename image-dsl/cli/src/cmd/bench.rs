@@ -1,13 +1,21 @@
 //! `cargo xtask images bench`: time rendering and checking the whole catalog (target < 50 ms);
-//! with `--engine`, a no-op build of the buildable catalog against warm-cache `docker build`s.
+//! with `--engine`, a no-op build of the buildable catalog against warm-cache `docker build`s;
+//! with `--startup`, built Spark images' startup with and without their optimizations
+//! ([`crate::startup`]), written to `target/images/bench-startup.md`.
 
 use crate::engine::{BuildSpec, fetch::Fetcher, graph};
 use crate::flags::Bench;
+use crate::startup::{self, StartupOptions};
+use anyhow::Context as _;
+use image_dsl::Image;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 impl Bench {
     pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
+        if self.startup {
+            return startup_bench(ws, &self);
+        }
         let mut rounds: Vec<(Duration, Duration, Duration)> = Vec::new();
         let mut count = 0;
         for _ in 0..self.rounds.max(1) {
@@ -107,4 +115,153 @@ fn engine_bench(ws: &crate::Workspace, bench: &Bench) -> anyhow::Result<()> {
         if met { "met" } else { "NOT met" }
     );
     Ok(())
+}
+
+/// The catalog images the filters name (all when none) that get startup phases; with filters, a
+/// pattern that matches no image is an error.
+fn startup_images<'a>(catalog: &'a [Image], filters: &[String]) -> anyhow::Result<Vec<&'a Image>> {
+    for pattern in filters {
+        if !catalog
+            .iter()
+            .any(|i| graph::glob_match(pattern, &i.reference()))
+        {
+            anyhow::bail!(
+                "no image matches `{pattern}`; run {} to see the names",
+                crate::engine::Fix::List
+            );
+        }
+    }
+    Ok(catalog
+        .iter()
+        .filter(|i| {
+            filters.is_empty() || filters.iter().any(|p| graph::glob_match(p, &i.reference()))
+        })
+        .filter(|i| match startup::phases_for(i, true) {
+            (phases, _) if !phases.is_empty() => true,
+            (_, why) => {
+                if !filters.is_empty() {
+                    let why = why.unwrap_or_default();
+                    println!("left out: {} ({why})", i.reference());
+                }
+                false
+            }
+        })
+        .collect())
+}
+
+fn startup_bench(ws: &crate::Workspace, bench: &Bench) -> anyhow::Result<ExitCode> {
+    let mut build = bench.mirrors.options(ws)?;
+    build.progress = false;
+    let rt = crate::cmd::runtime()?;
+    let docker = rt.block_on(crate::engine::client::connect(None))?;
+    let images = startup_images(&ws.catalog.images, &bench.filters)?;
+    let opts = StartupOptions {
+        runs: bench.runs.max(1),
+        warm_up: !bench.no_warm_up,
+        build,
+        gpu_runtime: rt.block_on(crate::probe::gpu_runtime(&docker)),
+    };
+    let header = rt.block_on(machine(&docker, bench));
+    let progress = |line: &str| eprintln!("{line}");
+    let mut benches = Vec::new();
+    let mut failed = false;
+    for image in images {
+        let tag = image.reference();
+        if bench.filters.is_empty() && rt.block_on(docker.inspect_image(&tag)).is_err() {
+            println!("not built here, left out: {tag}");
+            continue;
+        }
+        // On Ctrl-C the bench is dropped: its containers and derived images are removed.
+        let result = rt.block_on(async {
+            tokio::select! {
+                result = startup::bench(&docker, image, &tag, &opts, &progress) => Ok(result),
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!(
+                    "interrupted; the bench's containers and derived images were removed"
+                )),
+            }
+        })?;
+        match result {
+            Ok(done) => {
+                println!("\n{}", startup::report::markdown(&done));
+                benches.push(done);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if benches.is_empty() {
+        println!("no built image to bench; target/images/bench-startup.md is left as it was");
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let header = format!("{header} Load average at the end: {}.", load_average());
+    let path = ws.layout.target().join("bench-startup.md");
+    std::fs::create_dir_all(ws.layout.target())?;
+    std::fs::write(&path, startup::report::document(&header, &benches))
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("\nwritten to {}", ws.shown(&path));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Where the numbers come from: the command, the machine and its load when the bench started.
+async fn machine(docker: &bollard::Docker, bench: &Bench) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let load = load_average();
+    let engine = docker
+        .version()
+        .await
+        .ok()
+        .and_then(|v| v.version)
+        .unwrap_or_else(|| "unknown".to_owned());
+    let filters = bench
+        .filters
+        .iter()
+        .map(|f| format!(" '{f}'"))
+        .collect::<String>();
+    format!(
+        "Generated by `{} bench --startup --runs {}{}{filters}` (do not edit; run it again to \
+         refresh) on {}: {cores} cores, load average {load} at the start, Docker Engine {engine}.",
+        crate::engine::layout::command(),
+        bench.runs.max(1),
+        if bench.no_warm_up {
+            " --no-warm-up"
+        } else {
+            ""
+        },
+        today(),
+    )
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), which say how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }

@@ -16,19 +16,19 @@ use super::plan::{SparkRole, spark_role};
 use super::{ContainerSpec, ProbeContext, ProbeError, ProbeKind, Sandbox, expect_ok, marker};
 
 /// How long a daemon may take to come up.
-const DAEMON_LIMIT: Duration = Duration::from_secs(120);
+pub(crate) const DAEMON_LIMIT: Duration = Duration::from_secs(120);
 
 /// How long a submitted job may take.
 const JOB_LIMIT: Duration = Duration::from_secs(300);
 
 /// Standalone master RPC port.
-const MASTER_PORT: u16 = 7077;
+pub(crate) const MASTER_PORT: u16 = 7077;
 
 /// The driver's RPC port in the executor probe (its block manager uses the next one).
-const DRIVER_PORT: u16 = 7078;
+pub(crate) const DRIVER_PORT: u16 = 7078;
 
 /// What the master logs once it accepts workers and applications.
-const MASTER_READY: &str = "I have been elected leader";
+pub(crate) const MASTER_READY: &str = "I have been elected leader";
 
 /// A master and two workers (1 core each) from the image; a client container checks the master's
 /// web UI JSON lists both workers ALIVE and that the master and worker UIs answer, then runs the
@@ -427,7 +427,7 @@ fn with_executor_log(error: ProbeError, executor_log: &str) -> ProbeError {
 }
 
 /// The image's entrypoint script (the first word of its last `entrypoint`).
-fn entrypoint(image: &Image) -> String {
+pub(crate) fn entrypoint(image: &Image) -> String {
     image
         .final_stage()
         .steps

@@ -1,7 +1,8 @@
 //! The job scripts probes run inside containers, from `image-dsl/cli/probes/` (compiled in, so the
 //! binary needs no checkout at run time).
 
-/// PySpark jobs (`local`, `cluster`, `webui`, `connect`, `jdbc`), each printing `PROBE-OK`.
+/// PySpark jobs (`local`, `cluster`, `webui`, `connect`, `jdbc`), each printing `PROBE-OK`; and
+/// `standby`, a driver that waits for executors (`images bench --startup`).
 pub const JOB_PY: (&str, &str) = ("job.py", include_str!("../../probes/job.py"));
 
 /// SparkPi for `spark-shell -i`, printing `PROBE-PI <estimate>`.

@@ -135,6 +135,14 @@ pub struct ProbeContext {
 /// The engine runtime that gives containers GPUs (`docker run --gpus`).
 pub const NVIDIA_RUNTIME: &str = "nvidia";
 
+/// Whether the engine has the NVIDIA runtime, so containers can get GPUs.
+pub async fn gpu_runtime(docker: &Docker) -> bool {
+    docker.info().await.is_ok_and(|info| {
+        info.runtimes
+            .is_some_and(|r| r.contains_key(NVIDIA_RUNTIME))
+    })
+}
+
 impl ProbeContext {
     /// A context on `docker`; asks the engine whether it has the NVIDIA runtime.
     pub async fn new(
@@ -143,10 +151,7 @@ impl ProbeContext {
         specs: Vec<BuildSpec>,
         build: BuildOptions,
     ) -> ProbeContext {
-        let gpu_runtime = docker.info().await.is_ok_and(|info| {
-            info.runtimes
-                .is_some_and(|r| r.contains_key(NVIDIA_RUNTIME))
-        });
+        let gpu_runtime = gpu_runtime(&docker).await;
         ProbeContext {
             docker,
             catalog: catalog.images,

@@ -113,6 +113,44 @@ impl ContainerSpec {
         self.entrypoint = Some(entrypoint.iter().map(|s| (*s).to_owned()).collect());
         self
     }
+
+    /// The engine's request for this container of `image`, host name `hostname`, on `network`
+    /// (the default bridge when `None`).
+    pub(crate) fn create_body(
+        &self,
+        image: String,
+        hostname: &str,
+        network: Option<String>,
+    ) -> ContainerCreateBody {
+        ContainerCreateBody {
+            image: Some(image),
+            hostname: Some(hostname.to_owned()),
+            entrypoint: self.entrypoint.clone(),
+            cmd: (!self.cmd.is_empty()).then(|| self.cmd.clone()),
+            env: Some(self.env.clone()),
+            user: self.user.clone(),
+            host_config: Some(HostConfig {
+                network_mode: network,
+                readonly_rootfs: self.read_only.then_some(true),
+                tmpfs: (!self.tmpfs.is_empty()).then(|| {
+                    self.tmpfs
+                        .iter()
+                        .map(|path| (path.clone(), String::new()))
+                        .collect()
+                }),
+                device_requests: self.gpus.then(|| {
+                    vec![DeviceRequest {
+                        driver: Some("nvidia".to_owned()),
+                        count: Some(-1),
+                        capabilities: Some(vec![vec!["gpu".to_owned()]]),
+                        ..DeviceRequest::default()
+                    }]
+                }),
+                ..HostConfig::default()
+            }),
+            ..ContainerCreateBody::default()
+        }
+    }
 }
 
 /// A finished container: its exit code and its output (stdout and stderr, interleaved).
@@ -217,34 +255,8 @@ impl Sandbox {
     /// starts it; returns its name.
     pub async fn start(&mut self, spec: ContainerSpec) -> Result<String, ProbeError> {
         let name = self.name(&spec.role);
-        let body = ContainerCreateBody {
-            image: Some(format!("{}{}", self.tag_prefix, spec.image)),
-            hostname: Some(name.clone()),
-            entrypoint: spec.entrypoint.clone(),
-            cmd: (!spec.cmd.is_empty()).then(|| spec.cmd.clone()),
-            env: Some(spec.env.clone()),
-            user: spec.user.clone(),
-            host_config: Some(HostConfig {
-                network_mode: self.network.clone(),
-                readonly_rootfs: spec.read_only.then_some(true),
-                tmpfs: (!spec.tmpfs.is_empty()).then(|| {
-                    spec.tmpfs
-                        .iter()
-                        .map(|path| (path.clone(), String::new()))
-                        .collect()
-                }),
-                device_requests: spec.gpus.then(|| {
-                    vec![DeviceRequest {
-                        driver: Some("nvidia".to_owned()),
-                        count: Some(-1),
-                        capabilities: Some(vec![vec!["gpu".to_owned()]]),
-                        ..DeviceRequest::default()
-                    }]
-                }),
-                ..HostConfig::default()
-            }),
-            ..ContainerCreateBody::default()
-        };
+        let image = format!("{}{}", self.tag_prefix, spec.image);
+        let body = spec.create_body(image, &name, self.network.clone());
         let options = CreateContainerOptionsBuilder::new().name(&name).build();
         self.docker
             .create_container(Some(options), body)
@@ -475,29 +487,33 @@ impl Drop for Sandbox {
             return;
         }
         let containers = std::mem::take(&mut self.containers);
-        let network = self.network.take();
-        // Drop cannot await, and the caller's runtime may be gone or busy: use a fresh one.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(docker) = crate::engine::client::connect(None).await {
-                    remove_all(&docker, &containers, network.as_deref()).await;
-                }
-            });
-        })
-        .join();
+        remove_in_background(containers, self.network.take());
     }
+}
+
+/// [`remove_all`] from a short-lived thread with its own engine connection, for `Drop`: it cannot
+/// await, and the caller's runtime may be gone or busy. Returns when the removal is done.
+pub(crate) fn remove_in_background(containers: Vec<String>, network: Option<String>) {
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            if let Ok(docker) = crate::engine::client::connect(None).await {
+                remove_all(&docker, &containers, network.as_deref()).await;
+            }
+        });
+    })
+    .join();
 }
 
 /// Removes the containers, then the network; a request that fails (the daemon restarting) is
 /// retried for a while. What still exists afterwards is named on stderr so it can be removed by
 /// hand: cleanup is best effort and must not turn a probe's result into an error.
-async fn remove_all(docker: &Docker, containers: &[String], network: Option<&str>) {
+pub(crate) async fn remove_all(docker: &Docker, containers: &[String], network: Option<&str>) {
     let options = RemoveContainerOptionsBuilder::new()
         .force(true)
         .v(true)
@@ -544,7 +560,7 @@ fn finished(at: &str) -> bool {
 }
 
 /// A tar with `probe/<name>` for each file, readable by any user.
-fn probe_files_tar(files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn probe_files_tar(files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
     let mut tar = tar::Builder::new(Vec::new());
     let mut dir = tar::Header::new_gnu();
     dir.set_entry_type(tar::EntryType::Directory);
