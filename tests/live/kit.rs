@@ -73,8 +73,17 @@ impl Project {
         run(cmd, timeout)
     }
 
+    /// The id of `service`'s container, asked of compose: v1 names it `<project>_<service>_1`,
+    /// v2 `<project>-<service>-1`, and `ps -q` answers the same in both.
     fn container(&self, service: &str) -> String {
-        format!("{}_{service}_1", self.name)
+        let out = self.compose(&["ps", "-q", service], Duration::from_secs(30));
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(
+            out.status.success() && !id.is_empty() && !id.contains(char::is_whitespace),
+            "docker-compose ps -q {service} did not name one container:\n{}",
+            text(&out)
+        );
+        id
     }
 
     fn up(&self) {
@@ -85,7 +94,7 @@ impl Project {
             text(&out)
         );
         for service in ["spark-master", "spark-worker-1", "spark-worker-2"] {
-            wait_healthy(&self.container(service), Duration::from_secs(120), self);
+            wait_healthy(service, Duration::from_secs(120), self);
         }
     }
 
@@ -136,23 +145,24 @@ fn run(mut cmd: Command, timeout: Duration) -> Output {
     image_dsl_workspace::wait_with_timeout(child, timeout)
 }
 
-fn wait_healthy(container: &str, timeout: Duration, project: &Project) {
+fn wait_healthy(service: &str, timeout: Duration, project: &Project) {
     let deadline = Instant::now() + timeout;
+    let container = project.container(service);
     loop {
         let mut cmd = Command::new("docker");
-        cmd.args(["inspect", "--format", "{{.State.Health.Status}}", container]);
+        cmd.args([
+            "inspect",
+            "--format",
+            "{{.State.Health.Status}}",
+            &container,
+        ]);
         let status = text(&run(cmd, Duration::from_secs(20)));
         if status.trim() == "healthy" {
             return;
         }
         if Instant::now() > deadline {
-            let service = container
-                .trim_end_matches("_1")
-                .rsplit('_')
-                .next()
-                .unwrap_or(container);
             panic!(
-                "{container} is `{}` after {timeout:?}; its log:\n{}",
+                "{service} ({container}) is `{}` after {timeout:?}; its log:\n{}",
                 status.trim(),
                 project.logs(service)
             );
