@@ -89,42 +89,39 @@ def jars(paths):
 
 
 def strip(jar):
-    drop, keep, dropped_bytes = [], [], 0
+    """Drops `jar`'s foreign natives; returns the bytes the jar lost."""
+    drop, keep = [], []
     with zipfile.ZipFile(jar) as z:
         for info in z.infolist():
             if info.is_dir() or info.filename.endswith(".class"):
                 continue
             with z.open(info) as f:
-                data = f.read()
-            kind = platform_of(info.filename, data)
-            if kind is None:
-                continue
-            if ours(kind):
-                keep.append(info.filename)
-            else:
-                drop.append(info.filename)
-                dropped_bytes += info.compress_size
-    if drop:
-        before = os.path.getsize(jar)
-        # zip reads names as wildcard patterns; -nw makes them literal.
-        for i in range(0, len(drop), 200):
-            subprocess.run(["zip", "-q", "-nw", "-d", jar, *drop[i : i + 200]], check=True)
-        with zipfile.ZipFile(jar) as z:
-            bad = z.testzip()
-            if bad is not None:
-                sys.exit(f"keep-platform-natives: {jar}: {bad} is corrupt after zip -d")
-            left = set(z.namelist())
-        still = [n for n in drop if n in left]
-        if still:
-            sys.exit(f"keep-platform-natives: {jar}: zip -d left {still[:3]}")
-        after = os.path.getsize(jar)
-        print(
-            f"{os.path.basename(jar)}: dropped {len(drop)} foreign natives "
-            f"({(before - after) / 1e6:.1f} MB), kept {len(keep)}: {' '.join(keep) or 'none'}"
-        )
-        if not keep:
-            print(f"{os.path.basename(jar)}: note: no native for {platform.machine()} glibc")
-    return before - after if drop else 0
+                kind = platform_of(info.filename, f.read())
+            if kind is not None:
+                (keep if ours(kind) else drop).append(info.filename)
+    if not drop:
+        return 0
+    before = os.path.getsize(jar)
+    # zip reads names as wildcard patterns; -nw makes them literal.
+    for i in range(0, len(drop), 200):
+        subprocess.run(["zip", "-q", "-nw", "-d", jar, *drop[i : i + 200]], check=True)
+    with zipfile.ZipFile(jar) as z:
+        bad = z.testzip()
+        if bad is not None:
+            sys.exit(f"keep-platform-natives: {jar}: {bad} is corrupt after zip -d")
+        left = set(z.namelist())
+    still = [n for n in drop if n in left]
+    if still:
+        sys.exit(f"keep-platform-natives: {jar}: zip -d left {still[:3]}")
+    lost = before - os.path.getsize(jar)
+    name = os.path.basename(jar)
+    print(
+        f"{name}: dropped {len(drop)} foreign natives ({lost / 1e6:.1f} MB), "
+        f"kept {len(keep)}: {' '.join(keep) or 'none'}"
+    )
+    if not keep:
+        print(f"{name}: note: no native for {platform.machine()} glibc")
+    return lost
 
 
 def main(paths):
