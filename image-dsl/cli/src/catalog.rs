@@ -174,6 +174,27 @@ fn locator(pin: &image_dsl::ArtifactPin) -> Locator {
     }
 }
 
+/// The images of `catalog` that `filters` name (`name:tag` or patterns with `*`; all when there
+/// are none). A pattern that matches no image is an error naming the command that lists them.
+pub fn named<'a>(catalog: &'a [Image], filters: &[String]) -> anyhow::Result<Vec<&'a Image>> {
+    let matches = |pattern: &String, image: &Image| {
+        crate::engine::graph::glob_match(pattern, &image.reference())
+    };
+    if let Some(pattern) = filters
+        .iter()
+        .find(|p| !catalog.iter().any(|i| matches(p, i)))
+    {
+        anyhow::bail!(
+            "no image matches `{pattern}`; run {} to see the names",
+            crate::engine::Fix::List
+        );
+    }
+    Ok(catalog
+        .iter()
+        .filter(|i| filters.is_empty() || filters.iter().any(|p| matches(p, i)))
+        .collect())
+}
+
 /// Where a Maven artifact (`classifier` empty for none) is fetched from: the Maven mirror.
 pub fn maven_locator(group: &str, artifact: &str, version: &str, classifier: &str) -> Locator {
     Locator::Maven(MavenCoordinates {

@@ -120,22 +120,8 @@ fn engine_bench(ws: &crate::Workspace, bench: &Bench) -> anyhow::Result<()> {
 /// The catalog images the filters name (all when none) that get startup phases; with filters, a
 /// pattern that matches no image is an error.
 fn startup_images<'a>(catalog: &'a [Image], filters: &[String]) -> anyhow::Result<Vec<&'a Image>> {
-    for pattern in filters {
-        if !catalog
-            .iter()
-            .any(|i| graph::glob_match(pattern, &i.reference()))
-        {
-            anyhow::bail!(
-                "no image matches `{pattern}`; run {} to see the names",
-                crate::engine::Fix::List
-            );
-        }
-    }
-    Ok(catalog
-        .iter()
-        .filter(|i| {
-            filters.is_empty() || filters.iter().any(|p| graph::glob_match(p, &i.reference()))
-        })
+    Ok(crate::catalog::named(catalog, filters)?
+        .into_iter()
         .filter(|i| match startup::phases_for(i, true) {
             (phases, _) if !phases.is_empty() => true,
             (_, why) => {

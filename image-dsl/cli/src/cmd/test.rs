@@ -115,26 +115,9 @@ impl Test {
                 })
             })
             .collect::<anyhow::Result<_>>()?;
-        for pattern in &self.filters {
-            if !catalog
-                .iter()
-                .any(|i| graph::glob_match(pattern, &i.reference()))
-            {
-                anyhow::bail!(
-                    "no image matches `{pattern}`; run {} to see the names",
-                    crate::engine::Fix::List
-                );
-            }
-        }
-        Ok(catalog
+        Ok(crate::catalog::named(&catalog, &self.filters)?
             .into_iter()
-            .filter(|i| {
-                self.filters.is_empty()
-                    || self
-                        .filters
-                        .iter()
-                        .any(|p| graph::glob_match(p, &i.reference()))
-            })
+            .cloned()
             .map(|image| {
                 let kinds: Vec<ProbeKind> = probe::probes_for(&image)
                     .into_iter()
