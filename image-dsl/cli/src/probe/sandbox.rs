@@ -238,13 +238,7 @@ impl Sandbox {
             return Ok(name.clone());
         }
         let name = self.name("net");
-        let request = NetworkCreateRequest {
-            name: name.clone(),
-            driver: Some("bridge".to_owned()),
-            ..NetworkCreateRequest::default()
-        };
-        self.docker
-            .create_network(request)
+        create_bridge(&self.docker, &name)
             .await
             .map_err(|e| self.engine("create network", e))?;
         self.network = Some(name.clone());
@@ -555,6 +549,20 @@ pub(crate) async fn remove_all(docker: &Docker, containers: &[String], network: 
 }
 
 /// Whether the engine's `FinishedAt` says the container has finished (it is the zero time before).
+/// Creates a private bridge network called `name`, which containers started with it join
+/// (the probes' sandboxes and the startup bench's clusters).
+pub(crate) async fn create_bridge(
+    docker: &Docker,
+    name: &str,
+) -> Result<(), bollard::errors::Error> {
+    let request = NetworkCreateRequest {
+        name: name.to_owned(),
+        driver: Some("bridge".to_owned()),
+        ..NetworkCreateRequest::default()
+    };
+    docker.create_network(request).await.map(|_| ())
+}
+
 fn finished(at: &str) -> bool {
     !at.starts_with("0001-")
 }

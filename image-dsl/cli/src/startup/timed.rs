@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
     UploadToContainerOptionsBuilder,
@@ -167,13 +166,7 @@ impl Containers {
             return Ok(name.clone());
         }
         let name = self.name("net");
-        let request = NetworkCreateRequest {
-            name: name.clone(),
-            driver: Some("bridge".to_owned()),
-            ..NetworkCreateRequest::default()
-        };
-        self.docker
-            .create_network(request)
+        crate::probe::sandbox::create_bridge(&self.docker, &name)
             .await
             .map_err(failure("create network"))?;
         self.network = Some(name.clone());
