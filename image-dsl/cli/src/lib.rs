@@ -92,3 +92,13 @@ pub(crate) fn this_repository() -> Workspace {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     Workspace::new(images::catalog(), Layout::new(&root, root.join("images")))
 }
+
+/// The image `reference` of this repository's catalog, for unit tests that read its model.
+#[cfg(test)]
+pub(crate) fn catalog_image(reference: &str) -> image_dsl::Image {
+    images::catalog()
+        .images
+        .into_iter()
+        .find(|i| i.reference() == reference)
+        .unwrap_or_else(|| panic!("{reference} is not in the catalog"))
+}

@@ -270,13 +270,7 @@ pub fn venv_layer(image: &Image) -> Option<(String, String)> {
 mod tests {
     use super::*;
 
-    fn image(reference: &str) -> Image {
-        images::catalog()
-            .images
-            .into_iter()
-            .find(|i| i.reference() == reference)
-            .unwrap_or_else(|| panic!("{reference} is not in the catalog"))
-    }
+    use crate::catalog_image as image;
 
     fn names(reference: &str) -> Vec<&'static str> {
         probes_for(&image(reference))

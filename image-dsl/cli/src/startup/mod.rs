@@ -466,13 +466,7 @@ impl Drop for DerivedImages {
 mod tests {
     use super::*;
 
-    fn image(reference: &str) -> Image {
-        images::catalog()
-            .images
-            .into_iter()
-            .find(|i| i.reference() == reference)
-            .unwrap_or_else(|| panic!("{reference} is not in the catalog"))
-    }
+    use crate::catalog_image as image;
 
     #[test]
     fn runtime_images_get_every_phase_and_notebooks_the_python_ones() {
