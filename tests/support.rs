@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use image_dsl_cli::engine::bollard::Docker;
-use image_dsl_cli::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, Settings};
+use image_dsl_cli::engine::{BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings};
 use image_dsl_cli::{Layout, Workspace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -49,6 +49,18 @@ pub const TEST_PREFIX: &str = "image-dsl-test/";
 /// [`options`] for building catalog images: tagged under [`TEST_PREFIX`].
 pub fn catalog_options() -> BuildOptions {
     let mut opts = options();
+    opts.tag_prefix = TEST_PREFIX.to_owned();
+    opts
+}
+
+/// The CLI's own settings (the user's mirrors and artifact cache, which holds the large sdists and
+/// jars), without progress bars, tagged under [`TEST_PREFIX`]: for tests that build catalog images
+/// as `images build` would.
+pub fn cli_options() -> BuildOptions {
+    let settings = Settings::resolve(&Overrides::default(), &repo_root())
+        .unwrap_or_else(|e| panic!("the tests cannot read the mirror settings: {e}"));
+    let mut opts = BuildOptions::new(settings, &layout());
+    opts.progress = false;
     opts.tag_prefix = TEST_PREFIX.to_owned();
     opts
 }

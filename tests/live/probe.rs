@@ -22,9 +22,7 @@
 //! jupyter-4.1.1. Never skips: without a daemon the test fails saying how to start one. About 20
 //! minutes on a fresh 2-core machine, most of it building the images.
 
-use image_dsl_cli::engine::{
-    self, BASE_REFERENCE, BuildOptions, BuildSpec, Overrides, Settings, graph,
-};
+use image_dsl_cli::engine::{self, BASE_REFERENCE, BuildSpec, graph};
 use image_dsl_cli::probe::{
     ContainerSpec, Outcome, ProbeContext, ProbeKind, ProbeResult, Sandbox, results, suite,
 };
@@ -67,16 +65,6 @@ const SUBSET: [(&str, &[ProbeKind]); 7] = [
     ("python-deps:iceberg", &[ProbeKind::IcebergPython]),
     ("postgresql:15", &[ProbeKind::Healthcheck]),
 ];
-
-/// The CLI's settings (shared artifact cache), without progress bars.
-fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), &support::repo_root())
-        .unwrap_or_else(|e| panic!("the probe tests cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings, &support::layout());
-    opts.progress = false;
-    opts.tag_prefix = support::TEST_PREFIX.to_owned();
-    opts
-}
 
 #[test]
 fn every_probe_kind_passes_on_a_representative_subset() {
@@ -142,7 +130,7 @@ async fn run_subset() -> (Vec<String>, Vec<ProbeResult>, bool) {
 
     let mut wanted: Vec<String> = SUBSET.iter().map(|(r, _)| (*r).to_owned()).collect();
     wanted.extend(suite::prerequisites(&catalog, &selected));
-    let opts = options();
+    let opts = support::cli_options();
     let to_build = graph::select(specs.clone(), &wanted).unwrap();
     let report = engine::build_all(to_build, &opts)
         .await
@@ -174,7 +162,7 @@ fn a_dropped_sandbox_removes_its_containers_and_network() {
         .unwrap();
     runtime.block_on(async {
         let docker = support::docker().await;
-        engine::bootstrap(BASE_REFERENCE, false, &options())
+        engine::bootstrap(BASE_REFERENCE, false, &support::cli_options())
             .await
             .unwrap_or_else(|e| panic!("the sandbox test needs the base image: {e}"));
         let mut sandbox = Sandbox::new(&docker, BASE_REFERENCE, ProbeKind::Structure);

@@ -5,23 +5,13 @@
 //! 2-core machine once the image is built.
 
 use image_dsl_cli::engine::bollard::query_parameters::ListContainersOptionsBuilder;
-use image_dsl_cli::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph};
+use image_dsl_cli::engine::{self, BuildSpec, graph};
 use image_dsl_cli::startup::{self, OPTIMIZATIONS, Phase, StartupOptions, Undo, undo};
 
 use crate::support;
 
 /// The image: the probe tests' runtime image, so the suite builds no Spark image for this test.
 const IMAGE: &str = "spark-3.5.7:baseline";
-
-/// The CLI's settings (shared artifact cache), without progress bars, tagged as tests tag.
-fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), &support::repo_root())
-        .unwrap_or_else(|e| panic!("the startup bench test cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings, &support::layout());
-    opts.progress = false;
-    opts.tag_prefix = support::TEST_PREFIX.to_owned();
-    opts
-}
 
 #[test]
 fn every_phase_is_timed_as_built_and_without_bytecode_and_nothing_is_left() {
@@ -42,7 +32,7 @@ fn every_phase_is_timed_as_built_and_without_bytecode_and_nothing_is_left() {
             .into_iter()
             .map(|(_, _, s)| s)
             .collect();
-        let opts = options();
+        let opts = support::cli_options();
         let report = engine::build_all(graph::select(specs, &[IMAGE.to_owned()]).unwrap(), &opts)
             .await
             .unwrap_or_else(|e| panic!("{IMAGE} could not be built: {e}"));

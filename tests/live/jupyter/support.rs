@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use image_dsl::Image;
-use image_dsl_cli::engine::{self, BuildOptions, BuildSpec, Overrides, Settings, graph};
+use image_dsl_cli::engine::{self, BuildOptions, BuildSpec, graph};
 use image_dsl_cli::probe::notebook::JUPYTER_PYTHON;
 use image_dsl_cli::probe::{ContainerSpec, ProbeContext, ProbeError, Sandbox};
 
@@ -16,13 +16,9 @@ static BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// How long a client may take.
 const CLIENT_LIMIT: Duration = Duration::from_secs(180);
 
-/// The CLI's settings (its artifact cache holds the 455 MB pyspark sdist), without progress bars.
+/// The CLI's settings (its artifact cache holds the 455 MB pyspark sdist), two jobs.
 pub fn options() -> BuildOptions {
-    let settings = Settings::resolve(&Overrides::default(), &support::repo_root())
-        .unwrap_or_else(|e| panic!("the jupyter tests cannot read the mirror settings: {e}"));
-    let mut opts = BuildOptions::new(settings, &support::layout());
-    opts.progress = false;
-    opts.tag_prefix = support::TEST_PREFIX.to_owned();
+    let mut opts = support::cli_options();
     opts.jobs = 2;
     opts
 }
