@@ -56,6 +56,9 @@ pub enum Checksum {
     Sha256(&'static str),
     /// Lowercase hex sha512.
     Sha512(&'static str),
+    /// A Go module's `h1:` hash, as go.sum and the checksum database hold it (a [`Source::Go`]
+    /// program's module).
+    GoModule(&'static str),
     /// No checksum could be recorded (its source was unreachable when the pins were locked);
     /// images needing it are refused before building, with this reason.
     Unverified(&'static str),
@@ -67,6 +70,7 @@ impl Checksum {
         match self {
             Checksum::Sha256(hex) => Some(format!("sha256:{hex}")),
             Checksum::Sha512(hex) => Some(format!("sha512:{hex}")),
+            Checksum::GoModule(h1) => Some(format!("go:{h1}")),
             Checksum::Unverified(_) => None,
         }
     }
@@ -86,6 +90,47 @@ pub enum Source {
         /// Classifier such as `cuda12`, empty for none.
         classifier: &'static str,
     },
+    /// A Go program, built on the host from a module of the Go module proxy (verified by go.sum
+    /// and the checksum database; the checksum is the module's `h1:` hash).
+    Go(GoProgram),
+    /// A Rust crate's binary, built on the host from crates.io with the crate's own Cargo.lock
+    /// (`cargo install --locked`; the checksum is the `.crate` file's sha256).
+    Crate(CrateProgram),
+}
+
+/// A Go program: a main package of a module at an exact version, or a main package of the
+/// catalog's own (`main`) that requires the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GoProgram {
+    /// The module path, e.g. `helm.sh/helm/v4`.
+    pub module: &'static str,
+    /// The main package inside the module, relative (`.` for its root, `cmd/helm`); ignored
+    /// when `main` is given.
+    pub package: &'static str,
+    /// A main package of the catalog's (`go.mod`, `go.sum`, `main.go`, as `(name, text)`)
+    /// that requires the module at the pinned version, for modules that are libraries (kubectl).
+    pub main: &'static [(&'static str, &'static str)],
+    /// The module's zip itself, verified and not built (a Go toolchain module, which an image
+    /// unpacks as its GOROOT); `bin` is then the zip's file name.
+    pub zip: bool,
+    /// Linker flags added to `-s -w` (the version variables a release build sets); empty for
+    /// none.
+    pub ldflags: &'static str,
+    /// The exact Go toolchain, e.g. `go1.27.3` (the go command's `GOTOOLCHAIN`).
+    pub toolchain: &'static str,
+    /// The name of the binary.
+    pub bin: &'static str,
+}
+
+/// A binary of a crate of crates.io.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CrateProgram {
+    /// The crate, e.g. `ripgrep`.
+    pub name: &'static str,
+    /// The binary target, e.g. `rg`.
+    pub bin: &'static str,
+    /// The exact Rust toolchain, e.g. `1.95.0`.
+    pub toolchain: &'static str,
 }
 
 /// A file fetched on the host, verified, and handed to the build through its context.
@@ -105,6 +150,9 @@ impl ArtifactPin {
     /// File name inside the build context's `artifacts/` folder.
     pub fn file_name(&self) -> String {
         match self.source {
+            Source::Go(GoProgram { bin, .. }) | Source::Crate(CrateProgram { bin, .. }) => {
+                bin.to_owned()
+            }
             Source::Url(url) => url.rsplit('/').next().unwrap_or(self.key).to_owned(),
             Source::Maven {
                 artifact,
@@ -132,7 +180,7 @@ impl ArtifactPin {
                 self.version,
                 self.file_name()
             )),
-            Source::Url(_) => None,
+            Source::Url(_) | Source::Go(_) | Source::Crate(_) => None,
         }
     }
 }

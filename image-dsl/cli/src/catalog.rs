@@ -6,8 +6,8 @@ use crate::Workspace;
 use crate::engine::debian::closure::AptLock;
 use crate::engine::graph::{Graph, GraphError};
 use crate::engine::{
-    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Fix, Locator,
-    MavenCoordinates,
+    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, CrateBuild, Fix,
+    GoBuild, Locator, MavenCoordinates,
 };
 use image_dsl::{Image, Rendered, RenderedApt, Source};
 
@@ -157,14 +157,37 @@ fn checksum(c: image_dsl::Checksum) -> Checksum {
     match c {
         image_dsl::Checksum::Sha256(h) => Checksum::Sha256(h.to_owned()),
         image_dsl::Checksum::Sha512(h) => Checksum::Sha512(h.to_owned()),
+        image_dsl::Checksum::GoModule(h1) => Checksum::GoModule(h1.to_owned()),
         image_dsl::Checksum::Unverified(why) => Checksum::Unverified(why.to_owned()),
     }
 }
 
 /// PyPI files and Apache archive paths go through their configurable mirrors; Maven artifacts
-/// through the Maven repository mirror; anything else is fetched from its URL.
+/// through the Maven repository mirror; programs are built on the host; anything else is
+/// fetched from its URL.
 fn locator(pin: &image_dsl::ArtifactPin) -> Locator {
     match pin.source {
+        Source::Go(go) => Locator::Go(GoBuild {
+            module: go.module.to_owned(),
+            // Go module versions are semantic versions with a `v`; the pin's version has none.
+            version: format!("v{}", pin.version),
+            package: go.package.to_owned(),
+            main: go
+                .main
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+                .collect(),
+            zip: go.zip,
+            ldflags: go.ldflags.to_owned(),
+            toolchain: go.toolchain.to_owned(),
+            bin: go.bin.to_owned(),
+        }),
+        Source::Crate(c) => Locator::Crate(CrateBuild {
+            name: c.name.to_owned(),
+            version: pin.version.to_owned(),
+            bin: c.bin.to_owned(),
+            toolchain: c.toolchain.to_owned(),
+        }),
         Source::Maven {
             group,
             artifact,

@@ -192,7 +192,9 @@ pub async fn place_inputs(
                 std::fs::copy(&cached, &target)
                     .with_context(|| format!("copying to {}", target.display()))?;
             }
-            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644))?;
+            // As the engine's context holds it: programs built on the host are executable.
+            let mode = artifact.source.context_mode();
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))?;
         }
     }
     Ok(missing)

@@ -357,7 +357,7 @@ impl Schedule<'_> {
             tokio::task::spawn_blocking(move || {
                 let lookup = |path: &str| {
                     let artifact = spec.artifacts.iter().find(|a| a.path == path)?;
-                    artifacts.get(&artifact.source.checksum.pinned()?).cloned()
+                    artifacts.get(&artifact.source.key()?).cloned()
                 };
                 let file = tempfile::tempfile().map_err(|source| ContextError::Io {
                     image: spec.reference.clone(),

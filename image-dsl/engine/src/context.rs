@@ -168,8 +168,15 @@ pub fn write_context_tar<W: Write>(
         .flatten()
         .collect();
     let mut entries = files_of(spec)?;
+    let mode_of = |path: &str| {
+        spec.artifacts
+            .iter()
+            .find(|a| a.path == path)
+            .map_or(0o644, |a| a.source.context_mode())
+    };
     for (path, file) in artifact_paths.iter().filter(|(path, _)| !is_tree(path)) {
-        insert(&mut entries, spec, path, 0o644, Contents::File(file))?;
+        let mode = mode_of(path);
+        insert(&mut entries, spec, path, mode, Contents::File(file))?;
     }
     for tree in &trees {
         let contents = match &tree.contents {
@@ -181,17 +188,14 @@ pub fn write_context_tar<W: Write>(
     write_tar(&spec.reference, &entries, out)
 }
 
-/// The tar of `spec`'s context as it is hashed: artifacts stand as their pinned checksums.
+/// The tar of `spec`'s context as it is hashed: artifacts stand as their keys (a download's
+/// pinned checksum, a program's whole recipe).
 pub fn hashed_context_tar(spec: &BuildSpec) -> Result<Vec<u8>, ContextError> {
     let stand_ins: Vec<(String, Vec<u8>)> = spec
         .artifacts
         .iter()
         .map(|artifact| {
-            let pinned = artifact
-                .source
-                .checksum
-                .pinned()
-                .unwrap_or_else(|| "unverified".into());
+            let pinned = artifact.source.key().unwrap_or_else(|| "unverified".into());
             (artifact.path.clone(), format!("{pinned}\n").into_bytes())
         })
         .collect();

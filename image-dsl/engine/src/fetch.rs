@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256, Sha512};
 use super::config::{MirrorKind, Settings};
 use super::context::hex;
 use super::git;
+use super::programs;
 use super::spec::{ArtifactSource, BuildSpec, Checksum, Locator};
 
 /// Artifacts without a pinned checksum, found before any fetch or build.
@@ -166,6 +167,14 @@ pub enum FetchError {
         /// Name and version.
         artifact: String,
     },
+    /// A program could not be built on the host, or did not verify.
+    #[error("program {artifact} could not be built on the host, nothing was built: {cause}")]
+    Program {
+        /// Name and version.
+        artifact: String,
+        /// What went wrong, with the end of the compiler's output.
+        cause: String,
+    },
 }
 
 impl FetchError {
@@ -181,7 +190,8 @@ impl FetchError {
         match self {
             FetchError::Failed { artifact, .. }
             | FetchError::Cache { artifact, .. }
-            | FetchError::Unpinned { artifact } => artifact,
+            | FetchError::Unpinned { artifact }
+            | FetchError::Program { artifact, .. } => artifact,
         }
     }
 }
@@ -335,7 +345,8 @@ impl Fetcher {
             Checksum::Sha256(hex) => ("sha256", hex),
             Checksum::Sha512(hex) => ("sha512", hex),
             Checksum::GitCommit(hex) => ("git", hex),
-            Checksum::Unverified(_) => return None,
+            // Programs are cached by their recipe (`programs::cached_path`).
+            Checksum::GoModule(_) | Checksum::Unverified(_) => return None,
         };
         Some(
             self.cache_root()
@@ -345,7 +356,8 @@ impl Fetcher {
     }
 
     /// Fetches every distinct artifact of `specs`; all errors are returned, not just the first.
-    /// On success maps each pinned checksum (`algorithm:hex`) to its verified cached file.
+    /// On success maps each artifact's key ([`ArtifactSource::key`]: its pinned checksum, a
+    /// program's recipe) to its verified cached file.
     pub async fn fetch_all(
         &self,
         specs: &[&BuildSpec],
@@ -366,8 +378,8 @@ impl Fetcher {
         self.remove_stale_downloads();
         let mut distinct = BTreeMap::new();
         for artifact in specs.iter().flat_map(|spec| &spec.artifacts) {
-            if let Some(pinned) = artifact.source.checksum.pinned() {
-                distinct.entry(pinned).or_insert(&artifact.source);
+            if let Some(key) = artifact.source.key() {
+                distinct.entry(key).or_insert(&artifact.source);
             }
         }
         let fetches = distinct.into_iter().map(|(pinned, source)| async move {
@@ -410,6 +422,9 @@ impl Fetcher {
     /// Makes `source` available in the cache and returns its verified path.
     pub async fn fetch(&self, source: &ArtifactSource) -> Result<PathBuf, FetchError> {
         let artifact = display_name(source);
+        if source.is_program() {
+            return self.build_program(source).await;
+        }
         let Some(target) = self.cached_path(&source.checksum) else {
             return Err(FetchError::Unpinned { artifact });
         };
@@ -474,6 +489,27 @@ impl Fetcher {
             }
         }
         Err(failed(source, artifact, attempts))
+    }
+
+    /// The program of `source`, built on the host unless it is cached ([`crate::programs`]).
+    async fn build_program(&self, source: &ArtifactSource) -> Result<PathBuf, FetchError> {
+        let artifact = display_name(source);
+        let root = self.cache_root();
+        let Some(target) = programs::cached_path(&root, source) else {
+            return Err(FetchError::Unpinned { artifact });
+        };
+        let tmp_dir = root.join("tmp");
+        for dir in [&tmp_dir, &root.join("programs")] {
+            std::fs::create_dir_all(dir).map_err(|e| FetchError::Cache {
+                artifact: artifact.clone(),
+                path: dir.clone(),
+                source: e,
+            })?;
+        }
+        programs::build(source, &target, &tmp_dir)
+            .await
+            .map(|()| target)
+            .map_err(|cause| FetchError::Program { artifact, cause })
     }
 
     /// The tree of `commit` of `repo` written as a tar to `target`, through `tmp_dir`.
@@ -576,6 +612,8 @@ impl Fetcher {
                 };
                 vec![format!("{mirror}/{}", path.trim_start_matches('/'))]
             }
+            // Built by `build_program`, never downloaded here.
+            Locator::Go(_) | Locator::Crate(_) => Vec::new(),
             Locator::Pypi { project, filename } => {
                 let index = format!("{}/{}/", s.pypi_mirror, normalize_project(project));
                 match self.find_in_index(&index, filename).await {
@@ -697,7 +735,7 @@ fn display_name(source: &ArtifactSource) -> String {
 
 fn mirror_kind(locator: &Locator) -> Option<MirrorKind> {
     match locator {
-        Locator::Urls(_) => None,
+        Locator::Urls(_) | Locator::Go(_) | Locator::Crate(_) => None,
         Locator::Apache { .. } => Some(MirrorKind::Apache),
         Locator::Maven(_) => Some(MirrorKind::Maven),
         Locator::Pypi { .. } => Some(MirrorKind::Pypi),

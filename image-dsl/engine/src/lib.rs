@@ -36,6 +36,7 @@ pub mod git;
 pub mod graph;
 pub mod layout;
 pub mod outcome;
+pub mod programs;
 pub mod spec;
 
 use std::collections::BTreeMap;
@@ -50,8 +51,8 @@ pub use config::{Overrides, Settings};
 pub use layout::{Fix, Layout};
 pub use outcome::{BuildOutcome, ImageError, ImageOutcome, Status};
 pub use spec::{
-    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, Locator,
-    MavenCoordinates,
+    AptPin, ArtifactSource, BuildSpec, Checksum, ContextArtifact, ContextFile, CrateBuild, GoBuild,
+    Locator, MavenCoordinates,
 };
 
 /// How [`build_all`] runs.

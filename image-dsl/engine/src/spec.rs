@@ -129,6 +129,82 @@ pub enum Locator {
         /// The file name, e.g. `pyspark-3.5.7.tar.gz`.
         filename: String,
     },
+    /// A Go program built on the host from a module of the Go module proxy the host's `go`
+    /// is set up for. Its checksum is [`Checksum::GoModule`].
+    Go(GoBuild),
+    /// A Rust crate's binary built on the host with `cargo install --locked`. Its checksum is
+    /// the `.crate` file's [`Checksum::Sha256`].
+    Crate(CrateBuild),
+}
+
+/// How a Go program is built (see [`crate::programs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoBuild {
+    /// The module path, e.g. `helm.sh/helm/v4`.
+    pub module: String,
+    /// The module version, e.g. `v4.3.2`.
+    pub version: String,
+    /// The main package inside the module, relative (`.`, `cmd/helm`).
+    pub package: String,
+    /// A main package of the catalog's (`go.mod`, `go.sum`, `main.go` as name and text) that
+    /// requires the module, built instead of `package`; empty for none.
+    #[serde(default)]
+    pub main: Vec<(String, String)>,
+    /// The module's zip itself, verified and not built (a Go toolchain module); `bin` is the
+    /// file name it gets.
+    #[serde(default)]
+    pub zip: bool,
+    /// Linker flags added to `-s -w`, e.g. `-X main.version=v1.2.3`; empty for none.
+    #[serde(default)]
+    pub ldflags: String,
+    /// The exact Go toolchain, e.g. `go1.27.3`.
+    pub toolchain: String,
+    /// The binary's name.
+    pub bin: String,
+}
+
+/// How a crate's binary is built (see [`crate::programs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrateBuild {
+    /// The crate, e.g. `ripgrep`.
+    pub name: String,
+    /// Its exact version.
+    pub version: String,
+    /// The binary target, e.g. `rg`.
+    pub bin: String,
+    /// The exact Rust toolchain, e.g. `1.95.0`.
+    pub toolchain: String,
+}
+
+impl ArtifactSource {
+    /// What identifies this input in caches and in the content hash: the pinned checksum of a
+    /// download, and for a program built on the host its whole recipe (source, checksum,
+    /// toolchain, package, binary), so changing any of them rebuilds it and what uses it.
+    /// `None` when unverified.
+    pub fn key(&self) -> Option<String> {
+        let pinned = self.checksum.pinned()?;
+        match &self.locator {
+            Locator::Go(_) | Locator::Crate(_) => {
+                let recipe = serde_json::to_vec(&(&self.locator, &pinned)).unwrap_or_default();
+                Some(format!("program:{}", crate::context::sha256_hex(&recipe)))
+            }
+            _ => Some(pinned),
+        }
+    }
+
+    /// Whether it is a program built on the host.
+    pub fn is_program(&self) -> bool {
+        matches!(self.locator, Locator::Go(_) | Locator::Crate(_))
+    }
+
+    /// The mode its file has in a build context: 755 for a built binary, 644 for the rest.
+    pub fn context_mode(&self) -> u32 {
+        match &self.locator {
+            Locator::Go(go) if !go.zip => 0o755,
+            Locator::Crate(_) => 0o755,
+            _ => 0o644,
+        }
+    }
 }
 
 /// `group:artifact:version[:classifier]@extension`.
@@ -172,6 +248,8 @@ pub enum Checksum {
     Sha256(String),
     /// Lowercase hex SHA-512.
     Sha512(String),
+    /// A Go module's `h1:` hash, as go.sum and the checksum database hold it.
+    GoModule(String),
     /// A full git commit id (40 hex digits): git names a commit by the hash of its tree and
     /// history, so the fetched objects verify against it (`transfer.fsckObjects` on).
     GitCommit(String),
@@ -186,6 +264,7 @@ impl Checksum {
             Checksum::Sha256(hex) => Some(format!("sha256:{}", hex.to_ascii_lowercase())),
             Checksum::Sha512(hex) => Some(format!("sha512:{}", hex.to_ascii_lowercase())),
             Checksum::GitCommit(hex) => Some(format!("git:{}", hex.to_ascii_lowercase())),
+            Checksum::GoModule(h1) => Some(format!("go:{h1}")),
             Checksum::Unverified(_) => None,
         }
     }

@@ -25,6 +25,7 @@ pub(super) fn all(pins: &PinFile, policy: Option<&PolicyFile>, cx: &mut Errors<'
     check_hex_digests(cx, pins);
     check_text_present(cx, pins);
     check_artifact_sources(cx, pins);
+    check_built_programs(cx, pins);
     if let Some(policy) = policy {
         check_against_policy(cx, pins, policy);
     }
@@ -97,7 +98,7 @@ fn check_hex_digests(cx: &mut Errors<'_>, pins: &PinFile) {
         match &pin.checksum {
             ArtifactChecksum::Sha256(hex) => digests.push((entry, hex, SHA256)),
             ArtifactChecksum::Sha512(hex) => digests.push((entry, hex, SHA512)),
-            ArtifactChecksum::Unverified(_) => {}
+            ArtifactChecksum::GoModule(_) | ArtifactChecksum::Unverified(_) => {}
         }
     }
     for (key, pin) in pins.git.iter() {
@@ -174,6 +175,102 @@ fn check_artifact_sources(cx: &mut Errors<'_>, pins: &PinFile) {
             _ => {}
         }
     }
+}
+
+/// A program built on the host names an exact version (the entry's `version`, with or without
+/// Go's leading `v`) and an exact toolchain (`go1.N.P` for Go, `1.N.P` for Rust: never `local`,
+/// `auto`, `stable` or a minor line, so the same pin builds with the same compiler everywhere),
+/// and its checksum is of its kind: `h1` for a Go module, `sha256` of the `.crate` for a crate.
+///
+/// ```toml
+/// [artifact.yq]
+/// version = "4.54.3"
+/// go = "github.com/mikefarah/yq/v4@latest"   # error
+/// toolchain = "go1.27"                        # error
+/// sha256 = "…"                                # error: a Go module's checksum is its h1
+/// ```
+fn check_built_programs(cx: &mut Errors<'_>, pins: &PinFile) {
+    for (key, pin) in pins.artifact.iter() {
+        let entry = entry_name("artifact", key.get_ref());
+        let wanted = pin.version.get_ref();
+        let (spec, version, toolchain, go) = match &pin.source {
+            ArtifactSource::Go(go) => (&go.spec, &go.version, &go.toolchain, true),
+            ArtifactSource::Crate(c) => (&c.spec, &c.version, &c.toolchain, false),
+            ArtifactSource::Url(_) => {
+                if let ArtifactChecksum::GoModule(h1) = &pin.checksum {
+                    cx.at(h1.span(), format!("{entry} `h1` is for a `go` source; a file fetched by URL takes sha256 or sha512"));
+                }
+                continue;
+            }
+            ArtifactSource::Maven(_) => continue,
+        };
+        // Go module versions are semantic versions with a `v`; the entry's `version` has none.
+        let bare = if go {
+            version.strip_prefix('v')
+        } else {
+            Some(version.as_str())
+        };
+        if !bare.is_some_and(|bare| exact_version(bare) && bare == wanted) {
+            cx.at(
+                spec.span(),
+                format!(
+                    "{entry} must name the exact version {}{wanted} after `@`, as `version` says",
+                    if go { "v" } else { "" }
+                ),
+            );
+        }
+        let exact_toolchain = if go {
+            toolchain
+                .get_ref()
+                .strip_prefix("go")
+                .is_some_and(three_numbers)
+        } else {
+            three_numbers(toolchain.get_ref())
+        };
+        if !exact_toolchain {
+            cx.at(
+                toolchain.span(),
+                format!(
+                    "{entry} toolchain must be exact, {} (not `{}`), so every host builds it with the same compiler",
+                    if go { "`go1.N.P`" } else { "`1.N.P`" },
+                    toolchain.get_ref()
+                ),
+            );
+        }
+        match (&pin.checksum, go) {
+            (ArtifactChecksum::GoModule(h1), true) => {
+                let ok = h1.get_ref().strip_prefix("h1:").is_some_and(|b64| {
+                    b64.len() == 44
+                        && b64.ends_with('=')
+                        && b64[..43]
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+                });
+                if !ok {
+                    cx.at(h1.span(), format!("{entry} h1 must be the module's go.sum hash, `h1:` and 44 base64 characters (`go mod download -json {}` prints it as Sum)", spec.get_ref()));
+                }
+            }
+            (ArtifactChecksum::Sha256(_) | ArtifactChecksum::Unverified(_), false)
+            | (ArtifactChecksum::Unverified(_), true) => {}
+            (ArtifactChecksum::Sha256(hex) | ArtifactChecksum::Sha512(hex), true) => cx.at(
+                hex.span(),
+                format!("{entry} a Go module is checked by its `h1` (go.sum's hash), not a sha of a file"),
+            ),
+            (ArtifactChecksum::Sha512(hex) | ArtifactChecksum::GoModule(hex), false) => cx.at(
+                hex.span(),
+                format!("{entry} a crate is checked by `sha256`, its `.crate` file's (the registry index's `cksum`)"),
+            ),
+        }
+    }
+}
+
+/// `N.N.N`: three dot-separated numbers.
+fn three_numbers(version: &str) -> bool {
+    let parts: Vec<&str> = version.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The RAPIDS and Iceberg pins are the releases the catalog's policy file describes

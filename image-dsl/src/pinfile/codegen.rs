@@ -93,10 +93,14 @@ fn pip(code: &mut String, pins: &PinFile) {
     );
 }
 
+/// The files of a Go `main` directory: one main package of one file, with its module's go.mod
+/// and go.sum.
+pub const GO_MAIN_FILES: [&str; 3] = ["go.mod", "go.sum", "main.go"];
+
 fn artifact(code: &mut String, pins: &PinFile) {
     let _ = writeln!(
         code,
-        "/// Files fetched on the host and verified before a build uses them.\npub mod artifact {{\n    use image_dsl::{{ArtifactPin, Checksum, Source}};"
+        "/// Files fetched on the host and verified before a build uses them.\npub mod artifact {{\n    #[allow(unused_imports)]\n    use image_dsl::{{ArtifactPin, Checksum, CrateProgram, GoProgram, Source}};"
     );
     let mut all = Vec::new();
     let mut keys: Vec<&str> = Vec::new();
@@ -109,10 +113,42 @@ fn artifact(code: &mut String, pins: &PinFile) {
                 "Source::Maven {{ group: {:?}, artifact: {:?}, classifier: {:?} }}",
                 m.group, m.artifact, m.classifier
             ),
+            ArtifactSource::Go(go) => {
+                let package = go.package.as_ref().map_or(".", |p| p.get_ref().as_str());
+                let main = match &go.main {
+                    // Paths are relative to the pin file, which sits beside the catalog's
+                    // Cargo.toml; include_str! makes a change to them rebuild the catalog.
+                    Some(dir) => {
+                        let files = GO_MAIN_FILES.map(|file| {
+                            format!(
+                                "({file:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?})))",
+                                format!("/{}/{file}", dir.get_ref().trim_matches('/'))
+                            )
+                        });
+                        format!("&[{}]", files.join(", "))
+                    }
+                    None => "&[]".to_owned(),
+                };
+                format!(
+                    "Source::Go(GoProgram {{ module: {:?}, package: {package:?}, main: {main}, zip: {}, ldflags: {:?}, toolchain: {:?}, bin: {:?} }})",
+                    go.module,
+                    go.zip,
+                    go.ldflags.as_ref().map_or("", |l| l.get_ref().as_str()),
+                    go.toolchain.get_ref(),
+                    go.bin_name()
+                )
+            }
+            ArtifactSource::Crate(c) => format!(
+                "Source::Crate(CrateProgram {{ name: {:?}, bin: {:?}, toolchain: {:?} }})",
+                c.name,
+                c.bin_name(),
+                c.toolchain.get_ref()
+            ),
         };
         let checksum = match &pin.checksum {
             ArtifactChecksum::Sha256(h) => format!("Checksum::Sha256({:?})", h.get_ref()),
             ArtifactChecksum::Sha512(h) => format!("Checksum::Sha512({:?})", h.get_ref()),
+            ArtifactChecksum::GoModule(h) => format!("Checksum::GoModule({:?})", h.get_ref()),
             ArtifactChecksum::Unverified(why) => {
                 format!("Checksum::Unverified({:?})", why.get_ref())
             }

@@ -14,8 +14,8 @@ use std::ops::Range;
 
 pub use codegen::generate;
 pub use schema::{
-    AptPin, ArtifactChecksum, ArtifactPin, ArtifactSource, Debian, GitPin, Key, Maven, PinFile,
-    PipPin, Section,
+    AptPin, ArtifactChecksum, ArtifactPin, ArtifactSource, CrateSource, Debian, GitPin, GoSource,
+    Key, Maven, PinFile, PipPin, Section,
 };
 
 /// Where the pin file lives, as errors name it.
@@ -206,6 +206,105 @@ mod tests {
         assert_eq!((sorted, filed), (vec!["bash", "zsh"], vec!["zsh", "bash"]));
     }
 
+    const H1: &str = "h1:1SnmdehRmL1Z56SuPH8IQUW3D73Q74F3mpGWW0jAb3E=";
+
+    #[test]
+    fn programs_built_on_the_host_read_with_their_toolchain_and_binary() {
+        let text = format!(
+            "{DEBIAN}[artifact.helm]\nversion = \"4.3.2\"\ngo = \"helm.sh/helm/v4@v4.3.2\"\n\
+             package = \"cmd/helm\"\ntoolchain = \"go1.27.3\"\nh1 = \"{H1}\"\n\
+             [artifact.yq]\nversion = \"4.54.3\"\ngo = \"github.com/mikefarah/yq/v4@v4.54.3\"\n\
+             toolchain = \"go1.27.3\"\nh1 = \"{H1}\"\n\
+             [artifact.ripgrep]\nversion = \"15.2.0\"\ncrate = \"ripgrep@15.2.0\"\nbin = \"rg\"\n\
+             toolchain = \"1.95.0\"\nsha256 = \"{SHA}\"\n"
+        );
+        let pins = PinFile::parse(&text).unwrap();
+        let bin = |key: &str| match &pins.artifact.get(key).unwrap().source {
+            ArtifactSource::Go(go) => go.bin_name(),
+            ArtifactSource::Crate(c) => c.bin_name(),
+            other => panic!("{other:?}"),
+        };
+        // The package's last element; a module root's, without its major version suffix.
+        assert_eq!(
+            (bin("helm"), bin("yq"), bin("ripgrep")),
+            ("helm".into(), "yq".into(), "rg".into())
+        );
+        let code = super::generate(&text, None).unwrap();
+        assert!(code.contains("Source::Go(GoProgram { module: \"helm.sh/helm/v4\", package: \"cmd/helm\", main: &[], zip: false, ldflags: \"\", toolchain: \"go1.27.3\", bin: \"helm\" })"), "{code}");
+        assert!(code.contains("Source::Crate(CrateProgram { name: \"ripgrep\", bin: \"rg\", toolchain: \"1.95.0\" })"), "{code}");
+        assert!(
+            code.contains(&format!("Checksum::GoModule({H1:?})")),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn a_program_needs_an_exact_version_an_exact_toolchain_and_its_kind_of_checksum() {
+        let text = format!(
+            "{DEBIAN}[artifact.yq]\nversion = \"4.54.3\"\ngo = \"github.com/mikefarah/yq/v4@latest\"\n\
+             toolchain = \"go1.27\"\nsha256 = \"{SHA}\"\n\
+             [artifact.bat]\nversion = \"0.26.1\"\ncrate = \"bat@0.26.1\"\ntoolchain = \"stable\"\nh1 = \"{H1}\"\n\
+             [artifact.k9s]\nversion = \"0.50.16\"\ngo = \"github.com/derailed/k9s@v0.50.16\"\n\
+             toolchain = \"go1.27.3\"\nh1 = \"sha256:abc\"\n"
+        );
+        let e = lines(&text);
+        let expected = [
+            (
+                5,
+                "[artifact.\"yq\"] must name the exact version v4.54.3 after `@`, as `version` says",
+            ),
+            (
+                6,
+                "[artifact.\"yq\"] toolchain must be exact, `go1.N.P` (not `go1.27`), so every host builds it with the same compiler",
+            ),
+            (
+                7,
+                "[artifact.\"yq\"] a Go module is checked by its `h1` (go.sum's hash), not a sha of a file",
+            ),
+            (
+                11,
+                "[artifact.\"bat\"] toolchain must be exact, `1.N.P` (not `stable`), so every host builds it with the same compiler",
+            ),
+            (
+                12,
+                "[artifact.\"bat\"] a crate is checked by `sha256`, its `.crate` file's (the registry index's `cksum`)",
+            ),
+            (
+                17,
+                "[artifact.\"k9s\"] h1 must be the module's go.sum hash, `h1:` and 44 base64 characters (`go mod download -json github.com/derailed/k9s@v0.50.16` prints it as Sum)",
+            ),
+        ];
+        let mut e = e;
+        e.sort();
+        assert_eq!(e, expected.map(|(l, m)| (l, m.to_owned())));
+    }
+
+    #[test]
+    fn a_program_without_a_toolchain_or_with_two_sources_is_refused() {
+        let text = format!(
+            "{DEBIAN}[artifact.yq]\nversion = \"4.54.3\"\ngo = \"github.com/mikefarah/yq/v4@v4.54.3\"\nh1 = \"{H1}\"\n\
+             [artifact.rg]\nversion = \"15.2.0\"\ncrate = \"ripgrep@15.2.0\"\nurl = \"https://x/rg\"\ntoolchain = \"1.95.0\"\nsha256 = \"{SHA}\"\n\
+             [artifact.jar]\nversion = \"1\"\nurl = \"https://x/a.jar\"\ntoolchain = \"1.95.0\"\nsha256 = \"{SHA}\"\n"
+        );
+        let e = lines(&text);
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(
+            e[0].1
+                .contains("a `go` source needs `toolchain = \"go1.N.P\"`"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].1
+                .contains("needs exactly one of `url` (http/https), `maven`, `go` or `crate`"),
+            "{e:?}"
+        );
+        assert!(
+            e[2].1
+                .contains("has `toolchain`, which only a `go` or `crate` source takes"),
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn a_duplicate_key_names_its_line() {
         let e = errors(&format!("{DEBIAN}[apt]\ntini = \"1\"\ntini = \"2\"\n"));
@@ -333,7 +432,7 @@ mod tests {
             [
                 (
                     3,
-                    "[artifact.\"x\"] needs one of sha256 (64 hex), sha512 (128 hex) or `unverified = \"why\"`".to_owned()
+                    "[artifact.\"x\"] needs one of sha256 (64 hex), sha512 (128 hex), h1 (a Go module's go.sum hash) or `unverified = \"why\"`".to_owned()
                 ),
                 (
                     9,
@@ -341,7 +440,7 @@ mod tests {
                 ),
                 (
                     10,
-                    "[artifact.\"z\"] needs exactly one of `url` (http/https) or `maven`".to_owned()
+                    "[artifact.\"z\"] needs exactly one of `url` (http/https), `maven`, `go` or `crate`".to_owned()
                 ),
             ]
         );

@@ -41,6 +41,19 @@ pub type Key = Spanned<String>;
 /// url = "https://files.pythonhosted.org/…/pyspark-3.5.7.tar.gz"
 /// sha256 = "…"
 ///
+/// [artifact.yq]
+/// version = "4.54.3"
+/// go = "github.com/mikefarah/yq/v4@v4.54.3"
+/// toolchain = "go1.27.3"
+/// h1 = "h1:…="
+///
+/// [artifact.ripgrep]
+/// version = "15.2.0"
+/// crate = "ripgrep@15.2.0"
+/// bin = "rg"
+/// toolchain = "1.95.0"
+/// sha256 = "…"
+///
 /// [git.oh-my-zsh]
 /// repo = "https://github.com/ohmyzsh/ohmyzsh"
 /// commit = "d6aaafdc1d0f502b3fa119f3359c946082f8147b"
@@ -116,6 +129,86 @@ pub enum ArtifactSource {
     Url(Spanned<String>),
     /// `maven = "group:artifact:version[:classifier]"`.
     Maven(Maven),
+    /// `go = "module@version"`: a Go program built on the host.
+    Go(GoSource),
+    /// `crate = "name@version"`: a Rust crate's binary built on the host.
+    Crate(CrateSource),
+}
+
+/// `go = "module@version"` with the fields that say how to build it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoSource {
+    /// `module@version` as written.
+    pub spec: Spanned<String>,
+    /// The module path.
+    pub module: String,
+    /// The version after `@`, e.g. `v4.54.3`.
+    pub version: String,
+    /// `package = "cmd/helm"`: the main package inside the module (default `.`).
+    pub package: Option<Spanned<String>>,
+    /// `main = "files/go/kubectl"`: a directory beside the pin file holding `go.mod`, `go.sum`
+    /// and `main.go` of a main package that requires the module.
+    pub main: Option<Spanned<String>>,
+    /// `toolchain = "go1.27.3"`.
+    pub toolchain: Spanned<String>,
+    /// `bin = "…"`: the binary's name (default: the package's last path element).
+    pub bin: Option<Spanned<String>>,
+    /// `ldflags = "-X path.var=value"`: linker flags added to `-s -w`, for the version variables
+    /// a project's release build sets.
+    pub ldflags: Option<Spanned<String>>,
+    /// `zip = true`: the module's zip itself, verified and not built (a Go toolchain module,
+    /// which the image unpacks as its GOROOT).
+    pub zip: bool,
+}
+
+/// `crate = "name@version"` with the fields that say how to build it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrateSource {
+    /// `name@version` as written.
+    pub spec: Spanned<String>,
+    /// The crate's name.
+    pub name: String,
+    /// The version after `@`.
+    pub version: String,
+    /// `toolchain = "1.95.0"`.
+    pub toolchain: Spanned<String>,
+    /// `bin = "rg"`: the binary target (default: the crate's name).
+    pub bin: Option<Spanned<String>>,
+}
+
+impl GoSource {
+    /// The binary's name: `bin`, else the last element of the package path (of the module path
+    /// for `.`, its major version suffix `/vN` left out).
+    pub fn bin_name(&self) -> String {
+        if let Some(bin) = &self.bin {
+            return bin.get_ref().clone();
+        }
+        if self.zip {
+            return format!("{}.zip", self.version);
+        }
+        let path = match self.package.as_ref().map(|p| p.get_ref().as_str()) {
+            Some(p) if p != "." && self.main.is_none() => p,
+            _ => self.module.as_str(),
+        };
+        let mut parts = path.trim_matches('/').rsplit('/');
+        let last = parts.next().unwrap_or_default();
+        let is_major = last.len() > 1
+            && last.starts_with('v')
+            && last[1..].bytes().all(|b| b.is_ascii_digit());
+        match (is_major, parts.next()) {
+            (true, Some(before)) => before.to_owned(),
+            _ => last.to_owned(),
+        }
+    }
+}
+
+impl CrateSource {
+    /// The binary target: `bin`, else the crate's name.
+    pub fn bin_name(&self) -> String {
+        self.bin
+            .as_ref()
+            .map_or_else(|| self.name.clone(), |b| b.get_ref().clone())
+    }
 }
 
 /// Maven coordinates, `group:artifact:version[:classifier]`.
@@ -140,6 +233,8 @@ pub enum ArtifactChecksum {
     Sha256(Spanned<String>),
     /// `sha512 = "<128 hex>"`.
     Sha512(Spanned<String>),
+    /// `h1 = "h1:…="`: a Go module's hash as go.sum holds it.
+    GoModule(Spanned<String>),
     /// `unverified = "why"`: its source could not be reached when the pin was written; images
     /// needing it stop before building.
     Unverified(Spanned<String>),
@@ -303,8 +398,18 @@ struct ArtifactTable {
     version: Spanned<String>,
     url: Option<Spanned<String>>,
     maven: Option<Spanned<String>>,
+    go: Option<Spanned<String>>,
+    #[serde(rename = "crate")]
+    krate: Option<Spanned<String>>,
+    package: Option<Spanned<String>>,
+    main: Option<Spanned<String>>,
+    bin: Option<Spanned<String>>,
+    toolchain: Option<Spanned<String>>,
+    zip: Option<Spanned<bool>>,
+    ldflags: Option<Spanned<String>>,
     sha256: Option<Spanned<String>>,
     sha512: Option<Spanned<String>>,
+    h1: Option<Spanned<String>>,
     unverified: Option<Spanned<String>>,
     size: Option<Spanned<u64>>,
 }
@@ -313,18 +418,88 @@ impl TryFrom<ArtifactTable> for ArtifactPin {
     type Error = String;
 
     fn try_from(table: ArtifactTable) -> Result<Self, String> {
-        let source = match (table.url, table.maven) {
-            (Some(url), None) => ArtifactSource::Url(url),
-            (None, Some(coordinates)) => ArtifactSource::Maven(Maven::parse(coordinates)?),
-            _ => return Err("needs exactly one of `url` (http/https) or `maven`".to_owned()),
-        };
-        let checksum = match (table.sha256, table.sha512, table.unverified) {
-            (Some(hex), None, None) => ArtifactChecksum::Sha256(hex),
-            (None, Some(hex), None) => ArtifactChecksum::Sha512(hex),
-            (None, None, Some(why)) => ArtifactChecksum::Unverified(why),
+        let built = table.go.is_some() || table.krate.is_some();
+        if !built {
+            let only_built = [
+                ("package", &table.package),
+                ("main", &table.main),
+                ("bin", &table.bin),
+                ("toolchain", &table.toolchain),
+            ];
+            if table.zip.is_some() {
+                return Err("has `zip`, which only a `go` source takes".to_owned());
+            }
+            if let Some((field, _)) = only_built.iter().find(|(_, v)| v.is_some()) {
+                return Err(format!(
+                    "has `{field}`, which only a `go` or `crate` source takes"
+                ));
+            }
+        }
+        let source = match (table.url, table.maven, table.go, table.krate) {
+            (Some(url), None, None, None) => ArtifactSource::Url(url),
+            (None, Some(coordinates), None, None) => {
+                ArtifactSource::Maven(Maven::parse(coordinates)?)
+            }
+            (None, None, Some(spec), None) => {
+                if table.package.is_some() && table.main.is_some() {
+                    return Err("takes `package` (inside the module) or `main` (a main package of the catalog's), not both".to_owned());
+                }
+                let (module, version) = split_at_version(&spec, "module")?;
+                let zip = table.zip.is_some_and(|z| *z.get_ref());
+                if zip && (table.package.is_some() || table.main.is_some()) {
+                    return Err(
+                        "`zip = true` takes the module as it is: no `package` or `main`".to_owned(),
+                    );
+                }
+                ArtifactSource::Go(GoSource {
+                    zip,
+                    ldflags: table.ldflags,
+                    module,
+                    version,
+                    package: table.package,
+                    main: table.main,
+                    toolchain: table.toolchain.ok_or(
+                        "a `go` source needs `toolchain = \"go1.N.P\"`, the exact Go that builds it",
+                    )?,
+                    bin: table.bin,
+                    spec,
+                })
+            }
+            (None, None, None, Some(spec)) => {
+                if table.zip.is_some() || table.ldflags.is_some() {
+                    return Err("has `zip` or `ldflags`, which only a `go` source takes".to_owned());
+                }
+                if let Some(field) = [("package", &table.package), ("main", &table.main)]
+                    .iter()
+                    .find_map(|(f, v)| v.is_some().then_some(f))
+                {
+                    return Err(format!("has `{field}`, which only a `go` source takes"));
+                }
+                let (name, version) = split_at_version(&spec, "name")?;
+                ArtifactSource::Crate(CrateSource {
+                    name,
+                    version,
+                    toolchain: table.toolchain.ok_or(
+                        "a `crate` source needs `toolchain = \"1.N.P\"`, the exact Rust that builds it",
+                    )?,
+                    bin: table.bin,
+                    spec,
+                })
+            }
             _ => {
                 return Err(
-                    "needs one of sha256 (64 hex), sha512 (128 hex) or `unverified = \"why\"`"
+                    "needs exactly one of `url` (http/https), `maven`, `go` or `crate`".to_owned(),
+                );
+            }
+        };
+        let checksum = match (table.sha256, table.sha512, table.h1, table.unverified) {
+            (Some(hex), None, None, None) => ArtifactChecksum::Sha256(hex),
+            (None, Some(hex), None, None) => ArtifactChecksum::Sha512(hex),
+            (None, None, Some(h1), None) => ArtifactChecksum::GoModule(h1),
+            (None, None, None, Some(why)) => ArtifactChecksum::Unverified(why),
+            _ => {
+                return Err(
+                    "needs one of sha256 (64 hex), sha512 (128 hex), h1 (a Go module's go.sum hash) or `unverified = \"why\"`"
                         .to_owned(),
                 );
             }
@@ -335,6 +510,16 @@ impl TryFrom<ArtifactTable> for ArtifactPin {
             checksum,
             size: table.size,
         })
+    }
+}
+
+/// `what@version`, both parts non-empty.
+fn split_at_version(spec: &Spanned<String>, what: &str) -> Result<(String, String), String> {
+    match spec.get_ref().rsplit_once('@') {
+        Some((name, version)) if !name.is_empty() && !version.is_empty() => {
+            Ok((name.to_owned(), version.to_owned()))
+        }
+        _ => Err(format!("`{}` is not {what}@version", spec.get_ref())),
     }
 }
 

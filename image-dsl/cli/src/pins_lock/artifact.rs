@@ -61,32 +61,36 @@ pub enum ArtifactCheck {
     Disagrees(String),
 }
 
-/// The `[artifact]` entries of `pins`, in file order.
+/// The `[artifact]` entries of `pins` that are downloaded, in file order. Programs built on the
+/// host (`go`, `crate`) are left out: their sources are verified when they are built, against
+/// go.sum's hash and the checksum database or the registry index.
 pub fn pins(pins: &PinFile) -> Vec<ArtifactEntry> {
     pins.artifact
         .in_file_order()
         .into_iter()
-        .map(|(key, pin)| {
+        .filter_map(|(key, pin)| {
             let version = pin.version.get_ref().clone();
             let locator = match &pin.source {
                 pinfile::ArtifactSource::Url(url) => url_locator(url.get_ref()),
                 pinfile::ArtifactSource::Maven(m) => {
                     maven_locator(&m.group, &m.artifact, &version, &m.classifier)
                 }
+                pinfile::ArtifactSource::Go(_) | pinfile::ArtifactSource::Crate(_) => return None,
             };
             let checksum = match &pin.checksum {
                 pinfile::ArtifactChecksum::Sha256(hex) => Checksum::Sha256(hex.get_ref().clone()),
                 pinfile::ArtifactChecksum::Sha512(hex) => Checksum::Sha512(hex.get_ref().clone()),
+                pinfile::ArtifactChecksum::GoModule(h1) => Checksum::GoModule(h1.get_ref().clone()),
                 pinfile::ArtifactChecksum::Unverified(why) => {
                     Checksum::Unverified(why.get_ref().clone())
                 }
             };
-            ArtifactEntry {
+            Some(ArtifactEntry {
                 key: key.get_ref().clone(),
                 version,
                 locator,
                 checksum,
-            }
+            })
         })
         .collect()
 }
@@ -399,10 +403,11 @@ fn set_checksum(doc: &mut DocumentMut, key: &str, checksum: &Checksum) {
     }
     let (name, hex) = match checksum {
         Checksum::Sha512(hex) => ("sha512", hex),
-        // `[git]` entries keep their commit; artifacts are never pinned by one.
-        Checksum::Sha256(hex) | Checksum::Unverified(hex) | Checksum::GitCommit(hex) => {
-            ("sha256", hex)
-        }
+        // `[git]` entries keep their commit, and programs their h1 (neither is written here).
+        Checksum::Sha256(hex)
+        | Checksum::Unverified(hex)
+        | Checksum::GitCommit(hex)
+        | Checksum::GoModule(hex) => ("sha256", hex),
     };
     let mut new_key = Key::new(name);
     if let Some(decor) = decor {

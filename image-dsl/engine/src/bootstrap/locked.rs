@@ -35,7 +35,7 @@ pub(super) async fn tarball(
         .debs
         .iter()
         .filter_map(|deb| {
-            let path = cached.get(&deb.source().checksum.pinned()?)?;
+            let path = cached.get(&deb.source().key()?)?;
             Some((deb, path))
         })
         .collect();
