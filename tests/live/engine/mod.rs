@@ -10,4 +10,5 @@ mod debs;
 mod fetch;
 mod git;
 mod kill;
+mod programs;
 mod sizes;
