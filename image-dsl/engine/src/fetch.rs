@@ -371,30 +371,69 @@ impl Fetcher {
     }
 
     /// [`Fetcher::fetch_all`], keeping what was fetched when some artifacts fail.
+    ///
+    /// Downloads and git sources come first. Programs are compiled after them, and only those
+    /// that an image with every other input at hand needs: an image that cannot be built anyway
+    /// (a missing download or mirror, an unverified input) does not cost an hour of compiling
+    /// before the run says so.
     pub async fn fetch_each(
         &self,
         specs: &[&BuildSpec],
     ) -> (BTreeMap<String, PathBuf>, Vec<FetchError>) {
         self.remove_stale_downloads();
-        let mut distinct = BTreeMap::new();
+        let mut downloads = BTreeMap::new();
+        let mut programs = BTreeMap::new();
         for artifact in specs.iter().flat_map(|spec| &spec.artifacts) {
             if let Some(key) = artifact.source.key() {
-                distinct.entry(key).or_insert(&artifact.source);
+                let kind = if artifact.source.is_program() {
+                    &mut programs
+                } else {
+                    &mut downloads
+                };
+                kind.entry(key).or_insert(&artifact.source);
             }
         }
-        let fetches = distinct.into_iter().map(|(pinned, source)| async move {
-            self.fetch(source).await.map(|path| (pinned, path))
-        });
+        let (mut fetched, mut errors) = self.fetch_keyed(downloads, PARALLEL_DOWNLOADS).await;
+        let buildable = |spec: &&&BuildSpec| {
+            !errors.iter().any(|e: &FetchError| e.is_needed_by(spec))
+                && spec.artifacts.iter().all(|a| a.source.key().is_some())
+        };
+        let needed: BTreeMap<String, &ArtifactSource> = programs
+            .into_iter()
+            .filter(|(key, _)| {
+                specs.iter().filter(buildable).any(|spec| {
+                    spec.artifacts
+                        .iter()
+                        .any(|a| a.source.key().as_ref() == Some(key))
+                })
+            })
+            .collect();
+        // One compile at a time uses every core already.
+        let (built, failed) = self.fetch_keyed(needed, 1).await;
+        fetched.extend(built);
+        errors.extend(failed);
+        (fetched, errors)
+    }
+
+    /// Fetches each of `sources` by key, `parallel` at a time.
+    async fn fetch_keyed(
+        &self,
+        sources: BTreeMap<String, &ArtifactSource>,
+        parallel: usize,
+    ) -> (BTreeMap<String, PathBuf>, Vec<FetchError>) {
+        let fetches = sources
+            .into_iter()
+            .map(|(key, source)| async move { self.fetch(source).await.map(|path| (key, path)) });
         let results: Vec<_> = futures_util::stream::iter(fetches)
-            .buffer_unordered(PARALLEL_DOWNLOADS)
+            .buffer_unordered(parallel)
             .collect()
             .await;
         let mut fetched = BTreeMap::new();
         let mut errors = Vec::new();
         for result in results {
             match result {
-                Ok((pinned, path)) => {
-                    fetched.insert(pinned, path);
+                Ok((key, path)) => {
+                    fetched.insert(key, path);
                 }
                 Err(error) => errors.push(error),
             }

@@ -12,15 +12,18 @@ line() { print -r -- "$1"$'\t'"$2"$'\t'"${3//$'\n'/ }" }
 # item, then the command that proves it; its first output line is the detail.
 check() {
   local item=$1 out
+  local -a lines
   shift
   if ! (( $+commands[$1] )); then
     line "$item" missing "$1 is not on PATH"
     return
   fi
   if out=$("$@" 2>&1 < /dev/null); then
-    line "$item" ok "${${(f)out}[1]:-}"
+    lines=("${(@f)out}")
+    line "$item" ok "${lines[1]:-}"
   else
-    line "$item" FAILED "${${(f)out}[1]:-exit $?}"
+    lines=("${(@f)out}" "exit status $?")
+    line "$item" FAILED "${lines[1]:-}"
     failed=1
   fi
 }
@@ -56,7 +59,8 @@ else
   failed=1
 fi
 
-check nvim nvim --headless -c 'lua io.write(tostring(vim.version()))' -c qa
+# nvim starts (headless), runs Lua and quits.
+check nvim nvim --headless -c 'lua local v = vim.version(); io.write(("NVIM v%d.%d.%d"):format(v.major, v.minor, v.patch))' -c qa
 check git git --version
 check go go version
 check node node --version
