@@ -355,6 +355,15 @@ impl Fetcher {
         )
     }
 
+    /// Where `source` is (or would be) cached: a download by its checksum, a program by its recipe.
+    pub fn cached_file(&self, source: &ArtifactSource) -> Option<PathBuf> {
+        if source.is_program() {
+            programs::cached_path(&self.cache_root(), source)
+        } else {
+            self.cached_path(&source.checksum)
+        }
+    }
+
     /// Fetches every distinct artifact of `specs`; all errors are returned, not just the first.
     /// On success maps each artifact's key ([`ArtifactSource::key`]: its pinned checksum, a
     /// program's recipe) to its verified cached file.

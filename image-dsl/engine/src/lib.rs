@@ -376,7 +376,7 @@ pub async fn check_apt(
     }
     let in_cache = |source: &ArtifactSource| {
         fetcher
-            .cached_path(&source.checksum)
+            .cached_file(source)
             .is_some_and(|path| path.is_file())
     };
     let (from_cache, withdrawn): (Vec<_>, Vec<_>) = debian::withdrawn(&archive, specs, &in_cache)

@@ -114,7 +114,8 @@ impl Report {
             rows
         });
         let tests = suite::load(&results::results_path(&ws.layout));
-        let markdown = render(&rows, &tests);
+        let mut markdown = render(&rows, &tests);
+        markdown.push_str(&programs(&specs, &fetcher));
         let path = ws.layout.target().join("report.md");
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -166,7 +167,7 @@ fn not_fetched(
         .map(|a| &a.source)
         .filter(|source| {
             fetcher
-                .cached_path(&source.checksum)
+                .cached_file(source)
                 .is_some_and(|path| !path.exists())
         })
         .collect();
@@ -187,6 +188,60 @@ fn not_fetched(
         names.push(format!("{} .debs of the apt lock", debs.len()));
     }
     names
+}
+
+/// The programs built on the host, each once: its source, version, toolchain, whether it is
+/// compiled and cached here, and the images that carry it.
+fn programs(specs: &[BuildSpec], fetcher: &engine::fetch::Fetcher) -> String {
+    let mut rows: std::collections::BTreeMap<String, (String, Vec<&str>)> = Default::default();
+    for spec in specs {
+        for source in spec.artifacts.iter().map(|a| &a.source) {
+            let (from, toolchain) = match &source.locator {
+                engine::Locator::Go(go) => {
+                    let what = if go.zip {
+                        "module zip".to_owned()
+                    } else if !go.main.is_empty() {
+                        "the catalog's main package".to_owned()
+                    } else {
+                        format!("package `{}`", go.package)
+                    };
+                    (
+                        format!("Go module proxy: `{}@{}`, {what}", go.module, go.version),
+                        &go.toolchain,
+                    )
+                }
+                engine::Locator::Crate(c) => (
+                    format!("crates.io: `{}@{}`, binary `{}`", c.name, c.version, c.bin),
+                    &c.toolchain,
+                ),
+                _ => continue,
+            };
+            let cached = fetcher.cached_file(source).is_some_and(|p| p.is_file());
+            let entry = rows.entry(source.name.clone()).or_insert_with(|| {
+                (
+                    format!(
+                        "| {} | {} | {from} | {toolchain} | {} |",
+                        source.name,
+                        source.version,
+                        if cached { "yes" } else { "no" }
+                    ),
+                    Vec::new(),
+                )
+            });
+            entry.1.push(&spec.reference);
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut md = "\n## Programs built on the host\n\n\
+         | program | version | source | toolchain | compiled here | images |\n\
+         |---|---|---|---|---|---|\n"
+        .to_owned();
+    for (line, images) in rows.values() {
+        let _ = writeln!(md, "{line} {} |", images.join(", "));
+    }
+    md
 }
 
 /// The report as Markdown: the table, then every failed probe and every mirror need in full.
