@@ -470,4 +470,72 @@ mod tests {
         assert_eq!(baseline_of(&specs, "spark-4.1.1:baseline"), None);
         assert_eq!(baseline_of(&specs, "jars-rapids:spark-4.1.1"), None);
     }
+
+    #[test]
+    fn each_program_is_listed_once_with_its_source_toolchain_and_images() {
+        let program = |name: &str, locator: engine::Locator| engine::ContextArtifact {
+            path: format!("artifacts/{name}"),
+            source: engine::ArtifactSource {
+                name: name.to_owned(),
+                version: "1.0.0".to_owned(),
+                locator,
+                checksum: engine::Checksum::Sha256("ab".into()),
+            },
+        };
+        let rg = program(
+            "ripgrep",
+            engine::Locator::Crate(engine::CrateBuild {
+                name: "ripgrep".into(),
+                version: "1.0.0".into(),
+                bin: "rg".into(),
+                toolchain: "1.95.0".into(),
+            }),
+        );
+        let helm = program(
+            "helm",
+            engine::Locator::Go(engine::GoBuild {
+                module: "helm.sh/helm/v4".into(),
+                version: "v1.0.0".into(),
+                package: "cmd/helm".into(),
+                main: vec![],
+                zip: false,
+                ldflags: String::new(),
+                toolchain: "go1.27.3".into(),
+                bin: "helm".into(),
+            }),
+        );
+        let jar = program(
+            "a.jar",
+            engine::Locator::Urls(vec!["https://x/a.jar".into()]),
+        );
+        let spec = |reference: &str, artifacts: Vec<engine::ContextArtifact>| BuildSpec {
+            reference: reference.to_owned(),
+            dockerfile: String::new(),
+            files: vec![],
+            artifacts,
+            parents: vec![],
+            needs_base: None,
+            budget_bytes: 0,
+            apt: vec![],
+        };
+        let specs = [
+            spec("box:a", vec![rg.clone(), jar.clone()]),
+            spec("box:b", vec![rg, helm]),
+            spec("jars:1", vec![jar]),
+        ];
+        let cache = tempfile::tempdir().unwrap();
+        let fetcher =
+            engine::fetch::Fetcher::new(engine::Settings::with_cache_dir(cache.path().into()));
+        let md = programs(&specs, &fetcher);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+        assert_eq!(
+            rows[1..],
+            [
+                "| helm | 1.0.0 | Go module proxy: `helm.sh/helm/v4@v1.0.0`, package `cmd/helm` | go1.27.3 | no | box:b |",
+                "| ripgrep | 1.0.0 | crates.io: `ripgrep@1.0.0`, binary `rg` | 1.95.0 | no | box:a, box:b |",
+            ],
+            "{md}"
+        );
+        assert_eq!(programs(&specs[2..], &fetcher), "");
+    }
 }
