@@ -185,8 +185,11 @@ impl ArtifactSource {
         let pinned = self.checksum.pinned()?;
         match &self.locator {
             Locator::Go(_) | Locator::Crate(_) => {
+                use sha2::Digest as _;
                 let recipe = serde_json::to_vec(&(&self.locator, &pinned)).unwrap_or_default();
-                Some(format!("program:{}", crate::context::sha256_hex(&recipe)))
+                let digest = sha2::Sha256::digest(&recipe);
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                Some(format!("program:{hex}"))
             }
             _ => Some(pinned),
         }
