@@ -209,11 +209,13 @@ fn installed_name(package: &str) -> &str {
 /// `go` in `dir` with the pinned toolchain and the settings of a reproducible static build; the
 /// user's proxy, checksum database and module cache settings are kept.
 fn go_command(go: &GoBuild, dir: &Path) -> Command {
+    // The user's own GOFLAGS are kept; -mod=readonly comes last, so it wins.
+    let flags = std::env::var("GOFLAGS").unwrap_or_default();
     let mut command = Command::new("go");
     command
         .current_dir(dir)
         .env("GOTOOLCHAIN", &go.toolchain)
-        .env("GOFLAGS", "-mod=readonly")
+        .env("GOFLAGS", format!("{flags} -mod=readonly").trim_start())
         .env("GOWORK", "off")
         .env("CGO_ENABLED", "0")
         .env("GOOS", "linux")
