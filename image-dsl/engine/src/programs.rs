@@ -102,10 +102,13 @@ pub(crate) async fn build(
         .or_else(|_| std::fs::copy(&built, staged.path().join(name)).map(drop))
         .map_err(|e| format!("cannot stage the program: {e}"))?;
     let staged = staged.keep();
-    std::fs::rename(&staged, dir).map_err(|e| {
+    if let Err(e) = std::fs::rename(&staged, dir) {
         let _ = std::fs::remove_dir_all(&staged);
-        format!("cannot put the program at {}: {e}", dir.display())
-    })?;
+        // Another run (the mutex is per process) put the same recipe's program there first.
+        if !target.is_file() {
+            return Err(format!("cannot put the program at {}: {e}", dir.display()));
+        }
+    }
     Ok(())
 }
 
