@@ -3,7 +3,7 @@
 //! and root logins refused even when the account has a password or root has the key; secrets
 //! passed in readable by the user alone. Seed 004's checklist (`devbox-checklist`) run over ssh
 //! by that user: on `debian` with what Debian has, on `full` with every tool (an opt-in test: its
-//! programs compile for about an hour cold). The `dotfiles` variant without a git mirror stops
+//! programs compile for about 40 minutes cold). The `dotfiles` variant without a git mirror stops
 //! before compiling anything and names the repositories it needs; with a mirror the test makes,
 //! it builds and its checklist shows the dotfiles and oh-my-zsh.
 //!
@@ -558,10 +558,10 @@ fn detail(devbox: &Devbox, item: &str) -> String {
 
 /// The `full` variant: every tool of the seed runs and reports its version, with starship as the
 /// prompt and ssh ready within 2 s; only the mirror's dotfiles and oh-my-zsh are missing. Its
-/// programs compile on the host for about an hour on two cores when the cache is cold, so this
+/// programs compile on the host for about 40 minutes on two cores when the cache is cold, so this
 /// one is run on purpose: `cargo test --test main live::devbox -- --ignored`.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "compiles the full devbox's programs: about an hour cold on 2 cores; run with --ignored"]
+#[ignore = "compiles the full devbox's programs: about 40 minutes cold on 2 cores; run with --ignored"]
 async fn the_checklist_passes_on_the_full_variant_with_every_tool() {
     support::docker().await;
     // The user's artifact cache, where `images build` leaves the compiled programs.
