@@ -632,6 +632,8 @@ async fn the_checklist_passes_on_the_full_variant_with_every_tool() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(report.success(), "{}", report.summary_table());
+    // Its dotfiles are stand-ins: the tag goes when the test ends.
+    let _stand_in = support::Cleanup(vec![support::tag(DOTFILES)]);
     let devbox = Devbox::start_image(DOTFILES, temp_dir(), &[]);
     assert_checklist(DOTFILES, &devbox, &[]);
 }
@@ -677,6 +679,8 @@ fn mirror_repo(mirror: &Path, path: &str, files: &[(&str, &str)]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dotfiles_variant_without_a_mirror_names_its_repositories_and_compiles_nothing() {
     let docker = support::docker().await;
+    // A tag the opt-in test made with stand-in dotfiles must not pass for one made here.
+    drop(support::Cleanup(vec![support::tag(DOTFILES)]));
     let cache = temp_dir();
     let mut opts = support::catalog_options();
     opts.settings.cache_dir = cache.path().to_owned();
