@@ -43,6 +43,28 @@ pub fn options() -> BuildOptions {
     opts
 }
 
+/// [`options`] with its artifact cache in `cache` (a test's own, to see what a run fetched).
+pub fn options_with_cache(cache: &std::path::Path) -> BuildOptions {
+    let mut opts = options();
+    opts.settings.cache_dir = cache.to_owned();
+    opts
+}
+
+/// The text of the fetch errors a build stopped with; any other outcome fails the test.
+pub fn fetch_error_text(
+    result: Result<image_dsl_cli::engine::BuildOutcome, image_dsl_cli::engine::EngineError>,
+) -> String {
+    match result {
+        Err(image_dsl_cli::engine::EngineError::Fetch(errors)) => errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(other) => panic!("expected a fetch error, got: {other}"),
+        Ok(report) => panic!("built although an input cannot be had:\n{report}"),
+    }
+}
+
 /// Where tests tag the catalog images they build: never the tags a user's builds made.
 pub const TEST_PREFIX: &str = "image-dsl-test/";
 

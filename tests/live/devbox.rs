@@ -11,7 +11,7 @@
 //! openssh-client, which `.ci/run` installs).
 
 use crate::support;
-use image_dsl_cli::engine::{self, BuildSpec, EngineError, graph};
+use image_dsl_cli::engine::{self, BuildSpec, graph};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -93,11 +93,6 @@ impl Devbox {
     /// `docker run`s the box as `USER` with a fresh key (`extra` before the image name), then
     /// waits until a key login works.
     fn start(dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
-        Devbox::start_image(IMAGE, dir, extra)
-    }
-
-    /// [`Devbox::start`] of the catalog's `image`.
-    fn start_image(image: &str, dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
         let (_, public) = key_pair(dir.path());
 
         let started = Instant::now();
@@ -107,7 +102,7 @@ impl Devbox {
                 .args(["--env", &format!("DEV_USER={USER}")])
                 .args(["--env", &format!("SSH_AUTHORIZED_KEY={}", public.trim())])
                 .args(extra)
-                .arg(support::tag(image)),
+                .arg(support::tag(IMAGE)),
         );
         let run_returned_after = started.elapsed();
         assert!(run.status.success(), "docker run failed: {}", text(&run));
@@ -566,15 +561,7 @@ async fn the_dotfiles_variant_without_a_mirror_names_its_repositories_and_compil
     let mut opts = support::catalog_options();
     opts.settings.cache_dir = cache.path().to_owned();
     opts.settings.git_mirror = None;
-    let err = match engine::build_all(specs(DOTFILES), &opts).await {
-        Err(EngineError::Fetch(errors)) => errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(other) => panic!("expected the fetch error, got: {other}"),
-        Ok(report) => panic!("{DOTFILES} was built:\n{}", report.summary_table()),
-    };
+    let err = support::fetch_error_text(engine::build_all(specs(DOTFILES), &opts).await);
     for name in ["oh-my-zsh d6aaafd", "t-eckert-dotfiles 0697956"] {
         let at = err
             .lines()

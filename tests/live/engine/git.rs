@@ -5,11 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 use image_dsl_cli::engine::{
-    ArtifactSource, BuildOptions, BuildSpec, Checksum, ContextArtifact, EngineError, Locator,
-    Status, build_all,
+    ArtifactSource, BuildSpec, Checksum, ContextArtifact, Locator, Status, build_all,
 };
 
-use crate::support::{Cleanup, docker, fixture, options, unique};
+use crate::support::{Cleanup, docker, fetch_error_text, fixture, options_with_cache, unique};
 
 /// Where the pins say the repository is: a host that does not exist, so only the mirror serves it.
 const ORIGIN: &str = "https://git.invalid/example/tools";
@@ -86,24 +85,6 @@ fn spec_with_source(reference: &str, commit: &str) -> BuildSpec {
     spec
 }
 
-fn with_cache(cache: &Path) -> BuildOptions {
-    let mut opts = options();
-    opts.settings.cache_dir = cache.to_owned();
-    opts
-}
-
-fn unreachable_text(result: Result<image_dsl_cli::engine::BuildOutcome, EngineError>) -> String {
-    match result {
-        Err(EngineError::Fetch(errors)) => errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(other) => panic!("expected a fetch error, got: {other}"),
-        Ok(report) => panic!("built although the source cannot be had:\n{report}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
     let docker = docker().await;
@@ -115,7 +96,8 @@ async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
     let spec = spec_with_source(&reference, &v1);
 
     // No mirror: the pinned origin does not resolve; the error names the source and the setting.
-    let text = unreachable_text(build_all(vec![spec.clone()], &with_cache(cache.path())).await);
+    let text =
+        fetch_error_text(build_all(vec![spec.clone()], &options_with_cache(cache.path())).await);
     assert!(
         text.contains(&format!("artifact tools {v1}"))
             && text.contains(ORIGIN)
@@ -124,10 +106,10 @@ async fn a_pinned_commit_comes_from_the_git_mirror_as_its_tree() {
     );
 
     // The mirror lacks the commit: named as such, not as a transfer problem.
-    let mut opts = with_cache(cache.path());
+    let mut opts = options_with_cache(cache.path());
     opts.settings.git_mirror = Some(format!("file://{}", mirror.path().display()));
     let absent = "0123456789abcdef0123456789abcdef01234567";
-    let text = unreachable_text(build_all(vec![spec_with_source(&reference, absent)], &opts).await);
+    let text = fetch_error_text(build_all(vec![spec_with_source(&reference, absent)], &opts).await);
     assert!(text.contains(&format!("has no commit {absent}")), "{text}");
     assert!(
         docker.inspect_image(&reference).await.is_err(),

@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use image_dsl_cli::engine::{
-    ArtifactSource, BuildOptions, BuildSpec, Checksum, ContextArtifact, CrateBuild, EngineError,
-    GoBuild, Locator, Status, build_all,
+    ArtifactSource, BuildSpec, Checksum, ContextArtifact, CrateBuild, GoBuild, Locator, Status,
+    build_all,
 };
 
-use crate::support::{Cleanup, docker, fixture, options, unique};
+use crate::support::{Cleanup, docker, fetch_error_text, fixture, options_with_cache, unique};
 
 const UUID_H1: &str = "h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=";
 const MAIN_GO: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/google/uuid\"\n)\n\n\
@@ -77,24 +77,6 @@ fn spec(reference: &str, hello: ArtifactSource, rg: ArtifactSource) -> BuildSpec
     spec
 }
 
-fn with_cache(cache: &Path) -> BuildOptions {
-    let mut opts = options();
-    opts.settings.cache_dir = cache.to_owned();
-    opts
-}
-
-fn fetch_errors(result: Result<image_dsl_cli::engine::BuildOutcome, EngineError>) -> String {
-    match result {
-        Err(EngineError::Fetch(errors)) => errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(other) => panic!("expected a fetch error, got: {other}"),
-        Ok(report) => panic!("built although a program cannot be had:\n{report}"),
-    }
-}
-
 /// Every file below `dir`, with its modification time: what a rebuild would change.
 fn files_with_times(dir: &Path) -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
     let mut out = Vec::new();
@@ -114,7 +96,7 @@ fn files_with_times(dir: &Path) -> Vec<(std::path::PathBuf, std::time::SystemTim
 async fn go_and_rust_programs_are_built_on_the_host_verified_cached_and_run_in_the_image() {
     let docker = docker().await;
     let cache = tempfile::tempdir().unwrap();
-    let opts = with_cache(cache.path());
+    let opts = options_with_cache(cache.path());
     let reference = format!("image-dsl-test/programs:{}", unique("programs"));
     let _cleanup = Cleanup(vec![reference.clone()]);
     let programs = cache.path().join("artifacts/programs");
@@ -122,7 +104,7 @@ async fn go_and_rust_programs_are_built_on_the_host_verified_cached_and_run_in_t
     // A module whose content is not what was pinned, and a Rust that is not installed: both
     // named, before anything compiles; nothing is tagged or cached.
     let wrong_h1 = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    let text = fetch_errors(
+    let text = fetch_error_text(
         build_all(
             vec![spec(
                 &reference,
