@@ -131,6 +131,14 @@ pub struct CrateProgram {
     pub bin: &'static str,
     /// The exact Rust toolchain, e.g. `1.95.0`.
     pub toolchain: &'static str,
+    /// Cargo features turned on (`--features`); empty for none.
+    pub features: &'static [&'static str],
+    /// Whether the crate's default features are on (`false`: `--no-default-features`).
+    pub default_features: bool,
+    /// The release profile's LTO (`off`, `thin`, `fat`) replacing the crate's own, if set.
+    pub lto: Option<&'static str>,
+    /// The release profile's codegen units replacing the crate's own, if set.
+    pub codegen_units: Option<u32>,
 }
 
 /// A file fetched on the host, verified, and handed to the build through its context.

@@ -187,6 +187,10 @@ fn locator(pin: &image_dsl::ArtifactPin) -> Locator {
             version: pin.version.to_owned(),
             bin: c.bin.to_owned(),
             toolchain: c.toolchain.to_owned(),
+            features: c.features.iter().map(|f| (*f).to_owned()).collect(),
+            default_features: c.default_features,
+            lto: c.lto.map(str::to_owned),
+            codegen_units: c.codegen_units,
         }),
         Source::Maven {
             group,

@@ -15,6 +15,10 @@
 //! - **Rust:** `cargo install --locked` with the pinned toolchain (`RUSTUP_TOOLCHAIN`; checked
 //!   with `rustc --version` first), so the crate's own Cargo.lock decides every dependency. The
 //!   `.crate` file cargo verified against the registry index must hash to the pinned sha256.
+//!   The pin may turn features on or the defaults off, and replace the crate's release-profile
+//!   `lto` and `codegen-units` (fat LTO with one codegen unit is most of a cold build on two
+//!   cores); the caller's own `RUSTFLAGS` and `CARGO_PROFILE_*` are cleared, so the recipe alone
+//!   decides.
 //!   The binary is linked against the host's glibc: the image must have the same or a newer one
 //!   (a bookworm host for a bookworm image).
 //!
@@ -254,17 +258,45 @@ async fn build_crate(c: &CrateBuild, sha256: &str, work: &Path) -> Result<PathBu
         ));
     }
     let root = work.join("root");
+    let mut cargo = Command::new("cargo");
+    // The recipe alone decides how it is compiled: flags and profile settings from the caller's
+    // environment would change the binary without changing its cache key.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PROFILE_")
+            || [
+                "RUSTFLAGS",
+                "CARGO_ENCODED_RUSTFLAGS",
+                "CARGO_BUILD_RUSTFLAGS",
+            ]
+            .contains(&name.as_ref())
+        {
+            cargo.env_remove(name.as_ref());
+        }
+    }
+    if let Some(lto) = &c.lto {
+        cargo.env("CARGO_PROFILE_RELEASE_LTO", lto);
+    }
+    if let Some(units) = c.codegen_units {
+        cargo.env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", units.to_string());
+    }
+    cargo
+        .current_dir(work)
+        .env("RUSTUP_TOOLCHAIN", &c.toolchain)
+        .env("RUSTUP_AUTO_INSTALL", "0")
+        .env("CARGO_TARGET_DIR", work.join("target"))
+        .env("CARGO_TERM_COLOR", "never")
+        .args(["install", "--locked", "--no-track", "--quiet", "--root"])
+        .arg(&root)
+        .args(["--bin", &c.bin]);
+    if !c.default_features {
+        cargo.arg("--no-default-features");
+    }
+    if !c.features.is_empty() {
+        cargo.args(["--features", &c.features.join(",")]);
+    }
     run(
-        Command::new("cargo")
-            .current_dir(work)
-            .env("RUSTUP_TOOLCHAIN", &c.toolchain)
-            .env("RUSTUP_AUTO_INSTALL", "0")
-            .env("CARGO_TARGET_DIR", work.join("target"))
-            .env("CARGO_TERM_COLOR", "never")
-            .args(["install", "--locked", "--no-track", "--quiet", "--root"])
-            .arg(&root)
-            .args(["--bin", &c.bin])
-            .arg(format!("{}@{}", c.name, c.version)),
+        cargo.arg(format!("{}@{}", c.name, c.version)),
         "cargo install",
     )
     .await?;

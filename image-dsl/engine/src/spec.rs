@@ -174,6 +174,26 @@ pub struct CrateBuild {
     pub bin: String,
     /// The exact Rust toolchain, e.g. `1.95.0`.
     pub toolchain: String,
+    /// Cargo features turned on (`--features`); empty for none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// Whether the crate's default features are on (`false`: `--no-default-features`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub default_features: bool,
+    /// The release profile's LTO (`off`, `thin`, `fat`) replacing the crate's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lto: Option<String>,
+    /// The release profile's codegen units replacing the crate's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codegen_units: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl ArtifactSource {
@@ -310,6 +330,59 @@ pub fn with_prefixed_parents(spec: &BuildSpec, prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn crate_source(build: CrateBuild) -> ArtifactSource {
+        ArtifactSource {
+            name: "atuin".into(),
+            version: "18.24.4".into(),
+            locator: Locator::Crate(build),
+            checksum: Checksum::Sha256("ab".into()),
+        }
+    }
+
+    /// A crate's features and profile settings are part of its recipe, and a crate that sets
+    /// none keeps the recipe (and the cached binary) it had before they existed.
+    #[test]
+    fn a_crates_features_and_profile_are_part_of_its_recipe() {
+        let plain = CrateBuild {
+            name: "atuin".into(),
+            version: "18.24.4".into(),
+            bin: "atuin".into(),
+            toolchain: "1.95.0".into(),
+            features: vec![],
+            default_features: true,
+            lto: None,
+            codegen_units: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"name":"atuin","version":"18.24.4","bin":"atuin","toolchain":"1.95.0"}"#
+        );
+        let key = |b: CrateBuild| crate_source(b).key().unwrap();
+        let variants = [
+            CrateBuild {
+                features: vec!["client".into()],
+                ..plain.clone()
+            },
+            CrateBuild {
+                default_features: false,
+                ..plain.clone()
+            },
+            CrateBuild {
+                lto: Some("off".into()),
+                ..plain.clone()
+            },
+            CrateBuild {
+                codegen_units: Some(16),
+                ..plain.clone()
+            },
+        ];
+        let mut keys: Vec<String> = variants.into_iter().map(key).collect();
+        keys.push(key(plain));
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 5, "{keys:?}");
+    }
 
     #[test]
     fn references_split_on_the_last_colon_outside_the_host() {

@@ -10,7 +10,7 @@ use image_dsl_spark::RAPIDS_ARTIFACT_PREFIX;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-use super::schema::{ArtifactChecksum, ArtifactSource, PinFile, Section, entry_name};
+use super::schema::{ArtifactChecksum, ArtifactSource, CrateSource, PinFile, Section, entry_name};
 use super::{Errors, pin_ident};
 
 /// The Debian suite the base is bootstrapped from, which the apt pins are resolved for.
@@ -261,6 +261,52 @@ fn check_built_programs(cx: &mut Errors<'_>, pins: &PinFile) {
                 format!("{entry} a crate is checked by `sha256`, its `.crate` file's (the registry index's `cksum`)"),
             ),
         }
+        if let ArtifactSource::Crate(c) = &pin.source {
+            check_cargo_options(cx, &entry, c);
+        }
+    }
+}
+
+/// A crate's features and release-profile settings are what cargo takes: feature names, each
+/// once; `lto` one of `off`, `thin`, `fat`; 1 to 256 codegen units.
+///
+/// ```toml
+/// [artifact."atuin"]
+/// features = ["client", "client"]   # error: `client` twice
+/// lto = "true"                      # error: `off`, `thin` or `fat`
+/// ```
+fn check_cargo_options(cx: &mut Errors<'_>, entry: &str, c: &CrateSource) {
+    let mut seen = std::collections::BTreeSet::new();
+    for feature in c.features.iter().flatten() {
+        let name = feature.get_ref();
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_+./".contains(&b));
+        if !valid {
+            cx.at(feature.span(), format!("{entry} `{name}` is not a cargo feature name (letters, digits, `-`, `_`, `+`, `.`, and `/` for a dependency's feature)"));
+        } else if !seen.insert(name.as_str()) {
+            cx.at(
+                feature.span(),
+                format!("{entry} names feature `{name}` twice"),
+            );
+        }
+    }
+    if let Some(lto) = &c.lto
+        && !["off", "thin", "fat"].contains(&lto.get_ref().as_str())
+    {
+        cx.at(lto.span(), format!("{entry} lto must be `off`, `thin` or `fat` (cargo's profile.release.lto), not `{}`", lto.get_ref()));
+    }
+    if let Some(units) = &c.codegen_units
+        && !(1..=256).contains(units.get_ref())
+    {
+        cx.at(
+            units.span(),
+            format!(
+                "{entry} codegen-units must be 1 to 256, not {}",
+                units.get_ref()
+            ),
+        );
     }
 }
 

@@ -138,12 +138,19 @@ fn artifact(code: &mut String, pins: &PinFile) {
                     go.bin_name()
                 )
             }
-            ArtifactSource::Crate(c) => format!(
-                "Source::Crate(CrateProgram {{ name: {:?}, bin: {:?}, toolchain: {:?} }})",
-                c.name,
-                c.bin_name(),
-                c.toolchain.get_ref()
-            ),
+            ArtifactSource::Crate(c) => {
+                let features: Vec<&String> =
+                    c.features.iter().flatten().map(|f| f.get_ref()).collect();
+                format!(
+                    "Source::Crate(CrateProgram {{ name: {:?}, bin: {:?}, toolchain: {:?}, features: &{features:?}, default_features: {}, lto: {:?}, codegen_units: {:?} }})",
+                    c.name,
+                    c.bin_name(),
+                    c.toolchain.get_ref(),
+                    c.default_features.as_ref().is_none_or(|d| *d.get_ref()),
+                    c.lto.as_ref().map(|l| l.get_ref()),
+                    c.codegen_units.as_ref().map(|u| *u.get_ref()),
+                )
+            }
         };
         let checksum = match &pin.checksum {
             ArtifactChecksum::Sha256(h) => format!("Checksum::Sha256({:?})", h.get_ref()),

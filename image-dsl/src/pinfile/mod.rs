@@ -231,7 +231,7 @@ mod tests {
         );
         let code = super::generate(&text, None).unwrap();
         assert!(code.contains("Source::Go(GoProgram { module: \"helm.sh/helm/v4\", package: \"cmd/helm\", main: &[], zip: false, ldflags: \"\", toolchain: \"go1.27.3\", bin: \"helm\" })"), "{code}");
-        assert!(code.contains("Source::Crate(CrateProgram { name: \"ripgrep\", bin: \"rg\", toolchain: \"1.95.0\" })"), "{code}");
+        assert!(code.contains("Source::Crate(CrateProgram { name: \"ripgrep\", bin: \"rg\", toolchain: \"1.95.0\", features: &[], default_features: true, lto: None, codegen_units: None })"), "{code}");
         assert!(
             code.contains(&format!("Checksum::GoModule({H1:?})")),
             "{code}"
@@ -277,6 +277,52 @@ mod tests {
         let mut e = e;
         e.sort();
         assert_eq!(e, expected.map(|(l, m)| (l, m.to_owned())));
+    }
+
+    #[test]
+    fn a_crates_features_and_profile_reach_the_code() {
+        let text = format!(
+            "{DEBIAN}[artifact.atuin]\nversion = \"18.24.4\"\ncrate = \"atuin@18.24.4\"\n\
+             features = [\"client\", \"sync\"]\ndefault-features = false\nlto = \"off\"\n\
+             codegen-units = 16\ntoolchain = \"1.95.0\"\nsha256 = \"{SHA}\"\n"
+        );
+        let code = super::generate(&text, None).unwrap();
+        assert!(code.contains("features: &[\"client\", \"sync\"], default_features: false, lto: Some(\"off\"), codegen_units: Some(16) })"), "{code}");
+    }
+
+    #[test]
+    fn a_crates_options_are_what_cargo_takes_and_only_for_crates() {
+        let text = format!(
+            "{DEBIAN}[artifact.atuin]\nversion = \"18.24.4\"\ncrate = \"atuin@18.24.4\"\n\
+             features = [\"client\", \"a b\", \"client\"]\nlto = \"true\"\n\
+             codegen-units = 0\ntoolchain = \"1.95.0\"\nsha256 = \"{SHA}\"\n\
+             [artifact.yq]\nversion = \"4.54.3\"\ngo = \"github.com/mikefarah/yq/v4@v4.54.3\"\n\
+             lto = \"off\"\ntoolchain = \"go1.27.3\"\nh1 = \"{H1}\"\n"
+        );
+        let mut e = lines(&text);
+        e.sort();
+        let expected = [
+            (
+                6,
+                "[artifact.\"atuin\"] `a b` is not a cargo feature name (letters, digits, `-`, `_`, `+`, `.`, and `/` for a dependency's feature)",
+            ),
+            (6, "[artifact.\"atuin\"] names feature `client` twice"),
+            (
+                7,
+                "[artifact.\"atuin\"] lto must be `off`, `thin` or `fat` (cargo's profile.release.lto), not `true`",
+            ),
+            (
+                8,
+                "[artifact.\"atuin\"] codegen-units must be 1 to 256, not 0",
+            ),
+        ];
+        assert_eq!(e[..4], expected.map(|(l, m)| (l, m.to_owned())), "{e:?}");
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(
+            e[4].1
+                .contains("has `lto`, which only a `crate` source takes"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -54,6 +54,14 @@ pub type Key = Spanned<String>;
 /// toolchain = "1.95.0"
 /// sha256 = "…"
 ///
+/// [artifact.zellij]
+/// version = "0.45.1"
+/// crate = "zellij@0.45.1"
+/// lto = "off"            # the crate's release profile says fat LTO, one codegen unit
+/// codegen-units = 16
+/// toolchain = "1.95.0"
+/// sha256 = "…"
+///
 /// [git.oh-my-zsh]
 /// repo = "https://github.com/ohmyzsh/ohmyzsh"
 /// commit = "d6aaafdc1d0f502b3fa119f3359c946082f8147b"
@@ -174,6 +182,16 @@ pub struct CrateSource {
     pub toolchain: Spanned<String>,
     /// `bin = "rg"`: the binary target (default: the crate's name).
     pub bin: Option<Spanned<String>>,
+    /// `features = ["client", "sync"]`: cargo features to turn on (`--features`).
+    pub features: Option<Vec<Spanned<String>>>,
+    /// `default-features = false`: leave the crate's default features off
+    /// (`--no-default-features`).
+    pub default_features: Option<Spanned<bool>>,
+    /// `lto = "off"`: the release profile's LTO, replacing the crate's own (`off`, `thin` or
+    /// `fat`).
+    pub lto: Option<Spanned<String>>,
+    /// `codegen-units = 16`: the release profile's codegen units, replacing the crate's own.
+    pub codegen_units: Option<Spanned<u32>>,
 }
 
 impl GoSource {
@@ -407,6 +425,12 @@ struct ArtifactTable {
     toolchain: Option<Spanned<String>>,
     zip: Option<Spanned<bool>>,
     ldflags: Option<Spanned<String>>,
+    features: Option<Vec<Spanned<String>>>,
+    #[serde(rename = "default-features")]
+    default_features: Option<Spanned<bool>>,
+    lto: Option<Spanned<String>>,
+    #[serde(rename = "codegen-units")]
+    codegen_units: Option<Spanned<u32>>,
     sha256: Option<Spanned<String>>,
     sha512: Option<Spanned<String>>,
     h1: Option<Spanned<String>>,
@@ -418,6 +442,17 @@ impl TryFrom<ArtifactTable> for ArtifactPin {
     type Error = String;
 
     fn try_from(table: ArtifactTable) -> Result<Self, String> {
+        if table.krate.is_none() {
+            let only_crate = [
+                ("features", table.features.is_some()),
+                ("default-features", table.default_features.is_some()),
+                ("lto", table.lto.is_some()),
+                ("codegen-units", table.codegen_units.is_some()),
+            ];
+            if let Some((field, _)) = only_crate.iter().find(|(_, set)| *set) {
+                return Err(format!("has `{field}`, which only a `crate` source takes"));
+            }
+        }
         let built = table.go.is_some() || table.krate.is_some();
         if !built {
             let only_built = [
@@ -483,6 +518,10 @@ impl TryFrom<ArtifactTable> for ArtifactPin {
                         "a `crate` source needs `toolchain = \"1.N.P\"`, the exact Rust that builds it",
                     )?,
                     bin: table.bin,
+                    features: table.features,
+                    default_features: table.default_features,
+                    lto: table.lto,
+                    codegen_units: table.codegen_units,
                     spec,
                 })
             }

@@ -51,6 +51,11 @@ fn ripgrep(toolchain: &str) -> ArtifactSource {
             version: "15.2.0".into(),
             bin: "rg".into(),
             toolchain: toolchain.into(),
+            // PCRE2 is a feature ripgrep leaves off by default: `rg -P` proves it was turned on.
+            features: vec!["pcre2".into()],
+            default_features: true,
+            lto: Some("off".into()),
+            codegen_units: Some(16),
         }),
         checksum: Checksum::Sha256(RIPGREP_SHA256.into()),
     }
@@ -65,7 +70,8 @@ fn spec(reference: &str, hello: ArtifactSource, rg: ArtifactSource) -> BuildSpec
          RUN test \"$(stat -c %a /usr/local/bin/hello /usr/local/bin/rg)\" = \"$(printf '755\\n755')\" \
          && test \"$(hello)\" = 'hello 4274cb36-42cb-5f60-a786-bc507e62d88a' \
          && rg --version | head -1 | grep -q '^ripgrep 15.2.0' \
-         && printf 'a\\nneedle\\n' | rg -q needle\n\
+         && printf 'a\\nneedle\\n' | rg -q needle \
+         && printf 'needle\\n' | rg -qP 'ne(?=edle)'\n\
          USER 10001\n",
     );
     for (path, source) in [("artifacts/hello", hello), ("artifacts/rg", rg)] {

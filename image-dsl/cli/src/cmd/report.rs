@@ -210,10 +210,23 @@ fn programs(specs: &[BuildSpec], fetcher: &engine::fetch::Fetcher) -> String {
                         &go.toolchain,
                     )
                 }
-                engine::Locator::Crate(c) => (
-                    format!("crates.io: `{}@{}`, binary `{}`", c.name, c.version, c.bin),
-                    &c.toolchain,
-                ),
+                engine::Locator::Crate(c) => {
+                    let mut from =
+                        format!("crates.io: `{}@{}`, binary `{}`", c.name, c.version, c.bin);
+                    if !c.default_features {
+                        from.push_str(", no default features");
+                    }
+                    if !c.features.is_empty() {
+                        let _ = write!(from, ", features {}", c.features.join(" "));
+                    }
+                    if let Some(lto) = &c.lto {
+                        let _ = write!(from, ", lto {lto}");
+                    }
+                    if let Some(units) = c.codegen_units {
+                        let _ = write!(from, ", {units} codegen units");
+                    }
+                    (from, &c.toolchain)
+                }
                 _ => continue,
             };
             let cached = fetcher.cached_file(source).is_some_and(|p| p.is_file());
@@ -489,6 +502,10 @@ mod tests {
                 version: "1.0.0".into(),
                 bin: "rg".into(),
                 toolchain: "1.95.0".into(),
+                features: vec!["pcre2".into()],
+                default_features: true,
+                lto: Some("off".into()),
+                codegen_units: None,
             }),
         );
         let helm = program(
@@ -532,7 +549,7 @@ mod tests {
             rows[1..],
             [
                 "| helm | 1.0.0 | Go module proxy: `helm.sh/helm/v4@v1.0.0`, package `cmd/helm` | go1.27.3 | no | box:b |",
-                "| ripgrep | 1.0.0 | crates.io: `ripgrep@1.0.0`, binary `rg` | 1.95.0 | no | box:a, box:b |",
+                "| ripgrep | 1.0.0 | crates.io: `ripgrep@1.0.0`, binary `rg`, features pcre2, lto off | 1.95.0 | no | box:a, box:b |",
             ],
             "{md}"
         );
