@@ -2,10 +2,10 @@
 //! name and a public key, then `ssh`. A key login as that user, with zsh, within seconds; password
 //! and root logins refused even when the account has a password or root has the key; secrets
 //! passed in readable by the user alone. Seed 004's checklist (`devbox-checklist`) run over ssh
-//! by that user, on `debian` with what Debian has. The `dotfiles` variant without a git mirror
-//! stops before compiling anything and names the repositories it needs. (`full` and `dotfiles`
-//! compile their programs for about 40 minutes cold, more than CI can spend: their checklists are
-//! not part of this suite yet.)
+//! by that user: on `debian` with what Debian has; on `full` with every tool (its programs compiled
+//! on the host, about 20 minutes cold on two cores); on `dotfiles`, built through a git mirror the
+//! test makes, with the dotfiles and oh-my-zsh too. Without a mirror the `dotfiles` variant stops
+//! before compiling anything and names the repositories it needs.
 //!
 //! Each test runs its own throwaway container and key pair (ssh-keygen and ssh from the host's
 //! openssh-client, which `.ci/run` installs).
@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const IMAGE: &str = "devbox:bookworm-debian";
+const FULL: &str = "devbox:bookworm-full";
 const DOTFILES: &str = "devbox:bookworm-dotfiles";
 const USER: &str = "alice";
 /// The seed's goal for "container start to ready"; the target is under 2 s.
@@ -38,12 +39,18 @@ async fn build_debian_variant() {
 
 /// `reference` and the images it builds on, from the catalog.
 fn specs(reference: &str) -> Vec<BuildSpec> {
+    specs_of(&[reference])
+}
+
+/// `references` and the images they build on, from the catalog.
+fn specs_of(references: &[&str]) -> Vec<BuildSpec> {
     let all = image_dsl_cli::catalog::ordered(&crate::support::workspace())
         .expect("catalog graph")
         .into_iter()
         .map(|(_, _, s)| s)
         .collect();
-    graph::select(all, &[reference.to_owned()]).expect("the image is in the catalog")
+    let wanted: Vec<String> = references.iter().map(|r| (*r).to_owned()).collect();
+    graph::select(all, &wanted).expect("the images are in the catalog")
 }
 
 fn text(out: &Output) -> String {
@@ -93,6 +100,11 @@ impl Devbox {
     /// `docker run`s the box as `USER` with a fresh key (`extra` before the image name), then
     /// waits until a key login works.
     fn start(dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
+        Devbox::start_image(IMAGE, dir, extra)
+    }
+
+    /// [`Devbox::start`] of the catalog's `image`.
+    fn start_image(image: &str, dir: tempfile::TempDir, extra: &[&str]) -> Devbox {
         let (_, public) = key_pair(dir.path());
 
         let started = Instant::now();
@@ -102,7 +114,7 @@ impl Devbox {
                 .args(["--env", &format!("DEV_USER={USER}")])
                 .args(["--env", &format!("SSH_AUTHORIZED_KEY={}", public.trim())])
                 .args(extra)
-                .arg(support::tag(IMAGE)),
+                .arg(support::tag(image)),
         );
         let run_returned_after = started.elapsed();
         assert!(run.status.success(), "docker run failed: {}", text(&run));
@@ -550,15 +562,136 @@ fn detail(devbox: &Devbox, item: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The `full` variant: every tool of the seed runs and reports the pinned version, with starship
+/// as the prompt and ssh ready within 2 s; only the mirror's dotfiles and oh-my-zsh are missing.
+/// The `dotfiles` variant, built through a git mirror the test makes, passes every item. The
+/// pinned upstream commits are not to be had here, so the mirror's repositories are stand-ins at
+/// the mirror's paths and the variant is built with their commits; its tag goes when the test
+/// ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_checklist_passes_on_full_and_through_a_mirror_on_dotfiles() {
+    let docker = support::docker().await;
+    let mirror = temp_dir();
+    let omz = mirror_repo(
+        mirror.path(),
+        "ohmyzsh/ohmyzsh",
+        &[("oh-my-zsh.sh", "# stand-in oh-my-zsh\nomz_loaded=1\n")],
+    );
+    let dotfiles = mirror_repo(
+        mirror.path(),
+        "t-eckert/dotfiles",
+        &[("starship/.config/starship.toml", "add_newline = false\n")],
+    );
+    let mut opts = support::catalog_options();
+    opts.settings.git_mirror = Some(format!("file://{}", mirror.path().display()));
+    let mut specs = specs_of(&[FULL, DOTFILES]);
+    for artifact in specs.iter_mut().flat_map(|s| &mut s.artifacts) {
+        if let engine::Locator::Git { repo } = &artifact.source.locator {
+            let commit = if repo.ends_with("/ohmyzsh") {
+                &omz
+            } else {
+                &dotfiles
+            };
+            artifact.source.checksum = engine::Checksum::GitCommit(commit.clone());
+        }
+    }
+    let _stand_in = support::Cleanup(vec![support::tag(DOTFILES)]);
+    let started = Instant::now();
+    let report = engine::build_all(specs, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.success(), "{}", report.summary_table());
+    println!(
+        "{FULL} and {DOTFILES} built in {:.0} s:\n{}",
+        started.elapsed().as_secs_f64(),
+        report.summary_table()
+    );
+    for image in [FULL, DOTFILES] {
+        let size = docker
+            .inspect_image(&support::tag(image))
+            .await
+            .expect("built")
+            .size
+            .unwrap_or_default();
+        println!("{image}: {:.2} GB", size as f64 / 1e9);
+    }
+
+    let devbox = Devbox::start_image(FULL, temp_dir(), &[]);
+    println!(
+        "{FULL}: ssh login ready {:?} after docker run",
+        devbox.ready_after
+    );
+    assert!(
+        devbox.ready_after < Duration::from_secs(2),
+        "{FULL}: ssh ready after {:?}, over 2 s",
+        devbox.ready_after
+    );
+    assert_checklist(FULL, &devbox, &["dotfiles", "oh-my-zsh"]);
+    // The seed's versions, and the pins' versions of the rest.
+    for (item, version) in [
+        ("go", "go1.27.3"),
+        ("node", "v20."),
+        ("kubectl", "v1.37.2"),
+        ("helm", "v4.3.2"),
+        ("k9s", "v0.50.16"),
+        ("yq", "v4.54.3"),
+        ("zellij", "0.45.1"),
+        ("atuin", "18.24.4"),
+        ("bat", "0.26.1"),
+        ("rg", "15.2.0"),
+        ("lazygit", "0.50.0"),
+        ("prompt", "starship 1.27.0"),
+        ("go-build", "hello from go"),
+    ] {
+        let detail = detail(&devbox, item);
+        assert!(detail.contains(version), "{FULL}: {item}: {detail}");
+    }
+    drop(devbox);
+
+    let devbox = Devbox::start_image(DOTFILES, temp_dir(), &[]);
+    assert_checklist(DOTFILES, &devbox, &[]);
+}
+
+/// A bare repository at `<mirror>/<path>` with one commit of `files`; returns the commit id.
+fn mirror_repo(mirror: &Path, path: &str, files: &[(&str, &str)]) -> String {
+    let work = mirror.join("work").join(path);
+    for (name, text) in files {
+        let file = work.join(name);
+        std::fs::create_dir_all(file.parent().expect("a file in a directory")).expect("mkdir");
+        std::fs::write(file, text).expect("write");
+    }
+    let git = |dir: &Path, args: &[&str]| {
+        let out = output(
+            Command::new("git")
+                .current_dir(dir)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+                .args(args),
+        );
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    git(&work, &["init", "--quiet"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "--quiet", "-m", "stand-in"]);
+    let bare = mirror.join(path);
+    std::fs::create_dir_all(bare.parent().expect("below the mirror")).expect("mkdir");
+    let (work_path, bare_path) = (work.to_string_lossy(), bare.to_string_lossy());
+    git(
+        mirror,
+        &["clone", "--quiet", "--bare", &work_path, &bare_path],
+    );
+    git(&work, &["rev-parse", "HEAD"])
+}
+
 /// Without a git mirror the dotfiles variant stops before compiling or building anything and
 /// names each repository with the setting that provides it.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dotfiles_variant_without_a_mirror_names_its_repositories_and_compiles_nothing() {
     let docker = support::docker().await;
-    // A tag the opt-in test made with stand-in dotfiles must not pass for one made here.
-    drop(support::Cleanup(vec![support::tag(DOTFILES)]));
     let cache = temp_dir();
     let mut opts = support::catalog_options();
+    // Its own tags, which no other test makes (the mirror test tags the variant meanwhile).
+    opts.tag_prefix = format!("{}/", support::unique("image-dsl-test-no-mirror"));
     opts.settings.cache_dir = cache.path().to_owned();
     opts.settings.git_mirror = None;
     let err = support::fetch_error_text(engine::build_all(specs(DOTFILES), &opts).await);
@@ -579,7 +712,13 @@ async fn the_dotfiles_variant_without_a_mirror_names_its_repositories_and_compil
         std::fs::read_dir(&programs).map_or(true, |mut d| d.next().is_none()),
         "programs were compiled for an image that cannot be built"
     );
-    assert!(docker.inspect_image(&support::tag(DOTFILES)).await.is_err());
+    for spec in specs(DOTFILES) {
+        let tag = format!("{}{}", opts.tag_prefix, spec.reference);
+        assert!(
+            docker.inspect_image(&tag).await.is_err(),
+            "{tag} was made although the build could not start"
+        );
+    }
 }
 
 /// `GIT_REPO` is cloned while sshd already answers, and appears as ~/project once complete; a
