@@ -45,6 +45,8 @@ pub enum Images {
     /// Write target/images/report.md: every image, built here or what it needs, size and compressed
     /// size (docker save | gzip -1), budget, probes.
     Report(Report),
+    /// Push built, up-to-date images to a registry and record their digests in a lock.
+    Push(Push),
     /// Build the specs of a JSON file (engine tests' fixtures).
     #[command(hide = true)]
     BuildSpecs(BuildSpecs),
@@ -238,6 +240,27 @@ pub struct Export {
     #[arg(long)]
     pub fetch: bool,
     /// Mirrors and cache (for `--fetch`).
+    #[command(flatten)]
+    pub mirrors: Mirrors,
+}
+
+/// `images push`
+#[derive(Debug, Args)]
+pub struct Push {
+    /// Where to: the registry and a repository prefix, e.g. registry.example.org:5000/data
+    /// (credentials from your Docker config, credential helpers included).
+    #[arg(long, value_name = "HOST[:PORT]/PREFIX")]
+    pub registry: crate::engine::push::Registry,
+    /// Images to push, as `name:tag` or patterns with `*`; all when empty. Only these are
+    /// pushed, not the images they build on.
+    pub filters: Vec<String>,
+    /// The digest lock to update (`name:tag` → `HOST/PREFIX/NAME@sha256:…` per registry).
+    #[arg(long, default_value = "images/digests.toml")]
+    pub lock: PathBuf,
+    /// Do not write the digest lock.
+    #[arg(long, conflicts_with = "lock")]
+    pub no_lock: bool,
+    /// Mirrors and cache.
     #[command(flatten)]
     pub mirrors: Mirrors,
 }

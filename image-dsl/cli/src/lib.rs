@@ -76,6 +76,7 @@ pub fn main(catalog: Catalog, layout: Layout) -> ExitCode {
         Cmd::Images(Images::Test(cmd)) => cmd.run(&ws),
         Cmd::Images(Images::Report(cmd)) => cmd.run(&ws),
         Cmd::Images(Images::Export(cmd)) => cmd.run(&ws),
+        Cmd::Images(Images::Push(cmd)) => cmd.run(&ws),
     };
     match result {
         Ok(code) => code,

@@ -146,6 +146,23 @@ pub fn select(specs: Vec<BuildSpec>, patterns: &[String]) -> Result<Vec<BuildSpe
         .collect())
 }
 
+/// The references of `specs` that match any of `patterns`, in their order; all when `patterns`
+/// is empty. Unlike [`select`], not what they build on.
+pub fn matching(specs: &[BuildSpec], patterns: &[String]) -> Result<Vec<String>, GraphError> {
+    for pattern in patterns {
+        if !specs.iter().any(|s| glob_match(pattern, &s.reference)) {
+            return Err(GraphError::NoMatch {
+                pattern: pattern.clone(),
+            });
+        }
+    }
+    Ok(specs
+        .iter()
+        .filter(|s| patterns.is_empty() || patterns.iter().any(|p| glob_match(p, &s.reference)))
+        .map(|s| s.reference.clone())
+        .collect())
+}
+
 fn index_of(specs: &[BuildSpec]) -> Result<HashMap<&str, usize>, GraphError> {
     let mut index = HashMap::new();
     for (i, spec) in specs.iter().enumerate() {

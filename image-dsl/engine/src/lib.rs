@@ -37,6 +37,7 @@ pub mod graph;
 pub mod layout;
 pub mod outcome;
 pub mod programs;
+pub mod push;
 pub mod spec;
 
 use std::collections::BTreeMap;

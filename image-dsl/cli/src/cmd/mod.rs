@@ -7,6 +7,7 @@ mod export;
 mod generate;
 mod list;
 mod lock;
+mod push;
 mod report;
 mod test;
 
