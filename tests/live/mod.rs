@@ -13,4 +13,5 @@ mod export;
 mod jupyter;
 mod kit;
 mod probe;
+mod push;
 mod startup;
