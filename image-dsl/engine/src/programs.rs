@@ -164,7 +164,7 @@ async fn build_go(go: &GoBuild, h1: &str, work: &Path) -> Result<PathBuf, Failur
             "go install",
         )
         .await?;
-        let installed = bin_dir.join(installed_name(&package));
+        let installed = bin_dir.join(image_dsl_pin_rules::go_binary_name(&package));
         if installed != out {
             std::fs::rename(&installed, &out)
                 .map_err(|e| format!("go install wrote no {}: {e}", installed.display()))?;
@@ -198,19 +198,6 @@ async fn build_go(go: &GoBuild, h1: &str, work: &Path) -> Result<PathBuf, Failur
         .await?;
     }
     Ok(out)
-}
-
-/// The file name `go install` gives the program of `package`: its last path element, or the one
-/// before a major version suffix (`github.com/mikefarah/yq/v4` installs `yq`).
-fn installed_name(package: &str) -> &str {
-    let mut parts = package.trim_end_matches('/').rsplit('/');
-    let last = parts.next().unwrap_or_default();
-    let is_major =
-        last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
-    match (is_major, parts.next()) {
-        (true, Some(before)) => before,
-        _ => last,
-    }
 }
 
 /// `go` in `dir` with the pinned toolchain and the settings of a reproducible static build; the
@@ -423,14 +410,6 @@ mod tests {
         };
         assert_eq!(cached_path(root, &download), None);
         assert_eq!(download.key().as_deref(), Some("sha256:ab"));
-    }
-
-    #[test]
-    fn go_install_names_a_program_after_its_package_without_the_major_version() {
-        assert_eq!(installed_name("github.com/mikefarah/yq/v4"), "yq");
-        assert_eq!(installed_name("helm.sh/helm/v4/cmd/helm"), "helm");
-        assert_eq!(installed_name("github.com/derailed/k9s"), "k9s");
-        assert_eq!(installed_name("example.com/v2tool"), "v2tool");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What counts as a pin, one definition for the `image!` macro's inline pins
 //! (`apt ["procps=2:4.0.2-3"]`, `artifact { sha256: "…" }`) and the pin file
-//! (`images/pins.toml`, `image_dsl::pinfile`): an exact version and a hex digest.
+//! (`images/pins.toml`, `image_dsl::pinfile`): an exact version and a hex digest; and the name
+//! `go install` gives a pinned Go program, for the pin file and the engine that builds it.
 //!
 //! The crate has no dependencies, so the macro's build stays small; the pin file's schema lives
 //! in `image_dsl::pinfile` and calls these.
@@ -37,6 +38,26 @@ pub fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len
         && s.chars()
             .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+/// The binary `go install` makes of the package at `path`: its last element, or the one before
+/// when the last is a major version suffix (`/v4`).
+///
+/// ```
+/// use image_dsl_pin_rules::go_binary_name;
+/// assert_eq!(go_binary_name("github.com/mikefarah/yq/v4"), "yq");
+/// assert_eq!(go_binary_name("helm.sh/helm/v4/cmd/helm"), "helm");
+/// assert_eq!(go_binary_name("example.com/v2tool"), "v2tool");
+/// ```
+pub fn go_binary_name(path: &str) -> &str {
+    let mut parts = path.trim_matches('/').rsplit('/');
+    let last = parts.next().unwrap_or_default();
+    let is_major =
+        last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
+    match (is_major, parts.next()) {
+        (true, Some(before)) => before,
+        _ => last,
+    }
 }
 
 #[cfg(test)]

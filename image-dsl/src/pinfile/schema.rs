@@ -208,15 +208,7 @@ impl GoSource {
             Some(p) if p != "." && self.main.is_none() => p,
             _ => self.module.as_str(),
         };
-        let mut parts = path.trim_matches('/').rsplit('/');
-        let last = parts.next().unwrap_or_default();
-        let is_major = last.len() > 1
-            && last.starts_with('v')
-            && last[1..].bytes().all(|b| b.is_ascii_digit());
-        match (is_major, parts.next()) {
-            (true, Some(before)) => before.to_owned(),
-            _ => last.to_owned(),
-        }
+        image_dsl_pin_rules::go_binary_name(path).to_owned()
     }
 }
 
