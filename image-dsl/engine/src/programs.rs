@@ -22,11 +22,15 @@
 //!   The binary is linked against the host's glibc: the image must have the same or a newer one
 //!   (a bookworm host for a bookworm image).
 //!
-//! One program is compiled at a time (each compile uses every core), each within
-//! [`BUILD_TIMEOUT`]. A build that fails or does not verify leaves nothing in the cache.
+//! A run compiles one program at a time (each compile uses every core; see
+//! [`crate::fetch::Fetcher`]), each within [`BUILD_TIMEOUT`]; concurrent runs in one process wait
+//! for each other only on the same program. A build that fails or does not verify leaves nothing
+//! in the cache.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -39,8 +43,10 @@ use crate::spec::{ArtifactSource, Checksum, CrateBuild, GoBuild, Locator};
 /// compiles in about 12 minutes on two cores.
 pub const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// One compile at a time.
-static COMPILE: Mutex<()> = Mutex::const_new(());
+/// One lock per program (its cache path): concurrent runs in one process that need the same
+/// program wait for one compile of it; different programs compile side by side.
+static COMPILING: std::sync::Mutex<BTreeMap<PathBuf, Arc<Mutex<()>>>> =
+    std::sync::Mutex::new(BTreeMap::new());
 
 /// Why a program could not be had.
 pub(crate) type Failure = String;
@@ -68,7 +74,13 @@ pub(crate) async fn build(
     if target.exists() {
         return Ok(());
     }
-    let _one_at_a_time = COMPILE.lock().await;
+    let lock = COMPILING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(target.to_owned())
+        .or_default()
+        .clone();
+    let _this_program = lock.lock().await;
     if target.exists() {
         return Ok(());
     }
