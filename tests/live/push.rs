@@ -224,17 +224,12 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
     let work = tempfile::tempdir().expect("temp dir");
     let lock = work.path().join("digests.toml");
     let images = [first.clone(), second.clone()];
+    let opts = options();
+    let push_both = || push::push_all(specs.clone(), &images, &target, None, Some(&lock), &opts);
 
-    let pushed = push::push_all(
-        specs.clone(),
-        &images,
-        &target,
-        None,
-        Some(&lock),
-        &options(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", registry.log()));
+    let pushed = push_both()
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", registry.log()));
     println!("{pushed:#?}");
     assert_eq!(pushed.len(), 2);
     assert!(pushed.iter().all(|p| !p.skipped));
@@ -274,16 +269,7 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
         ]
     );
 
-    let again = push::push_all(
-        specs.clone(),
-        &images,
-        &target,
-        None,
-        Some(&lock),
-        &options(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let again = push_both().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
         again.iter().all(|p| p.skipped && p.layers_sent == 0),
         "{again:#?}"

@@ -17,8 +17,8 @@
 //!   `.crate` file cargo verified against the registry index must hash to the pinned sha256.
 //!   The pin may turn features on or the defaults off, and replace the crate's release-profile
 //!   `lto` and `codegen-units` (fat LTO with one codegen unit is a third of zellij's and almost
-//!   half of starship's cold build on two cores); the caller's own `RUSTFLAGS` and `CARGO_PROFILE_*` are cleared, so the recipe alone
-//!   decides.
+//!   half of starship's cold build on two cores); the caller's own `RUSTFLAGS` and
+//!   `CARGO_PROFILE_*` are cleared, so the recipe alone decides.
 //!   The binary is linked against the host's glibc: the image must have the same or a newer one
 //!   (a bookworm host for a bookworm image).
 //!
