@@ -3,7 +3,7 @@
 //! and root logins refused even when the account has a password or root has the key; secrets
 //! passed in readable by the user alone. Seed 004's checklist (`devbox-checklist`) run over ssh
 //! by that user: on `debian` with what Debian has; on `full` with every tool (its programs compiled
-//! on the host, about 20 minutes cold on two cores); on `dotfiles`, built through a git mirror the
+//! on the host, about 30 minutes cold on two cores); on `dotfiles`, built through a git mirror the
 //! test makes, with the dotfiles and oh-my-zsh too. Without a mirror the `dotfiles` variant stops
 //! before compiling anything and names the repositories it needs.
 //!
