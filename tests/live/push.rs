@@ -195,10 +195,11 @@ fn docker_config(json: &str) -> tempfile::TempDir {
     dir
 }
 
-/// base64 of `user:password`, as `docker login` writes it into `auths`.
-fn basic(user: &str, password: &str) -> String {
+/// A config.json as `docker login HOST` writes it for `user` and `password`.
+fn logged_in(host: &str, user: &str, password: &str) -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!(r#"{{"auths": {{"{host}": {{"auth": "{auth}"}}}}}}"#)
 }
 
 /// Plain HTTP on loopback: both images go up (the second one's base layers are already there),
@@ -378,23 +379,17 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
     let images = [first.clone()];
     let host = &registry.host;
 
-    let wrong = docker_config(&format!(
-        r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-        basic("alice", "wrong")
-    ));
+    let opts = options();
+    let push_as =
+        |credentials| push::push_all(specs.clone(), &images, &target, credentials, None, &opts);
+
+    let wrong = docker_config(&logged_in(host, "alice", "wrong"));
     let credentials = push::credentials(wrong.path(), host).expect("credentials");
     assert!(credentials.is_some());
-    let err = push::push_all(
-        specs.clone(),
-        &images,
-        &target,
-        credentials,
-        None,
-        &options(),
-    )
-    .await
-    .expect_err("pushed with a wrong password")
-    .to_string();
+    let err = push_as(credentials)
+        .await
+        .expect_err("pushed with a wrong password")
+        .to_string();
     assert!(
         err.starts_with(&format!("{first}: push to {}", remote(&first))),
         "{err}"
@@ -407,21 +402,11 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
     );
     assert!(registry.catalog(None).await.is_empty());
 
-    let right = docker_config(&format!(
-        r#"{{"auths": {{"{host}": {{"auth": "{}"}}}}}}"#,
-        basic("alice", "correct-horse")
-    ));
+    let right = docker_config(&logged_in(host, "alice", "correct-horse"));
     let credentials = push::credentials(right.path(), host).expect("credentials");
-    let pushed = push::push_all(
-        specs.clone(),
-        &images,
-        &target,
-        credentials,
-        None,
-        &options(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}\n{}", registry.log()));
+    let pushed = push_as(credentials)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", registry.log()));
     assert!(
         !pushed[0].skipped && pushed[0].layers_sent >= 1,
         "{pushed:?}"
@@ -454,9 +439,7 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
     let found = credentials.as_ref().expect("credentials");
     assert_eq!(found.username.as_deref(), Some("alice"));
     // The registry is asked with them whether it has the image: it has, so nothing is sent.
-    let again = push::push_all(specs, &images, &target, credentials, None, &options())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let again = push_as(credentials).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(again[0].skipped, "{again:?}");
     assert_eq!(again[0].pinned, pushed[0].pinned);
 }
@@ -509,7 +492,9 @@ async fn a_registry_with_a_private_ca_is_refused_until_the_engine_trusts_it() {
     build(&specs).await;
     let images = [first.clone()];
 
-    let err = push::push_all(specs.clone(), &images, &target, None, None, &options())
+    let opts = options();
+    let push_first = || push::push_all(specs.clone(), &images, &target, None, None, &opts);
+    let err = push_first()
         .await
         .expect_err("pushed to a registry the engine does not trust")
         .to_string();
@@ -528,7 +513,7 @@ async fn a_registry_with_a_private_ca_is_refused_until_the_engine_trusts_it() {
     }
     let _trust = RemoveDir(certs.clone());
     std::fs::write(format!("{certs}/ca.crt"), ca.pem()).expect("ca.crt");
-    let pushed = push::push_all(specs, &images, &target, None, None, &options())
+    let pushed = push_first()
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", registry.log()));
     assert!(
