@@ -164,6 +164,11 @@ pub struct Build {
     /// Use no layer the engine has cached (with --force: a cold build of every step).
     #[arg(long)]
     pub no_cache: bool,
+    /// The engine's builder: `buildkit`, `classic`, or `auto` (the engine's default: BuildKit
+    /// from Docker Engine 23, classic before). Without the flag, DOCKER_BUILDKIT=0 or 1 decides
+    /// as it does for `docker build`.
+    #[arg(long, value_name = "BUILDER", value_parser = ["auto", "buildkit", "classic"])]
+    pub builder: Option<String>,
     /// Stop a build (failed, nothing tagged) after this many seconds without output from the
     /// engine: a hung step. Default 1800.
     #[arg(long, value_name = "SECONDS")]

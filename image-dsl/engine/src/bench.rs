@@ -101,6 +101,7 @@ pub async fn bench_noop(
         artifacts: &artifacts,
         unavailable: &Default::default(),
         jobs: 1,
+        builder: plan.builder,
         no_cache: false,
         silence_timeout: opts.silence_timeout,
         verbose: false,

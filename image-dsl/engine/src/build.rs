@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
+use bollard::models::BuildInfoAux;
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
@@ -20,6 +21,7 @@ use futures_util::stream::FuturesUnordered;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::io::ReaderStream;
 
+use super::builder::{Builder, TAIL_LINES, Trace};
 use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
 use super::outcome::{ImageError, ImageOutcome, Layer, Status, human_size, shorten};
@@ -83,6 +85,8 @@ pub(crate) struct Schedule<'a> {
     /// Images not to build because inputs are missing (`--keep-going`), with those inputs.
     pub unavailable: &'a BTreeMap<String, Vec<String>>,
     pub jobs: usize,
+    /// The builder stale images go to.
+    pub builder: Builder,
     pub no_cache: bool,
     /// How long a build may go without output before it is stopped as hung.
     pub silence_timeout: Duration,
@@ -353,6 +357,9 @@ impl Schedule<'_> {
         let tar = {
             let mut spec = spec.clone();
             spec.dockerfile = crate::spec::with_prefixed_parents(&spec, self.tag_prefix);
+            if self.builder == Builder::Classic {
+                spec.dockerfile = super::builder::for_classic(&spec.dockerfile);
+            }
             let artifacts = self.artifacts.clone();
             tokio::task::spawn_blocking(move || {
                 let lookup = |path: &str| {
@@ -386,9 +393,17 @@ impl Schedule<'_> {
             // Every input arrives through the context (apt's `.deb`s too): a build that reached
             // for the network would not be reproducible, so it gets none.
             .networkmode("none")
-            .labels(&labels)
-            .version(BuilderVersion::BuilderV1)
-            .build();
+            .labels(&labels);
+        let options = match self.builder {
+            Builder::Classic => options.version(BuilderVersion::BuilderV1),
+            // BuildKit talks to the client over a session (gRPC on a second engine connection)
+            // for the duration of the build; its ID only has to be unique.
+            Builder::BuildKit => options
+                .version(BuilderVersion::BuilderBuildKit)
+                .session(&session_id(&spec.reference)),
+        }
+        .build();
+        let _ = writeln!(log, "# builder: {}", self.builder);
         self.builder_calls.fetch_add(1, Ordering::SeqCst);
         let mut stream = self.docker.build_image(
             options,
@@ -398,30 +413,38 @@ impl Schedule<'_> {
                 1 << 20,
             ))),
         );
+        // The classic builder's current step and its last output lines; BuildKit's are in
+        // `trace`. On failure they say why (e.g. the vanished apt pin the generated pre-check
+        // names), where the engine only says the command failed.
         let mut step = String::from("build");
-        // The current step's last output lines: on failure they say why (e.g. the vanished apt
-        // pin the generated pre-check names), where the engine only says the command failed.
         let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        let mut trace = Trace::default();
+        let where_ =
+            |step: &str, tail: &std::collections::VecDeque<String>, trace: &Trace| match trace
+                .step()
+            {
+                Some(name) => (name.to_owned(), trace.tail()),
+                None => (step.to_owned(), tail.iter().cloned().collect::<Vec<_>>()),
+            };
         let mut id = None;
         loop {
             // Dropping the stream closes the connection, which cancels the build on the engine
-            // (its intermediate containers go with `forcerm`); nothing was tagged.
+            // (the classic builder's intermediate containers go with `forcerm`; BuildKit kills
+            // the step's process); nothing was tagged.
             let Ok(next) = tokio::time::timeout(self.silence_timeout, stream.next()).await else {
                 let _ = writeln!(
                     log,
                     "ERROR: no output for {} s",
                     self.silence_timeout.as_secs()
                 );
+                let (step, output) = where_(&step, &tail, &trace);
                 return Err(ImageError::Step {
                     image,
                     step: shorten(&step, 100),
                     message: format!(
                         "no output for {} s, so the build was stopped: a command that waits for input or for the network (builds have none) hangs; raise --silence-timeout if it only works slowly; its last output:\n    {}\n ",
                         self.silence_timeout.as_secs(),
-                        tail.iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>()
-                            .join("\n    ")
+                        output.join("\n    ")
                     ),
                     log: log_path.to_owned(),
                 });
@@ -439,7 +462,7 @@ impl Schedule<'_> {
                             } else if !line.starts_with(" ---> ")
                                 && !line.starts_with("Removing intermediate container")
                             {
-                                if tail.len() == 8 {
+                                if tail.len() == TAIL_LINES {
                                     tail.pop_front();
                                 }
                                 tail.push_back(strip_ansi(line.trim_end()));
@@ -449,18 +472,39 @@ impl Schedule<'_> {
                             }
                         }
                     }
-                    if let Some(aux_id) = info.aux.and_then(|aux| aux.id) {
-                        id = Some(aux_id);
+                    match info.aux {
+                        Some(BuildInfoAux::Default(image)) => {
+                            if let Some(aux_id) = image.id {
+                                id = Some(aux_id);
+                            }
+                        }
+                        Some(BuildInfoAux::BuildKit(status)) => {
+                            let lines = trace.update(status, &mut log);
+                            if let Some(running) = trace.running() {
+                                bar.set_message(shorten(running, 70));
+                            }
+                            if self.verbose {
+                                for line in lines {
+                                    bar.suspend(|| eprintln!("[{}] {line}", spec.reference));
+                                }
+                            }
+                        }
+                        None => {}
                     }
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {
                     let _ = writeln!(log, "ERROR: {error}");
-                    // "The command '<the whole RUN>' returned a non-zero code: N" repeats the step.
-                    let summary = match error.rsplit_once("returned a non-zero code") {
-                        Some((_, code)) => format!("exit code{}", code.trim_end()),
-                        None => error.trim().to_owned(),
+                    let summary = match self.builder {
+                        // "The command '<the whole RUN>' returned a non-zero code: N" repeats
+                        // the step.
+                        Builder::Classic => match error.rsplit_once("returned a non-zero code") {
+                            Some((_, code)) => format!("exit code{}", code.trim_end()),
+                            None => error.trim().to_owned(),
+                        },
+                        Builder::BuildKit => super::builder::summary(&error),
                     };
-                    let output: Vec<&str> = tail
+                    let (step, output) = where_(&step, &tail, &trace);
+                    let output: Vec<&str> = output
                         .iter()
                         .map(String::as_str)
                         .filter(|l| !l.trim().is_empty())
@@ -505,6 +549,23 @@ impl Schedule<'_> {
     }
 }
 
+/// A BuildKit session ID for one build of `reference`: unique within this engine's lifetime.
+fn session_id(reference: &str) -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name: String = reference
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!(
+        "image-dsl-{name}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
 fn progress_bar(reference: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_prefix(reference.to_owned());
     bar.set_style(
@@ -516,7 +577,7 @@ fn progress_bar(reference: &str) -> ProgressBar {
 }
 
 /// `text` without ANSI colour sequences (the classic builder colours RUN's stderr).
-fn strip_ansi(text: &str) -> String {
+pub(crate) fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

@@ -26,6 +26,7 @@
 pub mod bench;
 pub mod bootstrap;
 pub mod build;
+pub mod builder;
 pub mod client;
 pub mod compressed;
 pub mod config;
@@ -65,6 +66,8 @@ pub struct BuildOptions {
     pub force: bool,
     /// Do not use the engine's layer cache.
     pub no_cache: bool,
+    /// Which builder runs the Dockerfiles (`--builder`); by default the engine's own default.
+    pub builder: builder::BuilderChoice,
     /// How long a build may go without output before it is stopped as hung
     /// (`--silence-timeout`, default [`build::SILENCE_TIMEOUT`]).
     pub silence_timeout: std::time::Duration,
@@ -102,6 +105,7 @@ impl BuildOptions {
                 .unwrap_or(2),
             force: false,
             no_cache: false,
+            builder: builder::BuilderChoice::Auto,
             silence_timeout: build::SILENCE_TIMEOUT,
             verbose: false,
             progress: true,
@@ -190,6 +194,11 @@ pub enum EngineError {
         /// The engine's error.
         source: bollard::errors::Error,
     },
+    /// The engine did not say its version, which picks the builder.
+    #[error(
+        "the engine did not say its version (which decides its builder): {0}; check `docker version`"
+    )]
+    Version(#[source] bollard::errors::Error),
 }
 
 /// Builds `specs` (all of them; see [`graph::select`] to filter) and reports each image.
@@ -248,6 +257,7 @@ pub async fn build_all(
         graph,
         hashes,
         mut current,
+        builder,
     } = plan(specs, opts).await?;
     if opts.force {
         for image in &mut current {
@@ -289,6 +299,7 @@ pub async fn build_all(
         artifacts: &artifacts,
         unavailable: &unavailable,
         jobs: opts.jobs,
+        builder,
         no_cache: opts.no_cache,
         silence_timeout: opts.silence_timeout,
         verbose: opts.verbose,
@@ -426,6 +437,8 @@ pub(crate) struct Plan {
     pub hashes: Vec<String>,
     /// What each tag points at now, in graph order.
     pub current: Vec<build::Current>,
+    /// The builder stale images go to.
+    pub builder: builder::Builder,
 }
 
 /// Stages 2 to 5: order, connect, ensure bases, hash, check tags ([`build_all`] has dealt with
@@ -445,11 +458,15 @@ pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<P
 
     let hashes = hash_graph(&graph, &bases)?;
     let current = check_all(&docker, &graph, &hashes, opts).await?;
+    let (builder, _) = builder::resolve(&docker, opts.builder)
+        .await
+        .map_err(EngineError::Version)?;
     Ok(Plan {
         docker,
         graph,
         hashes,
         current,
+        builder,
     })
 }
 

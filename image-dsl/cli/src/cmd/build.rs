@@ -43,6 +43,23 @@ fn build(specs: Vec<BuildSpec>, opts: BuildOptions) -> anyhow::Result<ExitCode> 
     }
 }
 
+/// `--builder`, else `DOCKER_BUILDKIT` (`0`/`false` classic, `1`/`true` BuildKit, as the docker
+/// CLI reads it), else the engine's default.
+pub(crate) fn builder_choice(flag: Option<&str>) -> anyhow::Result<engine::builder::BuilderChoice> {
+    use engine::builder::BuilderChoice;
+    if let Some(flag) = flag {
+        return flag.parse().map_err(anyhow::Error::msg);
+    }
+    Ok(match std::env::var("DOCKER_BUILDKIT").ok().as_deref() {
+        None | Some("") => BuilderChoice::Auto,
+        Some("0" | "false") => BuilderChoice::Classic,
+        Some("1" | "true") => BuilderChoice::BuildKit,
+        Some(other) => anyhow::bail!(
+            "DOCKER_BUILDKIT={other}: expected 0 or 1 (or pass --builder auto|buildkit|classic)"
+        ),
+    })
+}
+
 impl Build {
     pub(crate) fn run(self, ws: &crate::Workspace) -> anyhow::Result<ExitCode> {
         let mut opts = self.mirrors.options(ws)?;
@@ -51,6 +68,7 @@ impl Build {
         }
         opts.force = self.force;
         opts.no_cache = self.no_cache;
+        opts.builder = builder_choice(self.builder.as_deref())?;
         if let Some(secs) = self.silence_timeout {
             opts.silence_timeout = std::time::Duration::from_secs(secs.max(1));
         }
