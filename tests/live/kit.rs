@@ -1,4 +1,4 @@
-//! The standalone compose kit on a real daemon, as a newcomer runs it with Debian's docker-compose:
+//! The standalone compose kit on a real daemon, as users run it now with Compose v2 (`docker compose`):
 //! master and two workers come up healthy, an app from the mounted apps directory runs on both
 //! workers, data survives `down`/`up`, and with RPC authentication on, a client without the
 //! secret is refused. Plus checks of the generated files themselves.
@@ -58,7 +58,7 @@ fn every_image_variable_is_documented() {
     }
 }
 
-/// Runs `docker-compose` for one project in `dir`; `down -v` when dropped.
+/// Runs `docker compose` (Compose v2) for one project in `dir`; `down -v` when dropped.
 struct Project {
     dir: PathBuf,
     name: String,
@@ -66,8 +66,8 @@ struct Project {
 
 impl Project {
     fn compose(&self, args: &[&str], timeout: Duration) -> Output {
-        let mut cmd = Command::new("docker-compose");
-        cmd.args(["--project-name", &self.name, "--ansi", "never"])
+        let mut cmd = Command::new("docker");
+        cmd.args(["compose", "--project-name", &self.name, "--ansi", "never"])
             .args(args)
             .current_dir(&self.dir);
         run(cmd, timeout)
@@ -80,7 +80,7 @@ impl Project {
         let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         assert!(
             out.status.success() && !id.is_empty() && !id.contains(char::is_whitespace),
-            "docker-compose ps -q {service} did not name one container:\n{}",
+            "docker compose ps -q {service} did not name one container:\n{}",
             text(&out)
         );
         id
@@ -90,7 +90,7 @@ impl Project {
         let out = self.compose(&["up", "-d"], Duration::from_secs(120));
         assert!(
             out.status.success(),
-            "docker-compose up failed:\n{}",
+            "docker compose up failed:\n{}",
             text(&out)
         );
         for service in ["spark-master", "spark-worker-1", "spark-worker-2"] {
@@ -103,7 +103,7 @@ impl Project {
         let out = self.compose(args, Duration::from_secs(120));
         assert!(
             out.status.success(),
-            "docker-compose down failed:\n{}",
+            "docker compose down failed:\n{}",
             text(&out)
         );
     }
@@ -141,7 +141,7 @@ fn run(mut cmd: Command, timeout: Duration) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): install docker-compose (`apt-get install docker-compose`; .ci/run does)"));
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): install Compose v2, the `docker compose` plugin (Debian trixie's `docker-compose` 2.26; .ci/run installs it)"));
     image_dsl_workspace::wait_with_timeout(child, timeout)
 }
 
@@ -206,14 +206,14 @@ async fn the_compose_kit_runs_a_cluster_keeps_data_and_refuses_clients_without_t
 
     let dir = tempfile::tempdir().expect("temp dir");
     write_kit(dir.path());
-    let config = Command::new("docker-compose")
-        .args(["config", "-q"])
+    let config = Command::new("docker")
+        .args(["compose", "config", "-q"])
         .current_dir(dir.path())
         .output();
-    let config = config.expect("docker-compose runs (apt-get install docker-compose)");
+    let config = config.expect("docker runs");
     assert!(
         config.status.success(),
-        "docker-compose rejects the kit:\n{}",
+        "docker compose rejects the kit:\n{}",
         text(&config)
     );
 

@@ -82,7 +82,7 @@ pub fn compose_kit(kit: &Kit, image: &Image) -> Vec<KitFile> {
 /// An app for the mounted apps directory: runs tasks on every worker and prints the host names
 /// that ran them (used by the kit's test, useful as a smoke test).
 const EXAMPLE_APP: &str = r#"# Smoke test of the cluster: spreads tasks over every executor and prints which hosts ran them.
-# docker-compose exec spark-master spark-submit --master spark://spark-master:7077 /opt/spark/apps/both_workers.py
+# docker compose exec spark-master spark-submit --master spark://spark-master:7077 /opt/spark/apps/both_workers.py
 import socket
 
 from pyspark.sql import SparkSession
@@ -211,11 +211,11 @@ fn security(kit: &Kit, image: &Image) -> String {
 | Every input pinned and verified: Debian packages at exact versions, wheels and downloads by sha256/sha512, checked on the host before the build | the pin file, compile-time rules | `{command} lock --check` |
 | No secret, proxy setting or CA in the image: nothing secret-looking is accepted in `ENV`, `ARG` or `LABEL` (compile-time rule); downloads happen on the host | rules, hermetic build | `docker inspect {reference}` shows no `*_proxy`, `*PASSWORD*`, `*TOKEN*` variables |
 | RPC authentication (`spark.authenticate`) with a shared secret, switched by `SPARK_RPC_AUTHENTICATION_ENABLED=yes` and `SPARK_RPC_AUTHENTICATION_SECRET` | entrypoint writes `spark-defaults.conf` (mode 0600) at start | with it on, `spark-submit` without the secret is refused by the master |
-| RPC encryption (`SPARK_RPC_ENCRYPTION_ENABLED=yes`, needs authentication) and local storage encryption (`SPARK_LOCAL_STORAGE_ENCRYPTION_ENABLED=yes`) | entrypoint | `docker-compose exec spark-master cat /opt/spark/conf/spark-defaults.conf` |
-| Read-only root file system; writable paths are volumes (`/opt/spark/data`, `work`, `logs`) or tmpfs (`/tmp`, `/opt/spark/conf`) | `docker-compose.yml` | `docker-compose exec spark-master touch /opt/spark/x` fails |
+| RPC encryption (`SPARK_RPC_ENCRYPTION_ENABLED=yes`, needs authentication) and local storage encryption (`SPARK_LOCAL_STORAGE_ENCRYPTION_ENABLED=yes`) | entrypoint | `docker compose exec spark-master cat /opt/spark/conf/spark-defaults.conf` |
+| Read-only root file system; writable paths are volumes (`/opt/spark/data`, `work`, `logs`) or tmpfs (`/tmp`, `/opt/spark/conf`) | `docker-compose.yml` | `docker compose exec spark-master touch /opt/spark/x` fails |
 | All Linux capabilities dropped, no privilege escalation | `cap_drop: [ALL]`, `no-new-privileges` | `docker inspect --format '{{{{.HostConfig.CapDrop}}}}' <container>` |
-| PID 1 is tini: signals reach Spark, zombies are reaped | entrypoint | `docker-compose exec spark-master ps -o pid,comm 1` |
-| Health checks on the web UI ports, restart policy `unless-stopped` | image `HEALTHCHECK`, compose | `docker-compose ps` shows `healthy` |
+| PID 1 is tini: signals reach Spark, zombies are reaped | entrypoint | `docker compose exec spark-master ps -o pid,comm 1` |
+| Health checks on the web UI ports, restart policy `unless-stopped` | image `HEALTHCHECK`, compose | `docker compose ps` shows `healthy` |
 | Small context: the generated `.dockerignore` admits only what the Dockerfile copies | generated | `cat .dockerignore` next to the Dockerfile |
 
 ## Scanning
