@@ -216,14 +216,14 @@ pub fn render(image: &Image) -> Rendered {
                 }
                 Step::Artifact { pin, dest } => {
                     let path = format!("artifacts/{}", pin.file_name());
-                    let _ = writeln!(instruction, "COPY {path} {dest}");
+                    let _ = writeln!(instruction, "COPY {}{path} {dest}", link(dest));
                     if !out.artifacts.iter().any(|(p, _)| *p == path) {
                         out.artifacts.push((path, *pin));
                     }
                 }
                 Step::Git { pin, dest } => {
                     let path = format!("git/{}", pin.key);
-                    let _ = writeln!(instruction, "COPY {path}/ {dest}/");
+                    let _ = writeln!(instruction, "COPY {}{path}/ {dest}/", link(dest));
                     if !out.git.iter().any(|(p, _)| *p == path) {
                         out.git.push((path, *pin));
                     }
@@ -233,17 +233,21 @@ pub fn render(image: &Image) -> Rendered {
                         CopySource::Stage(s) => s.clone(),
                         CopySource::Image(r) => alias(&r.reference()),
                     };
-                    let chown = c.chown.map(|u| format!(" --chown={u}")).unwrap_or_default();
+                    // With --link, --chown also sets the owner of the parents it recreates.
+                    let (link, chown) = match c.chown {
+                        Some(u) => ("", format!(" --chown={u}")),
+                        None => (link(&c.dest), String::new()),
+                    };
                     let _ = writeln!(
                         instruction,
-                        "COPY --from={from}{chown} {} {}",
+                        "COPY {link}--from={from}{chown} {} {}",
                         c.src.join(" "),
                         c.dest
                     );
                 }
                 Step::File(f) => {
                     let path = format!("files{}", f.dest);
-                    let _ = writeln!(instruction, "COPY {path} {}", f.dest);
+                    let _ = writeln!(instruction, "COPY {}{path} {}", link(&f.dest), f.dest);
                     out.files.push(RenderedFile {
                         path,
                         contents: f.contents.to_owned(),
@@ -403,6 +407,25 @@ fn flush(df: &mut String, run: &mut Vec<String>) {
     run.clear();
 }
 
+/// `--link ` for a COPY to `dest` directly under `/opt`, else nothing.
+///
+/// A linked COPY is a layer of its own, independent of what lies below: when a parent image
+/// changes, BuildKit reuses it instead of copying again, and it is byte for byte the same layer
+/// in every image that copies the same files (Spark's 300 MB tree in each variant), so a registry
+/// stores it once. BuildKit recreates the destination's parent directories in that layer as
+/// root-owned 0755, replacing the parents' modes and owners below (and it cannot follow a
+/// symlinked parent), so only `/opt/<name>` qualifies: `/opt` is root's 0755 in Debian and in
+/// every image here. The classic builder is sent the same Dockerfile without `--link`.
+fn link(dest: &str) -> &'static str {
+    let name = dest.strip_prefix("/opt/").map(|n| n.trim_end_matches('/'));
+    match name {
+        Some(name) if !name.is_empty() && !name.contains('/') && name != ".." && name != "." => {
+            "--link "
+        }
+        _ => "",
+    }
+}
+
 /// Installs the step's locked `.deb`s from the context: no index, no network. apt orders them
 /// and checks that they, with what is installed, satisfy every dependency; when the base has
 /// moved so that they no longer do, the error says how to resolve the closure again.
@@ -508,4 +531,33 @@ pub fn snapshot(rendered: &Rendered) -> String {
 /// File-system-safe snapshot name of an image: `spark-3.5.7:gpu` → `spark-3.5.7@gpu`.
 pub fn snapshot_name(image: &Image) -> String {
     format!("{}@{}", image.name, image.tag).replace('/', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link;
+
+    #[test]
+    fn only_copies_to_a_child_of_opt_are_linked() {
+        for dest in [
+            "/opt/spark",
+            "/opt/venv/",
+            "/opt/entrypoint.sh",
+            "/opt/jars/",
+        ] {
+            assert_eq!(link(dest), "--link ", "{dest}");
+        }
+        for dest in [
+            "/",
+            "/opt",
+            "/opt/",
+            "/opt/spark/jars/",
+            "/opt/..",
+            "/tmp/debs/",
+            "/usr/local/bin/hello",
+            "/optional/x",
+        ] {
+            assert_eq!(link(dest), "", "{dest}");
+        }
+    }
 }
