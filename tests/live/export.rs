@@ -1,17 +1,13 @@
-//! The export as a team without Rust uses it. Buildx is not packaged for Debian bookworm, so
-//! `docker buildx bake` cannot run here; the test does what bake does with the exported
-//! `docker-bake.json` instead: it walks the graph of a target in dependency order and builds
-//! each target's exported context with plain `docker build`, putting the image built for each
-//! named context (`target:X`) in the place of the name its Dockerfile's `FROM` uses.
+//! The export as a team without Rust uses it: `docker buildx bake -f docker-bake.json` of one
+//! runtime image, `spark-3.5.8:baseline`, whose closure bake builds first through the named
+//! contexts (`target:X`) of the exported bake file.
 //!
 //! It covers: the bake graph names every parent and orders them, each exported context holds
-//! what its Dockerfile copies once `--fetch` placed the inputs (wheels here), and the images
-//! built that way have the catalog's user and contents. It does not cover Buildx itself
-//! (named-context resolution, its cache).
+//! what its Dockerfile copies once the inputs are placed (as `--fetch` does), Buildx resolves the
+//! named contexts and builds the closure, and the images baked that way have the catalog's user
+//! and contents: the venv without pip, Python 3.11, and Spark 3.5.8 answering as uid 185.
 
-use std::collections::HashMap;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use image_dsl_cli::engine::fetch::Fetcher;
 use image_dsl_cli::engine::{BASE_REFERENCE, BuildSpec};
@@ -40,25 +36,8 @@ fn build_order(bake: &Value, target: &str, order: &mut Vec<String>) {
     order.push(target.to_owned());
 }
 
-/// `dockerfile` with each `FROM <name>` of `contexts` replaced by the image built for it.
-fn with_contexts(dockerfile: &str, contexts: &HashMap<String, String>) -> String {
-    dockerfile
-        .lines()
-        .map(|line| {
-            let mut words: Vec<&str> = line.split(' ').collect();
-            if words.first() == Some(&"FROM")
-                && let Some(image) = words.iter_mut().skip(1).find(|w| !w.starts_with("--"))
-                && let Some(built) = contexts.get(*image)
-            {
-                *image = built;
-            }
-            words.join(" ") + "\n"
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
+async fn buildx_bakes_a_runtime_image_and_its_closure_from_the_export() {
     docker().await;
     let opts = options();
     // The export's targets start from the bootstrapped base (`cargo xtask images bootstrap`).
@@ -96,6 +75,20 @@ async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
         order,
         ["jre-17_bookworm", "python-3-11_jre-17", "python-deps_base"]
     );
+    let runtime = target_name("spark-3.5.8:baseline");
+    let mut order = Vec::new();
+    build_order(&bake, &runtime, &mut order);
+    assert_eq!(order.last(), Some(&runtime));
+    for layer in [
+        "spark-core_3-5-8",
+        "spark-examples_3-5-8",
+        "python-deps_base",
+    ] {
+        assert!(
+            order.iter().any(|t| t == layer),
+            "{layer} is not in {order:?}"
+        );
+    }
     let closure: Vec<&BuildSpec> = specs
         .iter()
         .copied()
@@ -106,56 +99,45 @@ async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
         .unwrap();
     assert!(missing.is_empty(), "{missing:?}");
 
-    let run = unique("bake");
-    let mut built: HashMap<String, String> = HashMap::new();
-    let mut cleanup = Cleanup(Vec::new());
-    for target in &order {
-        let definition = &bake["target"][target];
-        let contexts: HashMap<String, String> = definition["contexts"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(image, t)| {
-                let parent = t.as_str().unwrap().trim_start_matches("target:");
-                (image.clone(), built[parent].clone())
-            })
-            .collect();
-        let dir = out.path().join(definition["context"].as_str().unwrap());
-        let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
-        let tag = format!("image-dsl-bake/{target}:{run}");
-        cleanup.0.push(tag.clone());
-        let mut child = Command::new("docker")
-            .args(["build", "--quiet", "--tag", &tag, "--file", "-"])
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("docker runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(with_contexts(&dockerfile, &contexts).as_bytes())
-            .unwrap();
-        let result = child.wait_with_output().unwrap();
-        assert!(
-            result.status.success(),
-            "{target} did not build from {}:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&result.stderr)
-        );
-        built.insert(target.clone(), tag);
-    }
+    // Every target of the closure gets a tag of this run, so none of the catalog's tags moves.
+    let prefix = format!("image-dsl-bake-{}/", unique("run"));
+    let _cleanup = Cleanup(
+        order
+            .iter()
+            .map(|t| image_dsl_cli::bake::tag(&prefix, t))
+            .collect(),
+    );
+    let log = out.path().join("bake.log");
+    let baked = image_dsl_cli::bake::run(
+        out.path(),
+        &order,
+        &prefix,
+        false,
+        &log,
+        std::time::Duration::from_secs(40 * 60),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "docker buildx bake of {runtime} and its {} parents: {:.1} s",
+        order.len() - 1,
+        baked.elapsed.as_secs_f64()
+    );
+    let output = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        output.contains("[spark-3-5-8_baseline") || output.contains("spark-3-5-8_baseline"),
+        "bake's output does not mention the runtime target:\n{output}"
+    );
+    let built = |target: &str| image_dsl_cli::bake::tag(&prefix, target);
 
     // What the catalog says: a non-root user, and the venv with its packages and no pip.
-    let venv = &built["python-deps_base"];
+    let venv = &built("python-deps_base");
     let user = Command::new("docker")
         .args(["image", "inspect", "--format", "{{.Config.User}}", venv])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&user.stdout).trim(), "185:0");
-    let python = &built["python-3-11_jre-17"];
+    let python = &built("python-3-11_jre-17");
     let listing = Command::new("sh")
         .args([
             "-c",
@@ -184,5 +166,31 @@ async fn the_bake_graph_builds_from_the_exported_contexts_with_plain_docker() {
         String::from_utf8_lossy(&version.stdout).starts_with("Python 3.11"),
         "{}",
         String::from_utf8_lossy(&version.stderr)
+    );
+    let spark = built(&runtime);
+    let user = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Config.User}}", &spark])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&user.stdout).trim(), "185:0");
+    let submit = Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/opt/spark/bin/spark-submit",
+            &spark,
+            "--version",
+        ])
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&submit.stdout),
+        String::from_utf8_lossy(&submit.stderr)
+    );
+    assert!(
+        submit.status.success() && said.contains("version 3.5.8"),
+        "{said}"
     );
 }

@@ -111,8 +111,9 @@ pub struct Bench {
     /// Rounds to time (the median is reported).
     #[arg(long, default_value_t = 20)]
     pub rounds: usize,
-    /// Also measure a no-op build of the buildable catalog against `docker build` of the same
-    /// Dockerfiles with a warm cache (builds whatever is missing first).
+    /// Also measure builds of the buildable catalog beside `docker buildx bake` of its export,
+    /// in one run: cold (every step, no layer cache) and no-op (all up to date), plus warm-cache
+    /// rebuilds through the engine's builder. Builds whatever is missing first; needs buildx.
     #[arg(long)]
     pub engine: bool,
     /// Instead: time built Spark images from `docker run` to the first Python import, a

@@ -17,6 +17,7 @@
 //! refresh ([`pins_lock`]), the container probes ([`probe`]), the startup bench ([`startup`]),
 //! what `export` writes ([`export`], [`kit`]) and the command line ([`flags`]).
 
+pub mod bake;
 pub mod catalog;
 mod cmd;
 pub mod export;

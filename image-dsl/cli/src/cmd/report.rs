@@ -38,25 +38,30 @@ pub(crate) struct Row {
     pub over_baseline: Option<u64>,
 }
 
-/// The build steps (intermediate image ids) of `reference` and the bytes each adds, oldest first.
+/// The build steps of `reference`, each as its command and size, and the bytes each adds, oldest
+/// first. Not the steps' image ids: BuildKit leaves them `<missing>`.
 async fn steps(docker: &bollard::Docker, reference: &str) -> Option<Vec<(String, u64)>> {
     let history = docker.image_history(reference).await.ok()?;
     Some(
         history
             .into_iter()
             .rev()
-            .map(|item| (item.id, item.size.max(0) as u64))
+            .map(|item| {
+                let size = item.size.max(0) as u64;
+                (format!("{size} {}", item.created_by), size)
+            })
             .collect(),
     )
 }
 
-/// What `variant` adds over `baseline`: the bytes of the steps it does not share with it. Steps
-/// the two built from one cache chain have one id, and their layers one digest, so a pull of the
-/// variant after the baseline downloads only the rest.
+/// What `variant` adds over `baseline`: the bytes of the steps it does not share with it. A step
+/// both ran with the same command and the same bytes is counted as shared: a copy's layer holds
+/// only what it copies (with `COPY --link`, the very same blob), so a pull of the variant after
+/// the baseline downloads only the rest.
 pub(crate) fn bytes_over(variant: &[(String, u64)], baseline: &[(String, u64)]) -> u64 {
     variant
         .iter()
-        .filter(|(id, _)| !baseline.iter().any(|(b, _)| b == id))
+        .filter(|(step, _)| !baseline.iter().any(|(b, _)| b == step))
         .map(|(_, size)| size)
         .sum()
 }
