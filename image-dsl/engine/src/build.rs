@@ -21,7 +21,7 @@ use futures_util::stream::FuturesUnordered;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::io::ReaderStream;
 
-use super::builder::{Builder, TAIL_LINES, Trace};
+use super::builder::{Builder, TAIL_LINES, Trace, strip_ansi};
 use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
 use super::outcome::{ImageError, ImageOutcome, Layer, Status, human_size, shorten};
@@ -574,22 +574,4 @@ fn progress_bar(reference: &str) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// `text` without ANSI colour sequences (the classic builder colours RUN's stderr).
-pub(crate) fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -192,7 +192,7 @@ impl Trace {
                 .push_str(&String::from_utf8_lossy(&entry.msg));
             while let Some(end) = vertex.partial.find(['\n', '\r']) {
                 let line: String = vertex.partial.drain(..=end).collect();
-                let line = super::build::strip_ansi(line.trim_end());
+                let line = strip_ansi(line.trim_end());
                 if !line.trim().is_empty() {
                     push_line(&mut vertex.tail, &line);
                     lines.push(format!("#{} {line}", vertex.number));
@@ -262,6 +262,24 @@ pub(crate) fn summary(error: &str) -> String {
         Some((_, code)) => code.trim_end().to_owned(),
         None => error.trim().to_owned(),
     }
+}
+
+/// `text` without ANSI colour sequences (the classic builder colours RUN's stderr).
+pub(crate) fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
