@@ -15,10 +15,11 @@ impl Mirrors {
             git_mirror: self.git_mirror.clone(),
             cache_dir: self.cache_dir.clone(),
         };
-        Ok(BuildOptions::new(
-            Settings::resolve(&overrides, &ws.layout.root)?,
-            &ws.layout,
-        ))
+        let mut opts =
+            BuildOptions::new(Settings::resolve(&overrides, &ws.layout.root)?, &ws.layout);
+        // Every command that builds (build, test, bench, push's freshness) reads DOCKER_BUILDKIT.
+        opts.builder = builder_choice(None)?;
+        Ok(opts)
     }
 }
 
@@ -68,7 +69,9 @@ impl Build {
         }
         opts.force = self.force;
         opts.no_cache = self.no_cache;
-        opts.builder = builder_choice(self.builder.as_deref())?;
+        if self.builder.is_some() {
+            opts.builder = builder_choice(self.builder.as_deref())?;
+        }
         if let Some(secs) = self.silence_timeout {
             opts.silence_timeout = std::time::Duration::from_secs(secs.max(1));
         }
