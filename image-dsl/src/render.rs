@@ -409,13 +409,14 @@ fn flush(df: &mut String, run: &mut Vec<String>) {
 
 /// `--link ` for a COPY to `dest` directly under `/opt`, else nothing.
 ///
-/// A linked COPY is a layer of its own, independent of what lies below: when a parent image
-/// changes, BuildKit reuses it instead of copying again, and it is byte for byte the same layer
-/// in every image that copies the same files (Spark's 300 MB tree in each variant), so a registry
-/// stores it once. BuildKit recreates the destination's parent directories in that layer as
-/// root-owned 0755, replacing the parents' modes and owners below (and it cannot follow a
-/// symlinked parent), so only `/opt/<name>` qualifies: `/opt` is root's 0755 in Debian and in
-/// every image here. The classic builder is sent the same Dockerfile without `--link`.
+/// A linked COPY is a layer of its own, independent of the layers below it, so BuildKit can keep
+/// it when a parent image changes instead of copying again. It is not the same blob in two images
+/// built apart: BuildKit stamps the `/opt` it recreates in the layer with the build's time
+/// (measured: `spark-3.5.8:baseline` and `:iceberg` got two `/opt/entrypoint.sh` layers that differ
+/// only in that mtime). BuildKit recreates a linked copy's parent directories as root-owned 0755,
+/// replacing the parents' modes and owners below (and it cannot follow a symlinked parent), so
+/// only `/opt/<name>` qualifies: `/opt` is root's 0755 in Debian and in every image here. The
+/// classic builder is sent the same Dockerfile without `--link`.
 fn link(dest: &str) -> &'static str {
     let name = dest.strip_prefix("/opt/").map(|n| n.trim_end_matches('/'));
     match name {
