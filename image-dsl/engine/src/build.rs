@@ -21,7 +21,7 @@ use futures_util::stream::FuturesUnordered;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::io::ReaderStream;
 
-use super::builder::{Builder, TAIL_LINES, Trace, strip_ansi};
+use super::builder::{Builder, ClassicLog, Trace, stopped_at, summary};
 use super::context::{ContextError, write_context_tar};
 use super::graph::Graph;
 use super::outcome::{ImageError, ImageOutcome, Layer, Status, human_size, shorten};
@@ -413,19 +413,11 @@ impl Schedule<'_> {
                 1 << 20,
             ))),
         );
-        // The classic builder's current step and its last output lines; BuildKit's are in
-        // `trace`. On failure they say why (e.g. the vanished apt pin the generated pre-check
-        // names), where the engine only says the command failed.
-        let mut step = String::from("build");
-        let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        // Where the build is and what its step printed last: on failure they say why (e.g. the
+        // vanished apt pin the generated pre-check names), where the engine only says the
+        // command failed.
+        let mut classic = ClassicLog::default();
         let mut trace = Trace::default();
-        let where_ =
-            |step: &str, tail: &std::collections::VecDeque<String>, trace: &Trace| match trace
-                .step()
-            {
-                Some(name) => (name.to_owned(), trace.tail()),
-                None => (step.to_owned(), tail.iter().cloned().collect::<Vec<_>>()),
-            };
         let mut id = None;
         loop {
             // Dropping the stream closes the connection, which cancels the build on the engine
@@ -437,7 +429,7 @@ impl Schedule<'_> {
                     "ERROR: no output for {} s",
                     self.silence_timeout.as_secs()
                 );
-                let (step, output) = where_(&step, &tail, &trace);
+                let (step, output) = stopped_at(&classic, &trace);
                 return Err(ImageError::Step {
                     image,
                     step: shorten(&step, 100),
@@ -454,20 +446,11 @@ impl Schedule<'_> {
                 Ok(info) => {
                     if let Some(text) = info.stream.as_deref() {
                         let _ = log.write_all(text.as_bytes());
-                        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                            if line.starts_with("Step ") {
-                                step = line.trim().to_owned();
-                                bar.set_message(shorten(&step, 70));
-                                tail.clear();
-                            } else if !line.starts_with(" ---> ")
-                                && !line.starts_with("Removing intermediate container")
-                            {
-                                if tail.len() == TAIL_LINES {
-                                    tail.pop_front();
-                                }
-                                tail.push_back(strip_ansi(line.trim_end()));
-                            }
-                            if self.verbose {
+                        if let Some(step) = classic.update(text) {
+                            bar.set_message(shorten(step, 70));
+                        }
+                        if self.verbose {
+                            for line in text.lines().filter(|l| !l.trim().is_empty()) {
                                 bar.suspend(|| eprintln!("[{}] {line}", spec.reference));
                             }
                         }
@@ -494,16 +477,8 @@ impl Schedule<'_> {
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {
                     let _ = writeln!(log, "ERROR: {error}");
-                    let summary = match self.builder {
-                        // "The command '<the whole RUN>' returned a non-zero code: N" repeats
-                        // the step.
-                        Builder::Classic => match error.rsplit_once("returned a non-zero code") {
-                            Some((_, code)) => format!("exit code{}", code.trim_end()),
-                            None => error.trim().to_owned(),
-                        },
-                        Builder::BuildKit => super::builder::summary(&error),
-                    };
-                    let (step, output) = where_(&step, &tail, &trace);
+                    let summary = summary(&error);
+                    let (step, output) = stopped_at(&classic, &trace);
                     let output: Vec<&str> = output
                         .iter()
                         .map(String::as_str)

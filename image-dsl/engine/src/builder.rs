@@ -23,7 +23,7 @@ use bollard::moby::buildkit::v1::StatusResponse;
 const BUILDKIT_DEFAULT_SINCE: u64 = 23;
 
 /// How many output lines of a step an error quotes.
-pub(crate) const TAIL_LINES: usize = 8;
+const TAIL_LINES: usize = 8;
 
 /// Which builder to use (`images build --builder`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -255,11 +255,59 @@ fn push_line(tail: &mut VecDeque<String>, line: &str) {
     tail.push_back(line.to_owned());
 }
 
-/// The short form of BuildKit's failure, e.g. `exit code: 1` from `process "/bin/sh -c …" did
-/// not complete successfully: exit code: 1` (the step is named separately).
+/// The classic builder's output so far: its current `Step N/M : …` and that step's last lines.
+#[derive(Debug)]
+pub(crate) struct ClassicLog {
+    step: String,
+    tail: VecDeque<String>,
+}
+
+impl Default for ClassicLog {
+    fn default() -> Self {
+        ClassicLog {
+            step: "build".to_owned(),
+            tail: VecDeque::new(),
+        }
+    }
+}
+
+impl ClassicLog {
+    /// Takes one chunk of the build stream; returns the step when a new one started.
+    pub(crate) fn update(&mut self, text: &str) -> Option<&str> {
+        let mut started = false;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            if line.starts_with("Step ") {
+                self.step = line.trim().to_owned();
+                self.tail.clear();
+                started = true;
+            } else if !line.starts_with(" ---> ")
+                && !line.starts_with("Removing intermediate container")
+            {
+                push_line(&mut self.tail, &strip_ansi(line.trim_end()));
+            }
+        }
+        started.then_some(self.step.as_str())
+    }
+}
+
+/// The step a failed or hung build stopped at and its last output lines: BuildKit's failed or
+/// latest vertex when the build went through BuildKit, else the classic builder's step.
+pub(crate) fn stopped_at(classic: &ClassicLog, trace: &Trace) -> (String, Vec<String>) {
+    match trace.step() {
+        Some(name) => (name.to_owned(), trace.tail()),
+        None => (classic.step.clone(), classic.tail.iter().cloned().collect()),
+    }
+}
+
+/// The short form of a builder's failure (the step is named separately): `exit code: 1` from
+/// BuildKit's `process "/bin/sh -c …" did not complete successfully: exit code: 1` and from the
+/// classic builder's `The command '/bin/sh -c …' returned a non-zero code: 1`.
 pub(crate) fn summary(error: &str) -> String {
-    match error.rsplit_once("did not complete successfully: ") {
-        Some((_, code)) => code.trim_end().to_owned(),
+    if let Some((_, code)) = error.rsplit_once("did not complete successfully: ") {
+        return code.trim_end().to_owned();
+    }
+    match error.rsplit_once("returned a non-zero code") {
+        Some((_, code)) => format!("exit code{}", code.trim_end()),
         None => error.trim().to_owned(),
     }
 }
@@ -389,6 +437,10 @@ mod tests {
         );
         assert_eq!(
             summary("process \"/bin/sh -c make\" did not complete successfully: exit code: 2"),
+            "exit code: 2"
+        );
+        assert_eq!(
+            summary("The command '/bin/sh -c make' returned a non-zero code: 2"),
             "exit code: 2"
         );
     }
