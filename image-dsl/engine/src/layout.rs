@@ -49,6 +49,11 @@ impl Layout {
         self.target().join("logs")
     }
 
+    /// Where each built image's SBOM goes ([`crate::BuildSpec::sbom_file_name`]).
+    pub fn sbom_dir(&self) -> PathBuf {
+        self.target().join("sbom")
+    }
+
     /// Where measured compressed sizes are kept, by image ID ([`crate::compressed::SizeCache`]).
     pub fn size_cache(&self) -> PathBuf {
         self.target().join("compressed-sizes.json")

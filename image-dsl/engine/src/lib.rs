@@ -93,6 +93,9 @@ pub struct BuildOptions {
     /// only what is identical. Empty: the references as they are. Reports and freshness still
     /// name the specs' own references.
     pub tag_prefix: String,
+    /// Where each image's SBOM is written after its build (and for an up-to-date image that has
+    /// none yet), [`Layout::sbom_dir`] by default; `None` writes none.
+    pub sbom_dir: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -117,6 +120,7 @@ impl BuildOptions {
                 .ok()
                 .and_then(|lock| lock.base),
             tag_prefix: String::new(),
+            sbom_dir: Some(layout.sbom_dir()),
         }
     }
 

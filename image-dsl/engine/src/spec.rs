@@ -52,6 +52,12 @@ impl BuildSpec {
         let (repo, tag) = self.repo_and_tag();
         format!("{}_{tag}.log", repo.replace(['/', ':'], "_"))
     }
+
+    /// The file name the SBOM of this image gets: `<name>_<tag>.cdx.json`, named like its log.
+    pub fn sbom_file_name(&self) -> String {
+        let (repo, tag) = self.repo_and_tag();
+        format!("{}_{tag}.cdx.json", repo.replace(['/', ':'], "_"))
+    }
 }
 
 /// Splits `name:tag` into its repository and tag; a `:` inside a registry host is not a tag.
