@@ -314,7 +314,7 @@ async fn wheels_are_checked_against_the_digests_the_index_publishes() {
         )
     };
     let extra = wheel("good-pkg", "good_pkg-1.0-py3-none-any.whl")
-        + &wheel("bad_pkg", "bad_pkg-1.0-py3-none-any.whl");
+        + wheel("bad_pkg", "bad_pkg-1.0-py3-none-any.whl").as_str();
     let path = pin_file(dir.path(), &format!("sha256 = \"{}\"", sha256(JAR)), &extra);
     let before = std::fs::read_to_string(&path).unwrap();
     let mirror_with_jar = mirror.url.clone();

@@ -40,6 +40,7 @@ pub fn options() -> BuildOptions {
     opts.progress = false;
     opts.jobs = 2;
     opts.log_dir = work_dir().join("logs");
+    opts.sbom_dir = Some(work_dir().join("sbom"));
     opts
 }
 
@@ -84,12 +85,85 @@ pub fn cli_options() -> BuildOptions {
     let mut opts = BuildOptions::new(settings, &layout());
     opts.progress = false;
     opts.tag_prefix = TEST_PREFIX.to_owned();
+    // Not the user's target/images/sbom: these images are the tests' own.
+    opts.sbom_dir = Some(work_dir().join("sbom"));
     opts
+}
+
+/// cyclonedx-python-lib's pinned version: the independent SBOM validator, from PyPI.
+pub const CYCLONEDX_PYTHON_LIB: &str = "cyclonedx-python-lib[json-validation]==11.12.0";
+
+/// Checks `sbom` against CycloneDX 1.5's JSON schema with [`CYCLONEDX_PYTHON_LIB`]'s strict
+/// validator, installed on first use into a venv under `target/` (pip with the user's own
+/// settings, so through their PyPI mirror). `Err` carries the validator's complaint.
+pub fn validate_sbom(sbom: &std::path::Path) -> Result<(), String> {
+    static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = VENV.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = work_dir().join("cyclonedx-validator");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join("installed");
+    let run = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: {e} (is python3 installed?)"));
+        assert!(
+            out.status.success(),
+            "{what} failed (`apt-get install python3-venv`, and pip must reach PyPI):\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(CYCLONEDX_PYTHON_LIB) {
+        let _ = std::fs::remove_dir_all(&venv);
+        run(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv),
+            "python3 -m venv",
+        );
+        run(
+            std::process::Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--timeout",
+                "60",
+                CYCLONEDX_PYTHON_LIB,
+            ]),
+            "pip install cyclonedx-python-lib",
+        );
+        std::fs::write(&marker, CYCLONEDX_PYTHON_LIB).expect("write the validator's marker");
+    }
+    let script = "import sys\nfrom cyclonedx.schema import SchemaVersion\nfrom cyclonedx.validation.json import JsonStrictValidator\nerror = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())\nprint(error or 'valid')\nsys.exit(1 if error else 0)\n";
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(sbom)
+        .output()
+        .expect("run the validator");
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    match out.status.code() {
+        Some(0) if said == "valid" => Ok(()),
+        Some(1) => Err(said),
+        _ => panic!(
+            "the validator did not run: {said}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
 }
 
 /// The engine's tag of the catalog image `reference` built by a test.
 pub fn tag(reference: &str) -> String {
     format!("{TEST_PREFIX}{reference}")
+}
+
+/// Every catalog image's build spec.
+pub fn catalog_specs() -> Vec<BuildSpec> {
+    image_dsl_cli::catalog::ordered(&workspace())
+        .expect("catalog graph")
+        .into_iter()
+        .map(|(_, _, s)| s)
+        .collect()
 }
 
 /// A name no other test or run uses.

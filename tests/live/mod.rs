@@ -14,4 +14,5 @@ mod jupyter;
 mod kit;
 mod probe;
 mod push;
+mod sbom;
 mod startup;

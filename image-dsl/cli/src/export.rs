@@ -67,6 +67,28 @@ pub fn write_image(
     write(&dir.join("inputs.txt"), &inputs, 0o644)
 }
 
+/// Copies the SBOM each image's last build wrote (in `from`) to `to`, replacing the SBOMs an
+/// earlier export put there; returns the images that have none yet (never built here).
+pub fn copy_sboms(from: &Path, specs: &[&BuildSpec], to: &Path) -> anyhow::Result<Vec<String>> {
+    if to.exists() {
+        std::fs::remove_dir_all(to).with_context(|| format!("clearing {}", to.display()))?;
+    }
+    let mut without = Vec::new();
+    for spec in specs {
+        let name = spec.sbom_file_name();
+        match std::fs::read(from.join(&name)) {
+            Ok(bytes) => write_bytes(&to.join(&name), &bytes, 0o644)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                without.push(spec.reference.clone())
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading {}", from.join(&name).display()));
+            }
+        }
+    }
+    Ok(without)
+}
+
 /// Writes `contents` to `path` with `mode`, creating its directory.
 pub fn write(path: &Path, contents: &str, mode: u32) -> anyhow::Result<()> {
     write_bytes(path, contents.as_bytes(), mode)

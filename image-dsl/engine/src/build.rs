@@ -96,6 +96,18 @@ pub(crate) struct Schedule<'a> {
     pub builder_calls: &'a AtomicUsize,
     /// Prepended to every tag and to `FROM`s of other specs ([`crate::BuildOptions::tag_prefix`]).
     pub tag_prefix: &'a str,
+    /// Where SBOMs go and what they are made from; `None` writes none.
+    pub sbom: Option<SbomSetup<'a>>,
+}
+
+/// What [`Schedule`] writes SBOMs with.
+pub(crate) struct SbomSetup<'a> {
+    /// Where they go.
+    pub dir: &'a Path,
+    /// The bootstrapped base's locked packages, declared for images whose `FROM`s end there.
+    pub base: Option<&'a crate::debian::closure::LockedBase>,
+    /// Finds the fetched inputs in the cache (evidence) and keeps archive listings there.
+    pub fetcher: &'a crate::fetch::Fetcher,
 }
 
 impl Schedule<'_> {
@@ -148,6 +160,7 @@ impl Schedule<'_> {
             };
             reports[i] = Some(report);
         }
+        self.sbom_for_up_to_date(&mut reports).await;
         reports
             .into_iter()
             .enumerate()
@@ -208,6 +221,56 @@ impl Schedule<'_> {
             elapsed,
             content_hash: self.hashes[i].clone(),
             log,
+            sbom: None,
+        }
+    }
+
+    /// Writes the SBOM of image `i`, whose ID is `image_id`; `None` when SBOMs are off.
+    async fn write_sbom(
+        &self,
+        i: usize,
+        image_id: &str,
+    ) -> Option<Result<crate::sbom::Summary, ImageError>> {
+        let setup = self.sbom.as_ref()?;
+        let spec = &self.graph.specs[i];
+        let cached = |source: &crate::spec::ArtifactSource| setup.fetcher.cached_file(source);
+        let cache_root = setup.fetcher.cache_root();
+        let subject = crate::sbom::Subject {
+            reference: &spec.reference,
+            image_id,
+            content_hash: &self.hashes[i],
+            declared: crate::sbom::declared::declared(&self.graph.specs, i, setup.base),
+            cached: &cached,
+            cache_dir: Some(&cache_root),
+        };
+        let path = setup.dir.join(spec.sbom_file_name());
+        Some(
+            crate::sbom::write(self.docker, subject, &path)
+                .await
+                .map_err(|e| ImageError::Sbom {
+                    image: spec.reference.clone(),
+                    message: e.to_string(),
+                }),
+        )
+    }
+
+    /// Writes the SBOM of each up-to-date image that has none for its image ID yet.
+    async fn sbom_for_up_to_date(&self, reports: &mut [Option<ImageOutcome>]) {
+        let Some(setup) = &self.sbom else { return };
+        for (i, report) in reports.iter_mut().enumerate() {
+            let Some(report) = report else { continue };
+            let Some(id) = self.current[i].tagged.as_deref() else {
+                continue;
+            };
+            let path = setup.dir.join(self.graph.specs[i].sbom_file_name());
+            if !matches!(report.status, Status::UpToDate) || crate::sbom::describes(&path, id) {
+                continue;
+            }
+            match self.write_sbom(i, id).await {
+                Some(Ok(summary)) => report.sbom = Some(summary),
+                Some(Err(error)) => report.status = Status::Failed(error),
+                None => {}
+            }
         }
     }
 
@@ -218,7 +281,7 @@ impl Schedule<'_> {
         let log_path = self.log_dir.join(spec.log_file_name());
         let outcome = self
             .build_and_tag(
-                spec,
+                i,
                 &self.hashes[i],
                 self.current[i].tagged.as_deref(),
                 &log_path,
@@ -226,9 +289,11 @@ impl Schedule<'_> {
             )
             .await;
         let elapsed = started.elapsed();
+        let mut sbom = None;
         let (status, size) = match outcome {
-            Ok(size) => {
+            Ok((size, summary)) => {
                 bar.finish_with_message(format!("built, {}", human_size(size)));
+                sbom = summary;
                 (Status::Built, Some(size))
             }
             Err(error) => {
@@ -240,17 +305,21 @@ impl Schedule<'_> {
                 (Status::Failed(error), size)
             }
         };
-        self.report(i, status, size, elapsed, Some(log_path))
+        ImageOutcome {
+            sbom,
+            ..self.report(i, status, size, elapsed, Some(log_path))
+        }
     }
 
     async fn build_and_tag(
         &self,
-        spec: &BuildSpec,
+        i: usize,
         hash: &str,
         previous: Option<&str>,
         log_path: &Path,
         bar: &ProgressBar,
-    ) -> Result<u64, ImageError> {
+    ) -> Result<(u64, Option<crate::sbom::Summary>), ImageError> {
+        let spec = &self.graph.specs[i];
         let (id, mut log) = self.build_untagged(spec, hash, log_path, bar).await?;
         let image = spec.reference.clone();
         let tagged = format!("{}{}", self.tag_prefix, spec.reference);
@@ -295,6 +364,24 @@ impl Schedule<'_> {
             let _ = writeln!(log, "ERROR: {error}");
             return Err(error);
         }
+        // The SBOM is written before the tag moves: an image without one is not tagged.
+        bar.set_message("writing its SBOM");
+        let sbom = match self.write_sbom(i, &id).await.transpose() {
+            Ok(sbom) => sbom,
+            Err(error) => {
+                if inspected.repo_tags.as_ref().is_none_or(Vec::is_empty) {
+                    let _ = self
+                        .docker
+                        .remove_image(&id, Some(RemoveImageOptionsBuilder::new().build()), None)
+                        .await;
+                }
+                let _ = writeln!(log, "ERROR: {error}");
+                return Err(error);
+            }
+        };
+        if let Some(sbom) = &sbom {
+            let _ = writeln!(log, "# sbom {}: {}", sbom.path.display(), sbom.line());
+        }
         let (repo, tag) = split_reference(&tagged);
         self.docker
             .tag_image(
@@ -323,7 +410,7 @@ impl Schedule<'_> {
                     .await;
             }
         }
-        Ok(size)
+        Ok((size, sbom))
     }
 
     /// Builds `spec` without a tag, logging to `log_path`; returns the image ID and the open log.

@@ -39,6 +39,7 @@ pub mod layout;
 pub mod outcome;
 pub mod programs;
 pub mod push;
+pub mod sbom;
 pub mod spec;
 
 use std::collections::BTreeMap;
@@ -277,9 +278,8 @@ pub async fn build_all(
         .filter(|(_, c)| c.up_to_date.is_none())
         .map(|(s, _)| s)
         .collect();
-    let (artifacts, errors) = fetch::Fetcher::new(opts.settings.clone())
-        .fetch_each(&stale)
-        .await;
+    let fetcher = fetch::Fetcher::new(opts.settings.clone());
+    let (artifacts, errors) = fetcher.fetch_each(&stale).await;
     if !errors.is_empty() && !opts.keep_going {
         return Err(EngineError::Fetch(errors));
     }
@@ -311,6 +311,11 @@ pub async fn build_all(
         log_dir: &opts.log_dir,
         builder_calls: &builder_calls,
         tag_prefix: &opts.tag_prefix,
+        sbom: opts.sbom_dir.as_deref().map(|dir| build::SbomSetup {
+            dir,
+            base: opts.base_lock.as_ref(),
+            fetcher: &fetcher,
+        }),
     };
     let images = schedule.run().await;
     Ok(BuildOutcome {

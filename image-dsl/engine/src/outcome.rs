@@ -32,6 +32,8 @@ pub struct ImageOutcome {
     pub content_hash: String,
     /// Its build log, when it was built.
     pub log: Option<PathBuf>,
+    /// Its SBOM, when this run wrote one.
+    pub sbom: Option<crate::sbom::Summary>,
 }
 
 /// The state an image ended in.
@@ -105,6 +107,15 @@ pub enum ImageError {
     /// The build context could not be assembled.
     #[error(transparent)]
     Context(#[from] super::context::ContextError),
+    /// Its SBOM could not be written. A just-built image is removed, and the tag left where it
+    /// was.
+    #[error("{image}: writing its SBOM failed: {message}; run {} again, and check `docker info` if it fails the same way", crate::Fix::Build(image.clone()))]
+    Sbom {
+        /// The image.
+        image: String,
+        /// Why.
+        message: String,
+    },
     /// Not attempted (`--keep-going`): an input has no pinned checksum or could not be fetched.
     #[error(
         "{image}: not built, inputs missing here: {}; set the mirror each names (see {}) or run {} where they are reachable",
@@ -208,6 +219,41 @@ impl BuildOutcome {
     }
 }
 
+impl BuildOutcome {
+    /// One line per SBOM this run wrote, then what each found missing or undeclared.
+    pub fn sbom_lines(&self) -> String {
+        let mut text = String::new();
+        for image in &self.images {
+            let Some(sbom) = &image.sbom else { continue };
+            let _ = writeln!(
+                text,
+                "sbom {}: {} ({})",
+                image.reference,
+                sbom.line(),
+                sbom.path.display()
+            );
+            for missing in &sbom.missing {
+                let _ = writeln!(text, "  declared but not found: {missing}");
+            }
+            const SHOWN: usize = 8;
+            if !sbom.undeclared.is_empty() {
+                let more = sbom.undeclared.len().saturating_sub(SHOWN);
+                let _ = writeln!(
+                    text,
+                    "  found but not declared: {}{}",
+                    sbom.undeclared[..sbom.undeclared.len().min(SHOWN)].join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        text
+    }
+}
+
 impl fmt::Display for BuildOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for image in &self.images {
@@ -295,6 +341,7 @@ mod tests {
                     elapsed: Duration::from_millis(61_200),
                     content_hash: String::new(),
                     log: None,
+                    sbom: None,
                 },
                 ImageOutcome {
                     reference: "spark:3.5.7-iceberg".into(),
@@ -306,6 +353,7 @@ mod tests {
                     elapsed: Duration::ZERO,
                     content_hash: String::new(),
                     log: None,
+                    sbom: None,
                 },
             ],
             builder_calls: 1,

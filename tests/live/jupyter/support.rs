@@ -23,14 +23,7 @@ pub fn options() -> BuildOptions {
     opts
 }
 
-/// Every catalog image's build spec.
-pub fn catalog_specs() -> Vec<BuildSpec> {
-    image_dsl_cli::catalog::ordered(&crate::support::workspace())
-        .expect("catalog graph")
-        .into_iter()
-        .map(|(_, _, s)| s)
-        .collect()
-}
+pub use crate::support::catalog_specs;
 
 /// `extra` specs and the catalog's, narrowed to `references` and everything they build on.
 pub fn specs(extra: Vec<BuildSpec>, references: &[&str]) -> Vec<BuildSpec> {

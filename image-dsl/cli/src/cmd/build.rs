@@ -34,6 +34,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn build(specs: Vec<BuildSpec>, opts: BuildOptions) -> anyhow::Result<ExitCode> {
     let report = runtime()?.block_on(engine::build_all(specs, &opts))?;
     println!("{}", report.summary_table());
+    print!("{}", report.sbom_lines());
     if report.success() {
         Ok(ExitCode::SUCCESS)
     } else {

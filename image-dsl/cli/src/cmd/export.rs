@@ -1,10 +1,10 @@
 //! `cargo xtask images export`: everything a team needs to build or review the catalog without
 //! Rust: each image's Dockerfile and context (`<name>/<tag>/`), a `docker-bake.json` with every
-//! target and its dependencies, the standalone compose kits (`compose/<name>-<tag>/`), and with
+//! target and its dependencies, each built image's SBOM (`sbom/`), the standalone compose kits (`compose/<name>-<tag>/`), and with
 //! `--fetch` the verified host-fetched inputs inside each context.
 
 use crate::engine::{BuildSpec, fetch::Fetcher};
-use crate::export::{bake, place_inputs, write, write_image};
+use crate::export::{bake, copy_sboms, place_inputs, write, write_image};
 use crate::flags::Export;
 use std::process::ExitCode;
 
@@ -17,6 +17,17 @@ impl Export {
         }
         let specs: Vec<&BuildSpec> = images.iter().map(|(_, _, s)| s).collect();
         write(&out.join("docker-bake.json"), &bake(&specs), 0o644)?;
+        // Each image's SBOM, as its last build here wrote it (it names the image ID it describes).
+        let without_sbom = copy_sboms(&ws.layout.sbom_dir(), &specs, &out.join("sbom"))?;
+        if !without_sbom.is_empty() {
+            eprintln!(
+                "no SBOM yet for {} of {} images (SBOMs are written by `{}`): {}",
+                without_sbom.len(),
+                specs.len(),
+                crate::engine::Fix::Build("<image>".into()),
+                without_sbom.join(", ")
+            );
+        }
         let mut kits = 0;
         for (kit, (image, _, _)) in images.iter().flat_map(|i| {
             ws.catalog
@@ -42,8 +53,9 @@ impl Export {
             }
         }
         println!(
-            "exported {} images, docker-bake.json and {kits} compose kit(s) to {}",
+            "exported {} images, docker-bake.json, {} SBOM(s) and {kits} compose kit(s) to {}",
             images.len(),
+            images.len() - without_sbom.len(),
             out.display()
         );
         Ok(ExitCode::SUCCESS)
