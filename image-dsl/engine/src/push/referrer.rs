@@ -596,4 +596,91 @@ mod tests {
         assert!(refused(&failed(401)).is_none());
         assert!(refused(&failed(500)).is_none());
     }
+
+    /// A registry from before OCI artifacts, on loopback: it serves the manifest `subject`, has
+    /// every blob, knows no other manifest and refuses every manifest put with 400
+    /// `MANIFEST_INVALID`. One request per connection.
+    fn old_registry(subject: &'static [u8]) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let host = listener.local_addr().expect("address").to_string();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let _ = answer(stream, subject);
+            }
+        });
+        host
+    }
+
+    fn answer(mut stream: std::net::TcpStream, subject: &[u8]) -> std::io::Result<()> {
+        use std::io::{BufRead as _, Read as _, Write as _};
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut reader = std::io::BufReader::new(stream.try_clone()?);
+        let (mut head, mut line) = (String::new(), String::new());
+        while reader.read_line(&mut line)? > 2 {
+            head.push_str(&std::mem::take(&mut line));
+        }
+        let length = head
+            .lines()
+            .find_map(|l| {
+                let l = l.to_ascii_lowercase();
+                l.strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        reader.read_exact(&mut vec![0; length])?;
+        let mut words = head.split_whitespace();
+        let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let unknown = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+        let (status, headers, body): (&str, String, &[u8]) = match method {
+            "GET" if path == "/v2/" => ("200 OK", String::new(), b"{}"),
+            "GET" if path == format!("/v2/t/a/manifests/{}", sha256(subject)) => (
+                "200 OK",
+                format!(
+                    "Content-Type: {IMAGE_MANIFEST_MEDIA_TYPE}\r\nDocker-Content-Digest: {}\r\n",
+                    sha256(subject)
+                ),
+                subject,
+            ),
+            "HEAD" if path.contains("/blobs/") => ("200 OK", String::new(), b""),
+            "PUT" if path.contains("/manifests/") => (
+                "400 Bad Request",
+                String::new(),
+                br#"{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid"}]}"#,
+            ),
+            _ => ("404 Not Found", String::new(), unknown),
+        };
+        write!(
+            stream,
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
+            body.len()
+        )?;
+        if method != "HEAD" {
+            stream.write_all(body)?;
+        }
+        stream.flush()
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_refuses_the_artifact_gets_a_warning_not_a_failure() {
+        let subject: &[u8] = br#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#;
+        let host = old_registry(subject);
+        let referrers = Referrers::new(&host, None).expect("a client");
+        let sbom = Sbom {
+            file_name: "a_1.cdx.json".into(),
+            bytes: br#"{"bomFormat":"CycloneDX"}"#.to_vec(),
+        };
+        let pushed = referrers
+            .push("t/a", &sha256(subject), &sbom)
+            .await
+            .unwrap_or_else(|f| panic!("{}: {}", f.step, f.message));
+        let SbomPush::NotAccepted(warning) = pushed else {
+            panic!("{pushed:?}")
+        };
+        assert!(
+            warning.starts_with("registry does not accept OCI artifacts: 400 ")
+                && warning.contains("MANIFEST_INVALID"),
+            "{warning}"
+        );
+    }
 }
