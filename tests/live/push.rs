@@ -3,15 +3,18 @@
 //! on loopback (which the engine allows by default), htpasswd with a wrong password and then the
 //! Docker config's and a credential helper's, and TLS with a CA the test makes (on the bridge
 //! address, where the engine verifies certificates). Pushed images are pulled back after the
-//! local ones are removed, and run; a second push sends nothing.
+//! local ones are removed, and run; a second push sends nothing. Each image's SBOM goes up as an
+//! OCI artifact referring to it, found where the referrers tag schema says and byte for byte the
+//! file; an image whose SBOM is missing or of another build is refused.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use image_dsl_cli::engine::push::{self, PushError, Registry};
-use image_dsl_cli::engine::{BuildSpec, build_all};
+use image_dsl_cli::engine::push::{self, PushError, Pushed, Registry, SbomPush};
+use image_dsl_cli::engine::{BuildOptions, BuildSpec, build_all};
 
 use crate::support::{Cleanup, docker, fixture, options, unique};
 
@@ -111,9 +114,9 @@ impl LocalRegistry {
         format!("{}/{prefix}", self.host).parse().expect("registry")
     }
 
-    /// The repositories the registry holds (`GET /v2/_catalog`), asked directly, not through
-    /// the engine.
-    async fn catalog(&self, ca: Option<&str>) -> Vec<String> {
+    /// `GET /v2/PATH` with the registry's credentials, asked directly, not through the engine:
+    /// the body, which must be there.
+    async fn get(&self, path: &str, accept: &str, ca: Option<&str>) -> Vec<u8> {
         let mut client = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(10));
@@ -125,14 +128,44 @@ impl LocalRegistry {
         let mut request = client
             .build()
             .expect("client")
-            .get(format!("{scheme}://{}/v2/_catalog", self.host));
+            .get(format!("{scheme}://{}/v2/{path}", self.host))
+            .header("Accept", accept);
         if let Some((user, password)) = &self.auth {
             request = request.basic_auth(user, Some(password));
         }
-        let response = request.send().await.expect("GET /v2/_catalog");
-        assert!(response.status().is_success(), "{response:?}");
-        let body: serde_json::Value =
-            serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON");
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET /v2/{path}: {e}"));
+        assert!(
+            response.status().is_success(),
+            "GET /v2/{path}: {response:?}"
+        );
+        response.bytes().await.expect("body").to_vec()
+    }
+
+    /// [`LocalRegistry::get`] of a JSON document.
+    async fn get_json(&self, path: &str, accept: &str, ca: Option<&str>) -> serde_json::Value {
+        serde_json::from_slice(&self.get(path, accept, ca).await).expect("JSON")
+    }
+
+    /// How many requests that write (`PUT`, `POST`, `PATCH`, `DELETE`) the registry has
+    /// answered, from its access log.
+    fn writes(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|line| {
+                ["\"PUT /v2/", "\"POST /v2/", "\"PATCH /v2/", "\"DELETE /v2/"]
+                    .iter()
+                    .any(|method| line.contains(method))
+            })
+            .count()
+    }
+
+    /// The repositories the registry holds (`GET /v2/_catalog`), asked directly, not through
+    /// the engine.
+    async fn catalog(&self, ca: Option<&str>) -> Vec<String> {
+        let body = self.get_json("_catalog", "application/json", ca).await;
         body["repositories"]
             .as_array()
             .map(|r| {
@@ -180,6 +213,169 @@ async fn build(specs: &[BuildSpec]) {
     assert!(report.success(), "{}", report.summary_table());
 }
 
+/// Writes the SBOM of each of `specs` into `dir`, as the build does: a small CycloneDX 1.5
+/// document whose `image-dsl:image-id` property is the built image's ID (`docker inspect`).
+/// The one stand-in for the build's own SBOM writer until that is merged: swap this body for it.
+/// Returns each image's SBOM file.
+async fn write_sboms(specs: &[BuildSpec], dir: &Path) -> BTreeMap<String, PathBuf> {
+    let docker = docker().await;
+    let mut files = BTreeMap::new();
+    for spec in specs {
+        let id = docker
+            .inspect_image(&spec.reference)
+            .await
+            .unwrap_or_else(|e| panic!("inspect {}: {e}", spec.reference))
+            .id
+            .expect("an image ID");
+        let (name, version) = spec.repo_and_tag();
+        let hex = id.trim_start_matches("sha256:");
+        let sbom = serde_json::json!({
+            "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "serialNumber": format!(
+                "urn:uuid:{}-{}-{}-{}-{}",
+                &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]
+            ),
+            "version": 1,
+            "metadata": {
+                "component": {
+                    "type": "container",
+                    "bom-ref": spec.reference,
+                    "name": name,
+                    "version": version,
+                },
+                "properties": [{"name": "image-dsl:image-id", "value": id}],
+            },
+            "components": [{
+                "type": "operating-system",
+                "bom-ref": "debian",
+                "name": "debian",
+                "version": "12",
+            }],
+        });
+        let path = dir.join(spec.sbom_file_name());
+        std::fs::write(&path, serde_json::to_vec_pretty(&sbom).expect("JSON")).expect("SBOM");
+        files.insert(spec.reference.clone(), path);
+    }
+    files
+}
+
+/// [`options`] reading the SBOMs from `dir`.
+fn options_with_sboms(dir: &Path) -> BuildOptions {
+    let mut opts = options();
+    opts.sbom_dir = Some(dir.to_owned());
+    opts
+}
+
+/// The SBOM artifact of `pushed` as the registry serves it, checked against what it must be: the
+/// referrers tag schema's index (`NAME:sha256-<hex>`) lists it, its manifest refers to the
+/// pushed image's manifest, its layer is `sbom` byte for byte, and oci-client's referrers
+/// reader finds it. Returns the artifact's digest.
+async fn check_sbom_artifact(
+    registry: &LocalRegistry,
+    target: &Registry,
+    pushed: &Pushed,
+    sbom: &Path,
+    ca: Option<&str>,
+) -> String {
+    const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
+    const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    let artifact = pushed
+        .sbom
+        .as_ref()
+        .and_then(SbomPush::digest)
+        .unwrap_or_else(|| panic!("no SBOM artifact: {pushed:?}"))
+        .to_owned();
+    let (repository, _) = target.repository(&pushed.image);
+    let name = repository
+        .strip_prefix(&format!("{}/", registry.host))
+        .expect("the registry's repository");
+
+    let tag = pushed.digest.replace(':', "-");
+    let index = registry
+        .get_json(&format!("{name}/manifests/{tag}"), OCI_INDEX, ca)
+        .await;
+    assert_eq!(index["mediaType"], OCI_INDEX, "{index:#}");
+    let entry = index["manifests"]
+        .as_array()
+        .and_then(|m| m.iter().find(|e| e["digest"] == artifact.as_str()))
+        .unwrap_or_else(|| panic!("{name}:{tag} does not list {artifact}: {index:#}"));
+    assert_eq!(entry["artifactType"], CYCLONEDX, "{index:#}");
+    assert_eq!(entry["mediaType"], OCI_MANIFEST, "{index:#}");
+
+    let manifest = registry
+        .get_json(&format!("{name}/manifests/{artifact}"), OCI_MANIFEST, ca)
+        .await;
+    assert_eq!(manifest["artifactType"], CYCLONEDX, "{manifest:#}");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    assert_eq!(manifest["subject"]["digest"], pushed.digest.as_str());
+    let image_manifest = registry
+        .get(
+            &format!("{name}/manifests/{}", pushed.digest),
+            "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json",
+            ca,
+        )
+        .await;
+    assert_eq!(manifest["subject"]["size"], image_manifest.len());
+    let layers = manifest["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 1, "{manifest:#}");
+    assert_eq!(layers[0]["mediaType"], CYCLONEDX);
+    let layer = layers[0]["digest"].as_str().expect("a layer digest");
+    let bytes = registry
+        .get(&format!("{name}/blobs/{layer}"), "*/*", ca)
+        .await;
+    assert!(
+        bytes == std::fs::read(sbom).expect("the SBOM file"),
+        "the registry's SBOM differs from {}",
+        sbom.display()
+    );
+
+    // A reader of the referrers API (with its tag schema fallback) finds it.
+    let client = oci_client::Client::try_from(oci_client::client::ClientConfig {
+        protocol: if registry.tls {
+            oci_client::client::ClientProtocol::Https
+        } else {
+            oci_client::client::ClientProtocol::Http
+        },
+        tls_certs_only: ca
+            .map(|ca| oci_client::client::Certificate {
+                encoding: oci_client::client::CertificateEncoding::Pem,
+                data: ca.as_bytes().to_vec(),
+            })
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    })
+    .expect("oci-client");
+    let auth = match &registry.auth {
+        Some((user, password)) => {
+            oci_client::secrets::RegistryAuth::Basic(user.clone(), password.clone())
+        }
+        None => oci_client::secrets::RegistryAuth::Anonymous,
+    };
+    let image: oci_client::Reference = pushed.pinned.parse().expect("a reference");
+    client
+        .store_auth_if_needed(image.resolve_registry(), &auth)
+        .await;
+    let referrers = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.pull_referrers(&image, Some(CYCLONEDX)),
+    )
+    .await
+    .expect("referrers within 30 s")
+    .expect("referrers");
+    assert!(
+        referrers.manifests.iter().any(|m| m.digest == artifact),
+        "{referrers:?}"
+    );
+    artifact
+}
+
 fn docker_cli(args: &[&str]) -> std::process::Output {
     Command::new("docker")
         .args(args)
@@ -203,8 +399,9 @@ fn logged_in(host: &str, user: &str, password: &str) -> String {
 }
 
 /// Plain HTTP on loopback: both images go up (the second one's base layers are already there),
-/// the lock records exactly the digests the engine reports, a second push sends nothing, and
-/// with every local copy removed the digest pulls back and runs.
+/// each with its SBOM as an artifact referring to it, the lock records exactly the digests the
+/// engine reports and the artifacts', a second push writes nothing to the registry, and with
+/// every local copy removed the digest pulls back and runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
     let docker = docker().await;
@@ -224,8 +421,9 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
     build(&specs).await;
     let work = tempfile::tempdir().expect("temp dir");
     let lock = work.path().join("digests.toml");
+    let sboms = write_sboms(&specs, work.path()).await;
     let images = [first.clone(), second.clone()];
-    let opts = options();
+    let opts = options_with_sboms(work.path());
     let push_both = || push::push_all(specs.clone(), &images, &target, None, Some(&lock), &opts);
 
     let pushed = push_both()
@@ -259,7 +457,15 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
             "{digests:?} lacks {}",
             p.pinned
         );
+        assert!(matches!(p.sbom, Some(SbomPush::Sent(_))), "{p:?}");
+        let artifact = check_sbom_artifact(&registry, &target, p, &sboms[&p.image], None).await;
+        let (repo, _) = target.repository(&p.image);
+        assert_eq!(
+            push::recorded_sbom(&lock, &target, &p.image),
+            Some(format!("{repo}@{artifact}"))
+        );
     }
+    // The artifacts live in the images' repositories: no repository of their own.
     let mut held = registry.catalog(None).await;
     held.sort();
     assert_eq!(
@@ -270,6 +476,12 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
         ]
     );
 
+    let writes = registry.writes();
+    assert!(
+        writes > 0,
+        "no writes in the registry's log:\n{}",
+        registry.log()
+    );
     let again = push_both().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(
         again.iter().all(|p| p.skipped && p.layers_sent == 0),
@@ -278,6 +490,20 @@ async fn a_push_records_digests_sends_nothing_twice_and_pulls_back_by_digest() {
     assert_eq!(
         again.iter().map(|p| &p.pinned).collect::<Vec<_>>(),
         pushed.iter().map(|p| &p.pinned).collect::<Vec<_>>()
+    );
+    for (p, first_push) in again.iter().zip(&pushed) {
+        let artifact = first_push.sbom.as_ref().and_then(SbomPush::digest);
+        assert_eq!(
+            p.sbom,
+            artifact.map(|d| SbomPush::Present(d.to_owned())),
+            "{again:#?}"
+        );
+    }
+    assert_eq!(
+        registry.writes(),
+        writes,
+        "the second push wrote to the registry:\n{}",
+        registry.log()
     );
 
     // Every local copy gone (the child first: the parent has a dependent), then back by digest.
@@ -358,6 +584,66 @@ async fn unbuilt_stale_or_over_budget_images_are_refused_and_nothing_is_pushed()
     );
 }
 
+/// Nothing is pushed when an image's SBOM is missing or describes another build of it; the error
+/// names each image, its SBOM file and the command that fixes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_or_foreign_sboms_are_refused_and_nothing_is_pushed() {
+    let docker = docker().await;
+    let registry = LocalRegistry::start("127.0.0.1".parse().unwrap(), None, None);
+    let target = registry.target("nosbom");
+    let (specs, [foreign, missing], _) = two_images("nosbom");
+    let _cleanup = Cleanup(vec![foreign.clone(), missing.clone()]);
+    build(&specs).await;
+    let sbom_dir = tempfile::tempdir().expect("temp dir");
+    let sboms = write_sboms(&specs, sbom_dir.path()).await;
+    std::fs::remove_file(&sboms[&missing]).expect("remove an SBOM");
+    // The first one's SBOM now describes another build.
+    let other = format!("sha256:{}", "0".repeat(64));
+    let text = std::fs::read_to_string(&sboms[&foreign]).expect("SBOM");
+    let id = docker
+        .inspect_image(&foreign)
+        .await
+        .expect("inspect")
+        .id
+        .expect("id");
+    std::fs::write(&sboms[&foreign], text.replace(&id, &other)).expect("SBOM");
+
+    let images = [foreign.clone(), missing.clone()];
+    let opts = options_with_sboms(sbom_dir.path());
+    let err = push::push_all(specs.clone(), &images, &target, None, None, &opts)
+        .await
+        .expect_err("pushed without SBOMs");
+    assert!(matches!(err, PushError::NoSbom(_)), "{err}");
+    let err = err.to_string();
+    assert!(err.starts_with("nothing was pushed:"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "\n  {foreign} has an SBOM at {} of another build ({other}; the image is {id}): run `cargo xtask images build {foreign}` first",
+            sboms[&foreign].display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "\n  {missing} has no SBOM at {}: run `cargo xtask images build {missing}` first",
+            sboms[&missing].display()
+        )),
+        "{err}"
+    );
+    assert!(registry.catalog(None).await.is_empty());
+    assert_eq!(registry.writes(), 0, "{}", registry.log());
+    for image in &images {
+        let (repo, tag) = target.repository(image);
+        assert!(
+            docker
+                .inspect_image(&format!("{repo}:{tag}"))
+                .await
+                .is_err(),
+            "{image} was tagged for the registry although refused"
+        );
+    }
+}
+
 /// htpasswd: a wrong password in the Docker config is refused with what to do and leaves the
 /// registry empty; the right one, and then a credential helper giving it, get in.
 #[tokio::test(flavor = "multi_thread")]
@@ -376,10 +662,12 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
     };
     let _cleanup = Cleanup(vec![first.clone(), second.clone(), remote(&first)]);
     build(&specs).await;
+    let sbom_dir = tempfile::tempdir().expect("temp dir");
+    let sboms = write_sboms(&specs, sbom_dir.path()).await;
     let images = [first.clone()];
     let host = &registry.host;
 
-    let opts = options();
+    let opts = options_with_sboms(sbom_dir.path());
     let push_as =
         |credentials| push::push_all(specs.clone(), &images, &target, credentials, None, &opts);
 
@@ -411,6 +699,7 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
         !pushed[0].skipped && pushed[0].layers_sent >= 1,
         "{pushed:?}"
     );
+    let artifact = check_sbom_artifact(&registry, &target, &pushed[0], &sboms[&first], None).await;
 
     // A credential helper on PATH (`docker-credential-NAME get`, the server on stdin).
     let helper_name = unique("image-dsl-test");
@@ -442,6 +731,11 @@ async fn a_wrong_password_is_refused_and_the_config_or_a_helper_logs_in() {
     let again = push_as(credentials).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(again[0].skipped, "{again:?}");
     assert_eq!(again[0].pinned, pushed[0].pinned);
+    assert_eq!(
+        again[0].sbom,
+        Some(SbomPush::Present(artifact)),
+        "{again:?}"
+    );
 }
 
 /// The engine's address on the default bridge, where it verifies registry certificates
@@ -461,7 +755,8 @@ fn bridge_address() -> IpAddr {
 }
 
 /// TLS with a CA the test makes: refused with what to do while the engine does not trust it,
-/// pushed once its certificate is in `/etc/docker/certs.d/HOST/ca.crt`.
+/// pushed once its certificate is in `/etc/docker/certs.d/HOST/ca.crt`, the SBOM too (its client
+/// trusts that CA as the engine does).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_with_a_private_ca_is_refused_until_the_engine_trusts_it() {
     docker().await;
@@ -490,9 +785,11 @@ async fn a_registry_with_a_private_ca_is_refused_until_the_engine_trusts_it() {
     let (repo, tag) = target.repository(&first);
     let _cleanup = Cleanup(vec![first.clone(), second.clone(), format!("{repo}:{tag}")]);
     build(&specs).await;
+    let sbom_dir = tempfile::tempdir().expect("temp dir");
+    let sboms = write_sboms(&specs, sbom_dir.path()).await;
     let images = [first.clone()];
 
-    let opts = options();
+    let opts = options_with_sboms(sbom_dir.path());
     let push_first = || push::push_all(specs.clone(), &images, &target, None, None, &opts);
     let err = push_first()
         .await
@@ -523,4 +820,16 @@ async fn a_registry_with_a_private_ca_is_refused_until_the_engine_trusts_it() {
     let ca_pem = ca.pem();
     let held = registry.catalog(Some(&ca_pem)).await;
     assert_eq!(held, [format!("tls/{}", first.split(':').next().unwrap())]);
+    assert!(
+        matches!(pushed[0].sbom, Some(SbomPush::Sent(_))),
+        "{pushed:?}"
+    );
+    check_sbom_artifact(
+        &registry,
+        &target,
+        &pushed[0],
+        &sboms[&first],
+        Some(&ca_pem),
+    )
+    .await;
 }

@@ -10,8 +10,17 @@
 //! registry lacks. Each pushed digest goes into the digest lock ([`record`]) as soon as it is
 //! known, so an interrupted run still records what it pushed.
 //!
+//! With an SBOM directory (`BuildOptions::sbom_dir`), each image also needs the SBOM its build
+//! wrote there, of that very build ([`sbom`]): one missing or describing another build refuses the
+//! push as a stale image does. After each image is pushed (or found there), its SBOM goes up as
+//! an OCI artifact that refers to it ([`referrer`]), unless the registry has it already; a
+//! registry that refuses OCI artifacts gets the image alone, with a warning.
+//!
 //! Credentials come from the user's Docker config (`auths`, `credHelpers`, `credsStore`; see
 //! [`credentials`]), read with the `docker_credential` crate.
+
+pub mod referrer;
+pub mod sbom;
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -23,7 +32,9 @@ use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder}
 use futures_util::StreamExt;
 
 use crate::spec::split_reference;
-use crate::{BuildOptions, BuildSpec, EngineError, Freshness};
+use crate::{BuildOptions, BuildSpec, EngineError, Fix, Freshness};
+pub use referrer::SbomPush;
+pub use sbom::SbomProblem;
 
 /// How long a push may go without a word from the engine before it counts as hung.
 pub const PUSH_SILENCE: Duration = Duration::from_secs(10 * 60);
@@ -108,8 +119,19 @@ pub struct Pushed {
     pub layers_present: usize,
     /// The registry already had this very image under the tag: nothing was sent.
     pub skipped: bool,
-    /// Wall time of this image's push.
+    /// What became of its SBOM; `None` when SBOMs are not pushed (no `sbom_dir`).
+    pub sbom: Option<SbomPush>,
+    /// Wall time of this image's push, its SBOM's included.
     pub seconds: f64,
+}
+
+impl Pushed {
+    /// `HOST/PREFIX/NAME@sha256:…` of its SBOM artifact, when the registry holds one.
+    pub fn sbom_pinned(&self) -> Option<String> {
+        let repository = self.pinned.split_once('@').map_or("", |(r, _)| r);
+        let digest = self.sbom.as_ref()?.digest()?;
+        Some(format!("{repository}@{digest}"))
+    }
 }
 
 /// Why nothing or not everything was pushed.
@@ -121,6 +143,17 @@ pub enum PushError {
     /// Some images are not ready; nothing was pushed.
     #[error("{}", describe_unready(.0))]
     NotReady(Vec<(String, Freshness)>),
+    /// Some images' SBOMs are missing or describe another build; nothing was pushed.
+    #[error("{}", describe_sbom_problems(.0))]
+    NoSbom(Vec<(String, SbomProblem)>),
+    /// The registry client for the SBOMs cannot be made (an unreadable CA, …).
+    #[error("the SBOMs cannot be pushed to {registry}: {message}")]
+    SbomClient {
+        /// `HOST[:PORT]`.
+        registry: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An image to push is not in the catalog's selection.
     #[error("{0} is not an image of this catalog; `cargo xtask images list` names them")]
     Unknown(String),
@@ -179,7 +212,19 @@ fn describe_unready(images: &[(String, Freshness)]) -> String {
             }
         };
         text.push_str(&format!(
-            "\n  {image} {why}: run `cargo xtask images build {image}` first"
+            "\n  {image} {why}: run {} first",
+            Fix::Build(image.clone())
+        ));
+    }
+    text
+}
+
+fn describe_sbom_problems(images: &[(String, SbomProblem)]) -> String {
+    let mut text = "nothing was pushed:".to_owned();
+    for (image, problem) in images {
+        text.push_str(&format!(
+            "\n  {image} {problem}: run {} first",
+            Fix::Build(image.clone())
         ));
     }
     text
@@ -269,8 +314,10 @@ pub fn credentials(config_dir: &Path, host: &str) -> Result<Option<DockerCredent
 /// Pushes `images` (catalog references, in the order given) of `specs` (a closed graph: every
 /// parent included) to `registry`, recording each digest in `lock` when given.
 ///
-/// Nothing is pushed when any of them is not built, stale or over budget. An image the registry
-/// already holds under its tag, with the same digest as the local one, is not sent again.
+/// Nothing is pushed when any of them is not built, stale or over budget, or (with
+/// `opts.sbom_dir`) lacks an SBOM of its present build. An image the registry already holds under
+/// its tag, with the same digest as the local one, is not sent again; nor is an SBOM artifact the
+/// registry holds.
 pub async fn push_all(
     specs: Vec<BuildSpec>,
     images: &[String],
@@ -279,6 +326,10 @@ pub async fn push_all(
     lock: Option<&Path>,
     opts: &BuildOptions,
 ) -> Result<Vec<Pushed>, PushError> {
+    let sbom_names: std::collections::BTreeMap<String, String> = specs
+        .iter()
+        .map(|s| (s.reference.clone(), s.sbom_file_name()))
+        .collect();
     let freshness = crate::freshness(specs, opts).await?;
     let mut unready = Vec::new();
     for image in images {
@@ -294,15 +345,89 @@ pub async fn push_all(
     let docker = crate::client::connect(opts.docker_host.as_deref())
         .await
         .map_err(EngineError::from)?;
+    let sboms = match &opts.sbom_dir {
+        Some(dir) => read_sboms(&docker, dir, images, &sbom_names, opts).await?,
+        None => vec![None; images.len()],
+    };
+    let referrers = match opts.sbom_dir {
+        Some(_) => Some(
+            referrer::Referrers::new(&registry.host, credentials.as_ref()).map_err(|message| {
+                PushError::SbomClient {
+                    registry: registry.host.clone(),
+                    message,
+                }
+            })?,
+        ),
+        None => None,
+    };
     let mut pushed = Vec::new();
-    for image in images {
-        let one = push_one(&docker, image, registry, credentials.clone(), opts).await?;
+    for (image, sbom) in images.iter().zip(&sboms) {
+        let mut one = push_one(&docker, image, registry, credentials.clone(), opts).await?;
+        let mut failed = None;
+        if let (Some(referrers), Some(sbom)) = (&referrers, sbom) {
+            let started = Instant::now();
+            match push_sbom(referrers, image, registry, &one.digest, sbom).await {
+                Ok(state) => one.sbom = Some(state),
+                Err(e) => failed = Some(e),
+            }
+            one.seconds += started.elapsed().as_secs_f64();
+        }
+        // The image is up whatever became of its SBOM: its digest is recorded either way.
         if let Some(lock) = lock {
             record(lock, registry, std::slice::from_ref(&one))?;
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
         pushed.push(one);
     }
     Ok(pushed)
+}
+
+/// The SBOM of each of `images` in `dir` (`names` gives its file), each checked to be of the
+/// image's present build; all problems at once, before anything is pushed.
+async fn read_sboms(
+    docker: &Docker,
+    dir: &Path,
+    images: &[String],
+    names: &std::collections::BTreeMap<String, String>,
+    opts: &BuildOptions,
+) -> Result<Vec<Option<sbom::Sbom>>, PushError> {
+    let (mut sboms, mut problems) = (Vec::new(), Vec::new());
+    for image in images {
+        match sbom::read(docker, dir, &names[image], &opts.tag(image)).await {
+            Ok(sbom) => sboms.push(Some(sbom)),
+            Err(problem) => problems.push((image.clone(), problem)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(sboms)
+    } else {
+        Err(PushError::NoSbom(problems))
+    }
+}
+
+/// Pushes `sbom` as the referrer of `image`, pushed as `digest`.
+async fn push_sbom(
+    referrers: &referrer::Referrers,
+    image: &str,
+    registry: &Registry,
+    digest: &str,
+    sbom: &sbom::Sbom,
+) -> Result<SbomPush, PushError> {
+    let (repository, _) = registry.repository(image);
+    let path = repository
+        .strip_prefix(&format!("{}/", registry.host))
+        .unwrap_or(&repository);
+    referrers
+        .push(path, digest, sbom)
+        .await
+        .map_err(|failure| PushError::Push {
+            image: image.to_owned(),
+            step: failure.step,
+            remote: format!("{repository}:{}", digest.replace(':', "-")),
+            message: failure.message,
+        })
 }
 
 async fn push_one(
@@ -343,6 +468,7 @@ async fn push_one(
             layers_sent: 0,
             layers_present: 0,
             skipped: true,
+            sbom: None,
             seconds: started.elapsed().as_secs_f64(),
         });
     }
@@ -407,6 +533,7 @@ async fn push_one(
         layers_sent: sent,
         layers_present: present,
         skipped: false,
+        sbom: None,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -418,8 +545,9 @@ const LOCK_HEADER: &str = "\
 # not to tags, which can move. Commit it or not, as your deployment needs.
 ";
 
-/// Records `pushed` in the digest lock `path`: a table per image, `"REGISTRY" = "REPO@DIGEST"`.
-/// Other entries and comments stay as they are; the file is replaced whole or not at all.
+/// Records `pushed` in the digest lock `path`: a table per image, `"REGISTRY" = "REPO@DIGEST"`,
+/// and its SBOM artifact's digest likewise in the image's `sbom` table. Other entries and comments
+/// stay as they are; the file is replaced whole or not at all.
 pub fn record(path: &Path, registry: &Registry, pushed: &[Pushed]) -> Result<(), PushError> {
     let error = |message: String| PushError::Lock {
         path: path.display().to_string(),
@@ -434,13 +562,33 @@ pub fn record(path: &Path, registry: &Registry, pushed: &[Pushed]) -> Result<(),
     let mut doc: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| error(format!("it is not TOML: {e}")))?;
+    let key = registry.to_string();
     for one in pushed {
         let table = doc
             .entry(&one.image)
             .or_insert_with(toml_edit::table)
             .as_table_mut()
             .ok_or_else(|| error(format!("`{}` is not a table", one.image)))?;
-        table.insert(&registry.to_string(), toml_edit::value(&one.pinned));
+        table.insert(&key, toml_edit::value(&one.pinned));
+        // Without an SBOM pushed now, an older one recorded here would belong to another build.
+        match one.sbom_pinned() {
+            Some(sbom) => {
+                table
+                    .entry(SBOM_TABLE)
+                    .or_insert_with(toml_edit::table)
+                    .as_table_mut()
+                    .ok_or_else(|| error(format!("`{}.{SBOM_TABLE}` is not a table", one.image)))?
+                    .insert(&key, toml_edit::value(sbom));
+            }
+            None => {
+                if let Some(sboms) = table.get_mut(SBOM_TABLE).and_then(|t| t.as_table_mut()) {
+                    sboms.remove(&key);
+                    if sboms.is_empty() {
+                        table.remove(SBOM_TABLE);
+                    }
+                }
+            }
+        }
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
@@ -450,10 +598,24 @@ pub fn record(path: &Path, registry: &Registry, pushed: &[Pushed]) -> Result<(),
     std::fs::rename(&temp, path).map_err(|e| error(e.to_string()))
 }
 
+/// The image table's sub-table of SBOM artifacts. No registry is keyed `sbom`: a host without a
+/// dot or port is a Docker Hub namespace to the engine, never a registry.
+const SBOM_TABLE: &str = "sbom";
+
 /// The digest the lock at `path` records for `image` at `registry`, if any.
 pub fn recorded(path: &Path, registry: &Registry, image: &str) -> Option<String> {
     let doc: toml_edit::DocumentMut = std::fs::read_to_string(path).ok()?.parse().ok()?;
     doc.get(image)?
+        .get(registry.to_string().as_str())?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The SBOM artifact the lock at `path` records for `image` at `registry`, if any.
+pub fn recorded_sbom(path: &Path, registry: &Registry, image: &str) -> Option<String> {
+    let doc: toml_edit::DocumentMut = std::fs::read_to_string(path).ok()?.parse().ok()?;
+    doc.get(image)?
+        .get(SBOM_TABLE)?
         .get(registry.to_string().as_str())?
         .as_str()
         .map(str::to_owned)
@@ -530,6 +692,7 @@ mod tests {
             layers_sent: 1,
             layers_present: 0,
             skipped: false,
+            sbom: None,
             seconds: 0.0,
         };
         record(&path, &registry, &[pushed("a:1", "sha256:aa", &registry)]).unwrap();
@@ -549,6 +712,56 @@ mod tests {
             "{text}"
         );
         assert!(!path.with_extension("toml.partial").exists());
+    }
+
+    #[test]
+    fn the_lock_records_the_sbom_beside_the_image_and_forgets_it_when_none_went_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("digests.toml");
+        let registry: Registry = "127.0.0.1:5000/t".parse().unwrap();
+        let other: Registry = "registry.example.org/t".parse().unwrap();
+        let pushed = |r: &Registry, sbom: Option<SbomPush>| Pushed {
+            image: "a:1".into(),
+            pinned: format!("{}@sha256:aa", r.repository("a:1").0),
+            digest: "sha256:aa".into(),
+            layers_sent: 1,
+            layers_present: 0,
+            skipped: false,
+            sbom,
+            seconds: 0.0,
+        };
+        let sent = SbomPush::Sent("sha256:5b".into());
+        record(&path, &registry, &[pushed(&registry, Some(sent))]).unwrap();
+        record(
+            &path,
+            &other,
+            &[pushed(&other, Some(SbomPush::Present("sha256:5c".into())))],
+        )
+        .unwrap();
+        assert_eq!(
+            recorded_sbom(&path, &registry, "a:1").as_deref(),
+            Some("127.0.0.1:5000/t/a@sha256:5b")
+        );
+        assert_eq!(
+            recorded(&path, &registry, "a:1").as_deref(),
+            Some("127.0.0.1:5000/t/a@sha256:aa")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains(
+                "[\"a:1\".sbom]\n\"127.0.0.1:5000/t\" = \"127.0.0.1:5000/t/a@sha256:5b\""
+            ),
+            "{text}"
+        );
+
+        let refused = SbomPush::NotAccepted("registry does not accept OCI artifacts: 400".into());
+        record(&path, &registry, &[pushed(&registry, Some(refused))]).unwrap();
+        assert_eq!(recorded_sbom(&path, &registry, "a:1"), None);
+        assert!(recorded_sbom(&path, &other, "a:1").is_some());
+        record(&path, &other, &[pushed(&other, None)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("sbom"), "{text}");
+        assert!(recorded(&path, &other, "a:1").is_some());
     }
 
     #[test]
