@@ -213,52 +213,22 @@ async fn build(specs: &[BuildSpec]) {
     assert!(report.success(), "{}", report.summary_table());
 }
 
-/// Writes the SBOM of each of `specs` into `dir`, as the build does: a small CycloneDX 1.5
-/// document whose `image-dsl:image-id` property is the built image's ID (`docker inspect`).
-/// The one stand-in for the build's own SBOM writer until that is merged: swap this body for it.
+/// The SBOM of each of `specs` (built already) in `dir`, written by the build itself: a run
+/// with `dir` as its SBOM directory finds them up to date and writes each one's SBOM.
 /// Returns each image's SBOM file.
 async fn write_sboms(specs: &[BuildSpec], dir: &Path) -> BTreeMap<String, PathBuf> {
-    let docker = docker().await;
-    let mut files = BTreeMap::new();
-    for spec in specs {
-        let id = docker
-            .inspect_image(&spec.reference)
-            .await
-            .unwrap_or_else(|e| panic!("inspect {}: {e}", spec.reference))
-            .id
-            .expect("an image ID");
-        let (name, version) = spec.repo_and_tag();
-        let hex = id.trim_start_matches("sha256:");
-        let sbom = serde_json::json!({
-            "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
-            "bomFormat": "CycloneDX",
-            "specVersion": "1.5",
-            "serialNumber": format!(
-                "urn:uuid:{}-{}-{}-{}-{}",
-                &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]
-            ),
-            "version": 1,
-            "metadata": {
-                "component": {
-                    "type": "container",
-                    "bom-ref": spec.reference,
-                    "name": name,
-                    "version": version,
-                },
-                "properties": [{"name": "image-dsl:image-id", "value": id}],
-            },
-            "components": [{
-                "type": "operating-system",
-                "bom-ref": "debian",
-                "name": "debian",
-                "version": "12",
-            }],
-        });
-        let path = dir.join(spec.sbom_file_name());
-        std::fs::write(&path, serde_json::to_vec_pretty(&sbom).expect("JSON")).expect("SBOM");
-        files.insert(spec.reference.clone(), path);
-    }
-    files
+    let report = build_all(specs.to_vec(), &options_with_sboms(dir))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.success(), "{report}");
+    specs
+        .iter()
+        .map(|spec| {
+            let path = dir.join(spec.sbom_file_name());
+            assert!(path.is_file(), "the build wrote no {}", path.display());
+            (spec.reference.clone(), path)
+        })
+        .collect()
 }
 
 /// [`options`] reading the SBOMs from `dir`.
@@ -334,6 +304,11 @@ async fn check_sbom_artifact(
         "the registry's SBOM differs from {}",
         sbom.display()
     );
+    // What the registry serves passes an independent validator.
+    let pulled = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(pulled.path(), &bytes).expect("write the pulled SBOM");
+    crate::support::validate_sbom(pulled.path())
+        .unwrap_or_else(|e| panic!("cyclonedx-python-lib rejects the pushed SBOM: {e}"));
 
     // A reader of the referrers API (with its tag schema fallback) finds it.
     let client = oci_client::Client::try_from(oci_client::client::ClientConfig {

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use bollard::Docker;
 
-/// The CycloneDX `metadata.properties` entry naming the local image ID the SBOM describes.
-pub const IMAGE_ID_PROPERTY: &str = "image-dsl:image-id";
+pub use crate::sbom::{IMAGE_ID_PROPERTY, described_image};
 
 /// An image's SBOM as the build wrote it: the bytes that go to the registry unchanged.
 #[derive(Debug, Clone)]
@@ -63,21 +62,6 @@ impl fmt::Display for SbomProblem {
             ),
         }
     }
-}
-
-/// The image ID `json` (a CycloneDX document) says it describes: the `image-dsl:image-id`
-/// property of its metadata.
-pub fn described_image(json: &[u8]) -> Result<String, String> {
-    let doc: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| format!("it is not JSON: {e}"))?;
-    doc.pointer("/metadata/properties")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == IMAGE_ID_PROPERTY)
-        .and_then(|p| p["value"].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("its metadata has no `{IMAGE_ID_PROPERTY}` property"))
 }
 
 /// Reads `file_name` in `dir`, the SBOM of the local image `tag`, and checks that it describes

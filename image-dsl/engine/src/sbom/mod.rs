@@ -124,13 +124,22 @@ pub fn describes(path: &Path, image_id: &str) -> bool {
 
 /// The image ID an SBOM file describes, from its metadata.
 pub fn image_id_of(path: &Path) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    value["metadata"]["properties"]
-        .as_array()?
-        .iter()
+    described_image(&std::fs::read(path).ok()?).ok()
+}
+
+/// The image ID `json` (a CycloneDX document) says it describes: the `image-dsl:image-id`
+/// property of its metadata.
+pub fn described_image(json: &[u8]) -> Result<String, String> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| format!("it is not JSON: {e}"))?;
+    doc.pointer("/metadata/properties")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
         .find(|p| p["name"] == IMAGE_ID_PROPERTY)
         .and_then(|p| p["value"].as_str())
         .map(str::to_owned)
+        .ok_or_else(|| format!("its metadata has no `{IMAGE_ID_PROPERTY}` property"))
 }
 
 /// What [`write`] describes.
