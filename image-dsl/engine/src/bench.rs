@@ -85,7 +85,7 @@ pub async fn bench_noop(
         return Err(BenchError::NotBuilt(noop));
     }
 
-    let plan = plan(specs, opts).await?;
+    let plan = plan(specs, opts, None).await?;
     let all: Vec<&BuildSpec> = plan.graph.specs.iter().collect();
     let artifacts = fetch::Fetcher::new(opts.settings.clone())
         .fetch_all(&all)

@@ -19,8 +19,8 @@ use std::str::FromStr;
 use bollard::Docker;
 use bollard::moby::buildkit::v1::StatusResponse;
 
-/// The first Docker Engine whose default builder is BuildKit.
-const BUILDKIT_DEFAULT_SINCE: u64 = 23;
+/// The API version of Docker Engine 23.0, the first whose default builder is BuildKit.
+const BUILDKIT_DEFAULT_SINCE_API: (usize, usize) = (1, 42);
 
 /// How many output lines of a step an error quotes.
 const TAIL_LINES: usize = 8;
@@ -76,23 +76,29 @@ pub async fn resolve(
     choice: BuilderChoice,
 ) -> Result<(Builder, String), bollard::errors::Error> {
     let version = docker.version().await?.version.unwrap_or_default();
-    let builder = match choice {
-        BuilderChoice::BuildKit => Builder::BuildKit,
-        BuilderChoice::Classic => Builder::Classic,
-        BuilderChoice::Auto => default_for(&version),
-    };
-    Ok((builder, version))
+    Ok((choose(docker, choice), version))
 }
 
-/// The default builder of Docker Engine `version`.
-fn default_for(version: &str) -> Builder {
-    let major = version
-        .split(['.', '+', '-'])
-        .next()
-        .and_then(|m| m.parse::<u64>().ok());
-    match major {
-        Some(major) if major >= BUILDKIT_DEFAULT_SINCE => Builder::BuildKit,
-        _ => Builder::Classic,
+/// The builder for `choice` on this engine, without asking it anything: the API version the
+/// client negotiated ([`crate::client::connect`]) tells the engine's age.
+pub fn choose(docker: &Docker, choice: BuilderChoice) -> Builder {
+    match choice {
+        BuilderChoice::BuildKit => Builder::BuildKit,
+        BuilderChoice::Classic => Builder::Classic,
+        BuilderChoice::Auto => {
+            let api = docker.client_version();
+            default_for_api(api.major_version, api.minor_version)
+        }
+    }
+}
+
+/// The default builder of the engine that speaks API `major.minor` at most: BuildKit from API
+/// 1.42, Docker Engine 23.0's, the first whose default builder it is.
+fn default_for_api(major: usize, minor: usize) -> Builder {
+    if (major, minor) >= BUILDKIT_DEFAULT_SINCE_API {
+        Builder::BuildKit
+    } else {
+        Builder::Classic
     }
 }
 
@@ -350,10 +356,10 @@ mod tests {
 
     #[test]
     fn engines_from_23_default_to_buildkit() {
-        assert_eq!(default_for("26.1.5+dfsg1"), Builder::BuildKit);
-        assert_eq!(default_for("23.0.0"), Builder::BuildKit);
-        assert_eq!(default_for("20.10.24+dfsg1"), Builder::Classic);
-        assert_eq!(default_for(""), Builder::Classic);
+        // Engine 26.1 speaks 1.45, 23.0 speaks 1.42, 20.10 speaks 1.41.
+        assert_eq!(default_for_api(1, 45), Builder::BuildKit);
+        assert_eq!(default_for_api(1, 42), Builder::BuildKit);
+        assert_eq!(default_for_api(1, 41), Builder::Classic);
         assert_eq!("classic".parse(), Ok(BuilderChoice::Classic));
         assert!("v1".parse::<BuilderChoice>().unwrap_err().contains("auto"));
     }

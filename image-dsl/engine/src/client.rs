@@ -58,11 +58,9 @@ pub fn resolve_host(explicit: Option<&str>) -> String {
 pub async fn connect(explicit: Option<&str>) -> Result<Docker, ClientError> {
     let host = resolve_host(explicit);
     let docker = open(&host)?;
-    let negotiated = async {
-        let docker = docker.negotiate_version().await?;
-        docker.ping().await?;
-        Ok::<_, bollard::errors::Error>(docker)
-    };
+    // Negotiating asks the engine its version: an answer is the proof it is there, so no
+    // separate ping (each round trip is a few ms of a no-op build).
+    let negotiated = docker.negotiate_version();
     match tokio::time::timeout(PING_TIMEOUT, negotiated).await {
         Ok(Ok(docker)) => Ok(docker),
         Ok(Err(err)) => Err(ClientError::Unreachable {

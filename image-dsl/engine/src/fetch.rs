@@ -253,7 +253,9 @@ fn describe_failed(artifact: &str, attempts: &[Attempt], mirror_setting: &str) -
 /// Fetches artifacts through the configured mirrors into the content-addressed cache.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    http: reqwest::Client,
+    /// Made on the first download: loading the host's trust store takes a no-op run's time.
+    http: std::sync::OnceLock<reqwest::Client>,
+    connect_timeout: Duration,
     settings: Settings,
     /// Tries per URL when a transfer fails in a way that may pass.
     attempts: u32,
@@ -316,17 +318,24 @@ impl Fetcher {
     /// (`images lock` and the bench probe sources that may be unreachable and must finish in
     /// minutes).
     pub fn with_connect_timeout(settings: Settings, connect_timeout: Duration) -> Fetcher {
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("image-dsl/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
         Fetcher {
-            http,
+            http: std::sync::OnceLock::new(),
+            connect_timeout,
             settings,
             attempts: 1,
         }
+    }
+
+    /// The HTTP client, made on first use.
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .read_timeout(Duration::from_secs(60))
+                .user_agent(concat!("image-dsl/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default()
+        })
     }
 
     /// The mirrors and cache it fetches through.
@@ -681,7 +690,7 @@ impl Fetcher {
     /// Reads a PEP 503 simple index page and returns the absolute URL of `filename` on it.
     async fn find_in_index(&self, index: &str, filename: &str) -> Result<String, String> {
         let response = self
-            .http
+            .http()
             .get(index)
             .send()
             .await
@@ -742,7 +751,7 @@ impl Fetcher {
         file: &mut std::fs::File,
     ) -> Result<String, TransferError> {
         let mut response = self
-            .http
+            .http()
             .get(url)
             .send()
             .await

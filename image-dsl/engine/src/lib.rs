@@ -199,11 +199,6 @@ pub enum EngineError {
         /// The engine's error.
         source: bollard::errors::Error,
     },
-    /// The engine did not say its version, which picks the builder.
-    #[error(
-        "the engine did not say its version (which decides its builder): {0}; check `docker version`"
-    )]
-    Version(#[source] bollard::errors::Error),
 }
 
 /// Builds `specs` (all of them; see [`graph::select`] to filter) and reports each image.
@@ -218,25 +213,14 @@ pub async fn build_all(
     let started = Instant::now();
     // With `keep_going`: image → its missing inputs, reported instead of built.
     let mut unavailable: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    match check_apt(&specs, opts).await {
-        Err(EngineError::Withdrawn { pins, .. }) if opts.keep_going => {
-            for pin in pins {
-                for image in pin.images.iter().chain(&pin.dependents) {
-                    unavailable.entry(image.clone()).or_default().push(format!(
-                        "apt {}={} (withdrawn by Debian{})",
-                        pin.package,
-                        pin.pinned,
-                        pin.replacement
-                            .as_ref()
-                            .map(|c| format!(", now {}", c.version))
-                            .unwrap_or_default()
-                    ));
-                }
-            }
-        }
-        result => {
-            result?;
-        }
+    // Withdrawn apt versions are looked for before anything is fetched or built. When a base
+    // must be bootstrapped (from its locked .debs) that is now; otherwise once the up-to-date
+    // images are known, and only for the others: an image that is not built installs nothing,
+    // so a run with nothing to build reads no Debian index and needs no network.
+    let ready = bases_ready(&specs, opts).await;
+    let bases_ready = ready.is_some();
+    if !bases_ready {
+        apt_gate(&specs, opts, &mut unavailable).await?;
     }
     if let Err(unverified) = fetch::refuse_unverified(&specs) {
         if !opts.keep_going {
@@ -263,10 +247,22 @@ pub async fn build_all(
         hashes,
         mut current,
         builder,
-    } = plan(specs, opts).await?;
+    } = plan(specs, opts, ready).await?;
     if opts.force {
         for image in &mut current {
             image.up_to_date = None;
+        }
+    }
+    if bases_ready {
+        let stale: Vec<BuildSpec> = graph
+            .specs
+            .iter()
+            .zip(&current)
+            .filter(|(_, c)| c.up_to_date.is_none())
+            .map(|(s, _)| s.clone())
+            .collect();
+        if !stale.is_empty() {
+            apt_gate(&stale, opts, &mut unavailable).await?;
         }
     }
 
@@ -323,6 +319,54 @@ pub async fn build_all(
         builder_calls: builder_calls.load(Ordering::SeqCst),
         elapsed: started.elapsed(),
     })
+}
+
+/// The engine, when every base `specs` build on is in it already (so none is bootstrapped in
+/// this run); `None` when one is missing or the engine cannot say.
+async fn bases_ready(specs: &[BuildSpec], opts: &BuildOptions) -> Option<bollard::Docker> {
+    let docker = client::connect(opts.docker_host.as_deref()).await.ok()?;
+    let bases: std::collections::BTreeSet<&str> = specs
+        .iter()
+        .filter_map(|s| s.needs_base.as_deref())
+        .collect();
+    for reference in bases {
+        let options = opts.bootstrap_options(reference, false);
+        if !matches!(
+            bootstrap::existing(&docker, &options, reference).await,
+            Ok(Some(_))
+        ) {
+            return None;
+        }
+    }
+    Some(docker)
+}
+
+/// [`check_apt`] for a build: withdrawn pins stop the run, or with `keep_going` make the images
+/// that need them (and what builds on those) unavailable.
+async fn apt_gate(
+    specs: &[BuildSpec],
+    opts: &BuildOptions,
+    unavailable: &mut BTreeMap<String, Vec<String>>,
+) -> Result<(), EngineError> {
+    match check_apt(specs, opts).await {
+        Err(EngineError::Withdrawn { pins, .. }) if opts.keep_going => {
+            for pin in pins {
+                for image in pin.images.iter().chain(&pin.dependents) {
+                    unavailable.entry(image.clone()).or_default().push(format!(
+                        "apt {}={} (withdrawn by Debian{})",
+                        pin.package,
+                        pin.pinned,
+                        pin.replacement
+                            .as_ref()
+                            .map(|c| format!(", now {}", c.version))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            Ok(())
+        }
+        result => result.map(|_| ()),
+    }
 }
 
 /// Stage 0: every apt pin of `specs` against the suites' signed indexes, read on the host.
@@ -452,9 +496,16 @@ pub(crate) struct Plan {
 
 /// Stages 2 to 5: order, connect, ensure bases, hash, check tags ([`build_all`] has dealt with
 /// unverified artifacts before).
-pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<Plan, EngineError> {
+pub(crate) async fn plan(
+    specs: Vec<BuildSpec>,
+    opts: &BuildOptions,
+    docker: Option<bollard::Docker>,
+) -> Result<Plan, EngineError> {
     let graph = graph::Graph::new(specs)?;
-    let docker = client::connect(opts.docker_host.as_deref()).await?;
+    let docker = match docker {
+        Some(docker) => docker,
+        None => client::connect(opts.docker_host.as_deref()).await?,
+    };
 
     let mut bases = std::collections::BTreeMap::new();
     for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
@@ -467,9 +518,7 @@ pub(crate) async fn plan(specs: Vec<BuildSpec>, opts: &BuildOptions) -> Result<P
 
     let hashes = hash_graph(&graph, &bases)?;
     let current = check_all(&docker, &graph, &hashes, opts).await?;
-    let (builder, _) = builder::resolve(&docker, opts.builder)
-        .await
-        .map_err(EngineError::Version)?;
+    let builder = builder::choose(&docker, opts.builder);
     Ok(Plan {
         docker,
         graph,

@@ -6,6 +6,26 @@ use anyhow::Context as _;
 use std::process::ExitCode;
 
 impl Mirrors {
+    /// The flags that were given, as a command line spells them (for a child `images build`).
+    pub(crate) fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut flag = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                args.push(format!("--{name}={value}"));
+            }
+        };
+        flag("pypi-mirror", self.pypi_mirror.clone());
+        flag("maven-mirror", self.maven_mirror.clone());
+        flag("apache-mirror", self.apache_mirror.clone());
+        flag("debian-mirror", self.debian_mirror.clone());
+        flag("git-mirror", self.git_mirror.clone());
+        flag(
+            "cache-dir",
+            self.cache_dir.as_ref().map(|d| d.display().to_string()),
+        );
+        args
+    }
+
     pub(crate) fn options(&self, ws: &crate::Workspace) -> anyhow::Result<BuildOptions> {
         let overrides = Overrides {
             pypi_mirror: self.pypi_mirror.clone(),

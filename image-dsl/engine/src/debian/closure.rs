@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -200,13 +200,28 @@ impl LockedDeb {
 }
 
 impl AptLock {
-    /// Reads `path`; a missing file is an empty lock.
+    /// Reads `path`; a missing file is an empty lock. A file read before in this process, and
+    /// not changed since (same length and modification time), is not parsed again: a build reads
+    /// the lock for the base and for every image's closures, and parsing it is a no-op build's
+    /// largest cost.
     pub fn read(path: &Path) -> Result<AptLock, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AptLock::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+        type Seen = (PathBuf, u64, Option<std::time::SystemTime>);
+        static PARSED: std::sync::Mutex<Option<(Seen, AptLock)>> = std::sync::Mutex::new(None);
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(AptLock::default()),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let seen: Seen = (path.to_owned(), meta.len(), meta.modified().ok());
+        let mut parsed = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, lock)) = parsed.as_ref().filter(|(before, _)| *before == seen) {
+            return Ok(lock.clone());
         }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let lock: AptLock =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        *parsed = Some((seen, lock.clone()));
+        Ok(lock)
     }
 
     /// The closure of `image`'s `step`, when it was resolved for exactly `requested`.
