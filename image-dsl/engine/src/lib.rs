@@ -321,24 +321,29 @@ pub async fn build_all(
     })
 }
 
-/// The engine, when every base `specs` build on is in it already (so none is bootstrapped in
-/// this run); `None` when one is missing or the engine cannot say.
-async fn bases_ready(specs: &[BuildSpec], opts: &BuildOptions) -> Option<bollard::Docker> {
+/// The engine and every base `specs` build on (reference → package set), when all of them are
+/// in it already, so none is bootstrapped in this run; `None` when one is missing or the engine
+/// cannot say.
+async fn bases_ready(specs: &[BuildSpec], opts: &BuildOptions) -> Option<Ready> {
     let docker = client::connect(opts.docker_host.as_deref()).await.ok()?;
-    let bases: std::collections::BTreeSet<&str> = specs
-        .iter()
-        .filter_map(|s| s.needs_base.as_deref())
-        .collect();
-    for reference in bases {
-        let options = opts.bootstrap_options(reference, false);
-        if !matches!(
-            bootstrap::existing(&docker, &options, reference).await,
-            Ok(Some(_))
-        ) {
-            return None;
+    let mut bases = BTreeMap::new();
+    for reference in specs.iter().filter_map(|s| s.needs_base.as_deref()) {
+        if !bases.contains_key(reference) {
+            let options = opts.bootstrap_options(reference, false);
+            let base = bootstrap::existing(&docker, &options, reference)
+                .await
+                .ok()??;
+            bases.insert(reference.to_owned(), base.package_set);
         }
     }
-    Some(docker)
+    Some(Ready { docker, bases })
+}
+
+/// An engine with every base a run needs ([`bases_ready`]).
+pub(crate) struct Ready {
+    docker: bollard::Docker,
+    /// Base reference → its package set (part of the content hash of what builds on it).
+    bases: BTreeMap<String, String>,
 }
 
 /// [`check_apt`] for a build: withdrawn pins stop the run, or with `keep_going` make the images
@@ -499,15 +504,17 @@ pub(crate) struct Plan {
 pub(crate) async fn plan(
     specs: Vec<BuildSpec>,
     opts: &BuildOptions,
-    docker: Option<bollard::Docker>,
+    ready: Option<Ready>,
 ) -> Result<Plan, EngineError> {
     let graph = graph::Graph::new(specs)?;
-    let docker = match docker {
-        Some(docker) => docker,
-        None => client::connect(opts.docker_host.as_deref()).await?,
+    let (docker, mut bases) = match ready {
+        Some(Ready { docker, bases }) => (docker, bases),
+        None => (
+            client::connect(opts.docker_host.as_deref()).await?,
+            BTreeMap::new(),
+        ),
     };
 
-    let mut bases = std::collections::BTreeMap::new();
     for reference in graph.specs.iter().filter_map(|s| s.needs_base.as_deref()) {
         if !bases.contains_key(reference) {
             let base =

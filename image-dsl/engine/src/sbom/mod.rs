@@ -114,12 +114,24 @@ pub enum SbomError {
     },
 }
 
-/// Whether `path` holds an SBOM of `image_id` (a cheap check: the ID is in the file).
+/// Whether `path` holds an SBOM of `image_id` (a cheap check: the ID is in the file). The
+/// metadata comes first in the file, so its start is read, and the rest only when the start does
+/// not name an image.
 pub fn describes(path: &Path, image_id: &str) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| {
-        let needle = format!("\"{image_id}\"");
-        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-    })
+    use std::io::Read as _;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let needle = format!("\"{image_id}\"");
+    let mut start = Vec::with_capacity(16 * 1024);
+    if file.take(16 * 1024).read_to_end(&mut start).is_err() {
+        return false;
+    }
+    let start = String::from_utf8_lossy(&start);
+    if start.contains(IMAGE_ID_PROPERTY) {
+        return start.contains(&needle);
+    }
+    std::fs::read_to_string(path).is_ok_and(|text| text.contains(&needle))
 }
 
 /// The image ID an SBOM file describes, from its metadata.
