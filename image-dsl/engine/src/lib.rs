@@ -224,6 +224,10 @@ pub async fn build_all(
     }
     if let Err(unverified) = fetch::refuse_unverified(&specs) {
         if !opts.keep_going {
+            // A withdrawn pin is the cause to name first: its closure cannot be locked either.
+            if bases_ready {
+                apt_gate(&specs, opts, &mut unavailable).await?;
+            }
             // Nothing will be built. Fetch what is pinned anyway, so this run names every
             // missing input, not just the first kind, and the cache holds the rest for the run
             // after the fix.
@@ -425,15 +429,20 @@ pub async fn check_apt(
     }
     let fetcher = fetch::Fetcher::new(opts.settings.clone());
     let suites = debian::suites(&opts.settings, DEBIAN_SUITE);
-    let archive =
-        match debian::Archive::load(&fetcher, &opts.settings.debian_keyring, &suites).await {
-            Ok(archive) => archive,
-            Err(err @ debian::DebianError::Release { .. }) => {
-                eprintln!("warning: withdrawn apt pins were not checked: {err}");
-                return Ok(None);
-            }
-            Err(err) => return Err(err.into()),
-        };
+    let names: std::collections::BTreeSet<String> = pins
+        .iter()
+        .map(|(package, _)| (*package).to_owned())
+        .collect();
+    let loaded =
+        debian::Archive::load_only(&fetcher, &opts.settings.debian_keyring, &suites, &names).await;
+    let archive = match loaded {
+        Ok(archive) => archive,
+        Err(err @ debian::DebianError::Release { .. }) => {
+            eprintln!("warning: withdrawn apt pins were not checked: {err}");
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
     let superseded = debian::superseded(&archive, specs);
     if !superseded.is_empty() && opts.progress {
         eprintln!(

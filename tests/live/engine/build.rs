@@ -582,3 +582,42 @@ async fn a_vanished_apt_pin_names_the_package_its_replacement_and_the_fix() {
         "a refused run left a tag"
     );
 }
+
+/// A run with nothing to build reads no Debian index: an image that is not built installs
+/// nothing, so its apt pins are not looked up (the network is not needed). A run that builds
+/// looks them up first, here at a loopback mirror that counts its connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_noop_build_reads_no_debian_index_and_a_rebuild_does() {
+    let docker = docker().await;
+    let reference = format!("{}:1", unique("noop-offline"));
+    let _cleanup = Cleanup(vec![reference.clone()]);
+    let mut spec = fixture(&reference, "RUN echo built > /built\n");
+    spec.apt.push(image_dsl_cli::engine::spec::AptPin {
+        package: "tini".into(),
+        version: "0.19.0-1+b3".into(),
+    });
+    let built = build_all(vec![spec.clone()], &options())
+        .await
+        .expect("build");
+    assert!(built.success(), "{built}");
+    assert!(tagged(&docker, &reference).await.is_some());
+
+    let mirror = Mirror::serve(HashMap::new()).await;
+    let mut offline = options();
+    offline.settings.debian_mirror = mirror.url.clone();
+    offline.settings.debian_security_mirror = mirror.url.clone();
+    let noop = build_all(vec![spec.clone()], &offline)
+        .await
+        .expect("no-op");
+    assert!(noop.success(), "{noop}");
+    assert_eq!(noop.builder_calls, 0, "{noop}");
+    assert_eq!(mirror.hits(), 0, "a no-op run asked the Debian mirror");
+
+    offline.force = true;
+    let rebuilt = build_all(vec![spec], &offline).await.expect("rebuild");
+    assert!(rebuilt.success(), "{rebuilt}");
+    assert!(
+        mirror.hits() > 0,
+        "a run that builds must look its apt pins up first"
+    );
+}
