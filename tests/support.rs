@@ -41,6 +41,7 @@ pub fn options() -> BuildOptions {
     opts.jobs = 2;
     opts.log_dir = work_dir().join("logs");
     opts.sbom_dir = Some(work_dir().join("sbom"));
+    opts.build_times = Some(work_dir().join("build-times.json"));
     opts
 }
 
@@ -87,6 +88,7 @@ pub fn cli_options() -> BuildOptions {
     opts.tag_prefix = TEST_PREFIX.to_owned();
     // Not the user's target/images/sbom: these images are the tests' own.
     opts.sbom_dir = Some(work_dir().join("sbom"));
+    opts.build_times = Some(work_dir().join("build-times.json"));
     opts
 }
 

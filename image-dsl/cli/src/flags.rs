@@ -177,6 +177,9 @@ pub struct Build {
     /// Stream build logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Write no SBOM (target/images/sbom/); `images push` then refuses the images.
+    #[arg(long)]
+    pub no_sbom: bool,
     /// Build what can be built: images with inputs missing here (no checksum, cannot be
     /// fetched) and what builds on them are listed instead of stopping the run.
     #[arg(long, short)]

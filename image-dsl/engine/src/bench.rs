@@ -111,6 +111,7 @@ pub async fn bench_noop(
         tag_prefix: &opts.tag_prefix,
         // The warm rebuilds time the builder; their images are never tagged.
         sbom: None,
+        build_times: None,
     };
     let mut built = Vec::new();
     let started = Instant::now();

@@ -98,6 +98,63 @@ pub(crate) struct Schedule<'a> {
     pub tag_prefix: &'a str,
     /// Where SBOMs go and what they are made from; `None` writes none.
     pub sbom: Option<SbomSetup<'a>>,
+    /// The images' last build times ([`crate::BuildOptions::build_times`]).
+    pub build_times: Option<&'a Path>,
+}
+
+/// Each image's last build time in seconds, from `path` (none when it is missing or unreadable).
+fn read_times(path: &Path) -> HashMap<String, f64> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Records the build time of each image `images` built in `path`, keeping the others'.
+pub(crate) fn record_times(path: &Path, images: &[ImageOutcome]) {
+    let built: Vec<&ImageOutcome> = images
+        .iter()
+        .filter(|i| matches!(i.status, Status::Built))
+        .collect();
+    if built.is_empty() {
+        return;
+    }
+    let mut times = read_times(path);
+    for image in built {
+        times.insert(image.reference.clone(), image.elapsed.as_secs_f64());
+    }
+    let sorted: BTreeMap<&String, &f64> = times.iter().collect();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // Only an estimate: a run that cannot write it builds the same, in graph order next time.
+    let _ = std::fs::create_dir_all(dir)
+        .and_then(|()| tempfile::NamedTempFile::new_in(dir))
+        .and_then(|mut file| {
+            file.write_all(&serde_json::to_vec_pretty(&sorted).unwrap_or_default())?;
+            file.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        });
+}
+
+/// The order to start ready images in: longest chain first, a chain's length being the sum of
+/// its images' last build times (1 s for an image never timed), ties in graph order.
+fn start_order(graph: &Graph, times: &HashMap<String, f64>) -> Vec<usize> {
+    let n = graph.specs.len();
+    let mut children = vec![Vec::new(); n];
+    for (child, parents) in graph.parents.iter().enumerate() {
+        for &parent in parents {
+            children[parent].push(child);
+        }
+    }
+    // Graph order puts parents first, so children are done before their parents going back.
+    let mut chain = vec![0.0f64; n];
+    for i in (0..n).rev() {
+        let own = times.get(&graph.specs[i].reference).copied().unwrap_or(1.0);
+        let longest_below = children[i].iter().map(|&c| chain[c]).fold(0.0, f64::max);
+        chain[i] = own + longest_below;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| chain[b].total_cmp(&chain[a]).then(a.cmp(&b)));
+    order
 }
 
 /// What [`Schedule`] writes SBOMs with.
@@ -137,9 +194,13 @@ impl Schedule<'_> {
         }
         let mut running = FuturesUnordered::new();
         let mut started = vec![false; n];
+        let order = start_order(
+            self.graph,
+            &self.build_times.map(read_times).unwrap_or_default(),
+        );
         loop {
             self.skip_orphans(&mut reports);
-            for i in 0..n {
+            for &i in &order {
                 if running.len() >= self.jobs.max(1) {
                     break;
                 }
@@ -636,4 +697,83 @@ fn progress_bar(reference: &str) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_chain_of_recorded_times_starts_first() {
+        let spec = |reference: &str, parents: &[&str]| BuildSpec {
+            reference: reference.into(),
+            dockerfile: "FROM scratch\n".into(),
+            files: vec![],
+            artifacts: vec![],
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            needs_base: None,
+            budget_bytes: 1,
+            apt: vec![],
+        };
+        let graph = Graph::new(vec![
+            spec("base:1", &[]),
+            spec("short:1", &["base:1"]),
+            spec("long:1", &["base:1"]),
+            spec("top:1", &["short:1", "long:1"]),
+            spec("alone:1", &[]),
+        ])
+        .unwrap();
+        let times: HashMap<String, f64> = [
+            ("base:1", 17.0),
+            ("short:1", 5.0),
+            ("long:1", 15.0),
+            ("top:1", 4.0),
+        ]
+        .into_iter()
+        .map(|(r, t)| (r.to_owned(), t))
+        .collect();
+        let names = |order: Vec<usize>| -> Vec<String> {
+            order
+                .into_iter()
+                .map(|i| graph.specs[i].reference.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(start_order(&graph, &times)),
+            ["base:1", "long:1", "short:1", "top:1", "alone:1"]
+        );
+        // Never timed: 1 s each, so the chain under `base` still goes before `alone`.
+        assert_eq!(
+            names(start_order(&graph, &HashMap::new())),
+            ["base:1", "short:1", "long:1", "top:1", "alone:1"]
+        );
+    }
+
+    #[test]
+    fn built_images_times_are_recorded_beside_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("times.json");
+        std::fs::write(&path, r#"{"old:1": 3.0, "a:1": 9.0}"#).unwrap();
+        let outcome = |reference: &str, status: Status| ImageOutcome {
+            reference: reference.into(),
+            status,
+            size: None,
+            budget: 1,
+            elapsed: Duration::from_secs(2),
+            content_hash: String::new(),
+            log: None,
+            sbom: None,
+        };
+        record_times(
+            &path,
+            &[
+                outcome("a:1", Status::Built),
+                outcome("b:1", Status::UpToDate),
+            ],
+        );
+        let times = read_times(&path);
+        assert_eq!(times.len(), 2, "{times:?}");
+        assert_eq!(times["a:1"], 2.0);
+        assert_eq!(times["old:1"], 3.0);
+    }
 }

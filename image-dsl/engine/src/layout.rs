@@ -54,6 +54,12 @@ impl Layout {
         self.target().join("sbom")
     }
 
+    /// How long each image took to build last time, which the scheduler starts the longest
+    /// chains with ([`crate::BuildOptions::build_times`]).
+    pub fn build_times(&self) -> PathBuf {
+        self.target().join("build-times.json")
+    }
+
     /// Where measured compressed sizes are kept, by image ID ([`crate::compressed::SizeCache`]).
     pub fn size_cache(&self) -> PathBuf {
         self.target().join("compressed-sizes.json")

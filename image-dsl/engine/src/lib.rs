@@ -97,6 +97,10 @@ pub struct BuildOptions {
     /// Where each image's SBOM is written after its build (and for an up-to-date image that has
     /// none yet), [`Layout::sbom_dir`] by default; `None` writes none.
     pub sbom_dir: Option<PathBuf>,
+    /// Where each image's last build time is kept ([`Layout::build_times`] by default): with
+    /// more stale images ready than `jobs`, those heading the longest chain of recorded build
+    /// times start first. `None` keeps none and starts them in graph order.
+    pub build_times: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -122,6 +126,7 @@ impl BuildOptions {
                 .and_then(|lock| lock.base),
             tag_prefix: String::new(),
             sbom_dir: Some(layout.sbom_dir()),
+            build_times: Some(layout.build_times()),
         }
     }
 
@@ -311,6 +316,7 @@ pub async fn build_all(
         log_dir: &opts.log_dir,
         builder_calls: &builder_calls,
         tag_prefix: &opts.tag_prefix,
+        build_times: opts.build_times.as_deref(),
         sbom: opts.sbom_dir.as_deref().map(|dir| build::SbomSetup {
             dir,
             base: opts.base_lock.as_ref(),
@@ -318,6 +324,9 @@ pub async fn build_all(
         }),
     };
     let images = schedule.run().await;
+    if let Some(path) = &opts.build_times {
+        build::record_times(path, &images);
+    }
     Ok(BuildOutcome {
         images,
         builder_calls: builder_calls.load(Ordering::SeqCst),

@@ -98,6 +98,9 @@ impl Build {
         }
         opts.verbose = self.verbose;
         opts.keep_going = self.keep_going;
+        if self.no_sbom {
+            opts.sbom_dir = None;
+        }
         let specs: Vec<BuildSpec> = crate::catalog::ordered(ws)?
             .into_iter()
             .map(|(_, _, s)| s)
