@@ -8,7 +8,7 @@ use image_dsl_cli::engine::sbom::image_id_of;
 use image_dsl_cli::engine::{BuildSpec, build_all, graph};
 
 use crate::support::{
-    Cleanup, catalog_specs, cli_options, docker, fixture, options, tag, unique, validate_sbom,
+    Cleanup, catalog_specs, cli_options, docker, fixture, options, unique, validate_sbom,
 };
 
 fn read(path: &Path) -> serde_json::Value {
@@ -49,6 +49,9 @@ async fn a_runtime_image_has_a_valid_sbom_of_its_packages_jars_and_wheels() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut opts = cli_options();
     opts.sbom_dir = Some(dir.path().to_owned());
+    // Tags of its own: other tests build the same images at the same time, and a tag another
+    // run moves would describe another image than the SBOM this run wrote.
+    opts.tag_prefix = format!("{}sbom/", crate::support::TEST_PREFIX);
     let specs = graph::select(catalog_specs(), &["spark-3.5.8:baseline".to_owned()])
         .expect("the catalog has spark-3.5.8:baseline");
     let report = build_all(specs.clone(), &opts).await.expect("build");
@@ -67,7 +70,7 @@ async fn a_runtime_image_has_a_valid_sbom_of_its_packages_jars_and_wheels() {
         assert_eq!(summary.path, path);
         assert_eq!(
             image_id_of(&path),
-            Some(image_id(&tag(&image.reference)).await),
+            Some(image_id(&opts.tag(&image.reference)).await),
             "{}'s SBOM names the tagged image",
             image.reference
         );

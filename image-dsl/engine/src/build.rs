@@ -294,13 +294,34 @@ impl Schedule<'_> {
     ) -> Option<Result<crate::sbom::Summary, ImageError>> {
         let setup = self.sbom.as_ref()?;
         let spec = &self.graph.specs[i];
+        let declared = crate::sbom::declared::declared(&self.graph.specs, i, setup.base);
+        // The archives unpacked into the images this one builds on may have been fetched by
+        // another run, into another cache: fetch what is missing, verified, so the evidence does
+        // not depend on what happens to be cached. Packages, wheels and jars name themselves in
+        // the image; programs are compiled, not fetched. An input still not at hand is marked
+        // "not checked" in the SBOM.
+        for item in &declared {
+            let Some(source) = &item.source else { continue };
+            let archive = match &source.locator {
+                crate::spec::Locator::Pypi { filename, .. } => !filename.ends_with(".whl"),
+                _ => item.kind == crate::sbom::Kind::File,
+            };
+            if archive
+                && setup
+                    .fetcher
+                    .cached_file(source)
+                    .is_none_or(|f| !f.is_file())
+            {
+                let _ = setup.fetcher.fetch(source).await;
+            }
+        }
         let cached = |source: &crate::spec::ArtifactSource| setup.fetcher.cached_file(source);
         let cache_root = setup.fetcher.cache_root();
         let subject = crate::sbom::Subject {
             reference: &spec.reference,
             image_id,
             content_hash: &self.hashes[i],
-            declared: crate::sbom::declared::declared(&self.graph.specs, i, setup.base),
+            declared,
             cached: &cached,
             cache_dir: Some(&cache_root),
         };

@@ -212,6 +212,9 @@ pub async fn write(
 
 /// The declared inputs' files as evidence: their SHA-256 and size, and their members.
 struct Inputs {
+    /// By declared index: inputs whose file is not at hand here (a program compiled elsewhere,
+    /// a download that failed), so their bytes and members could not be looked for.
+    unchecked: HashSet<usize>,
     /// By declared index: (sha256, size) of the fetched file.
     bytes: HashMap<usize, (String, u64)>,
     /// By declared index: members (file name, size) of an archive.
@@ -222,9 +225,11 @@ impl Inputs {
     fn of(subject: &Subject<'_>) -> Inputs {
         let mut bytes = HashMap::new();
         let mut members = HashMap::new();
+        let mut unchecked = HashSet::new();
         for (i, item) in subject.declared.iter().enumerate() {
             let Some(source) = &item.source else { continue };
-            let Some(file) = (subject.cached)(source) else {
+            let Some(file) = (subject.cached)(source).filter(|f| f.is_file()) else {
+                unchecked.insert(i);
                 continue;
             };
             let Ok(meta) = std::fs::metadata(&file) else {
@@ -241,7 +246,11 @@ impl Inputs {
                 members.insert(i, list);
             }
         }
-        Inputs { bytes, members }
+        Inputs {
+            unchecked,
+            bytes,
+            members,
+        }
     }
 
     fn sizes(&self) -> HashSet<u64> {
@@ -400,6 +409,8 @@ enum Evidence {
     Bytes(Vec<String>),
     /// This many of its archive's members (of so many).
     Unpacked(usize, usize),
+    /// Its input is not at hand here, so only its own record could be looked for.
+    Unchecked,
     None,
 }
 
@@ -417,6 +428,7 @@ impl Evidence {
             Evidence::OtherVersion(v) => format!("another version: {v}"),
             Evidence::Bytes(paths) => format!("same bytes at {}", paths.join(", ")),
             Evidence::Unpacked(n, of) => format!("unpacked: {n} of its {of} files"),
+            Evidence::Unchecked => "not checked: its input is not at hand here".to_owned(),
             Evidence::None => "no".to_owned(),
         }
     }
@@ -471,7 +483,11 @@ fn evidence(i: usize, item: &Declared, inputs: &Inputs, found: &Found) -> Eviden
             return Evidence::Unpacked(n, members.len());
         }
     }
-    record.unwrap_or(Evidence::None)
+    match record {
+        Some(record) => record,
+        None if inputs.unchecked.contains(&i) => Evidence::Unchecked,
+        None => Evidence::None,
+    }
 }
 
 fn property(name: &str, value: &str) -> Property {
@@ -807,6 +823,7 @@ mod tests {
             cache_dir: None,
         };
         let inputs = Inputs {
+            unchecked: HashSet::new(),
             bytes: HashMap::new(),
             members: HashMap::new(),
         };
