@@ -14,6 +14,8 @@ use std::io::Read;
 use deb822_fast::Deb822;
 use sha2::Digest as _;
 
+use crate::fetch::normalize_project;
+
 /// A jar's own identity, from its `pom.properties` or manifest or, failing both, its file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jar {
@@ -53,21 +55,6 @@ pub struct Found {
     pub files: u64,
     /// The regular files' bytes.
     pub bytes: u64,
-}
-
-/// PEP 503's normalized project name: lowercase, runs of `-_.` as one `-`.
-pub fn normalize_python(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// Reads an exported filesystem. Files whose size is in `wanted_sizes` are hashed.
@@ -110,9 +97,10 @@ pub fn scan(export: impl Read, wanted_sizes: &HashSet<u64>) -> std::io::Result<F
         } else if is_metadata {
             if let Ok(meta) = python_pkginfo::Metadata::parse(&bytes) {
                 let dir = path.trim_end_matches("/METADATA").to_owned();
-                found
-                    .python
-                    .insert(normalize_python(&meta.name), (meta.name, meta.version, dir));
+                found.python.insert(
+                    normalize_project(&meta.name),
+                    (meta.name, meta.version, dir),
+                );
             }
         } else if is_jar {
             found.jars.push(read_jar(
@@ -365,8 +353,8 @@ mod tests {
 
     #[test]
     fn python_names_are_compared_normalized() {
-        assert_eq!(normalize_python("Py4J"), "py4j");
-        assert_eq!(normalize_python("typing_extensions"), "typing-extensions");
-        assert_eq!(normalize_python("zope.__interface"), "zope-interface");
+        assert_eq!(normalize_project("Py4J"), "py4j");
+        assert_eq!(normalize_project("typing_extensions"), "typing-extensions");
+        assert_eq!(normalize_project("zope.__interface"), "zope-interface");
     }
 }

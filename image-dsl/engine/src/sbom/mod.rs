@@ -38,8 +38,9 @@ use cyclonedx_bom::models::tool::{Tool, Tools};
 use futures_util::TryStreamExt as _;
 use sha2::Digest as _;
 
+use crate::fetch::normalize_project;
 pub use declared::{CachedFile, Declared, Kind};
-use found::{Found, Jar, hex, normalize_python};
+use found::{Found, Jar, hex};
 
 /// The metadata property naming the image ID an SBOM describes.
 pub const IMAGE_ID_PROPERTY: &str = "image-dsl:image-id";
@@ -445,7 +446,7 @@ fn evidence(i: usize, item: &Declared, inputs: &Inputs, found: &Found) -> Eviden
         }),
         Kind::Python => found
             .python
-            .get(&normalize_python(&item.name))
+            .get(&normalize_project(&item.name))
             .map(|(_, version, at)| {
                 if *version == item.version {
                     Evidence::Record(at.clone())
@@ -534,7 +535,7 @@ fn compose(subject: &Subject<'_>, inputs: &Inputs, found: &Found) -> (Bom, Summa
                 declared_debs.insert(item.name.as_str());
             }
             Kind::Python => {
-                declared_python.insert(normalize_python(&item.name));
+                declared_python.insert(normalize_project(&item.name));
             }
             _ => {}
         }
