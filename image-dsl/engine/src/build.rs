@@ -726,15 +726,8 @@ mod tests {
 
     #[test]
     fn the_longest_chain_of_recorded_times_starts_first() {
-        let spec = |reference: &str, parents: &[&str]| BuildSpec {
-            reference: reference.into(),
-            dockerfile: "FROM scratch\n".into(),
-            files: vec![],
-            artifacts: vec![],
-            parents: parents.iter().map(|p| p.to_string()).collect(),
-            needs_base: None,
-            budget_bytes: 1,
-            apt: vec![],
+        let spec = |reference: &str, parents: &[&str]| {
+            BuildSpec::bare(reference, "FROM scratch\n", parents)
         };
         let graph = Graph::new(vec![
             spec("base:1", &[]),

@@ -253,16 +253,7 @@ mod tests {
     use super::*;
 
     fn spec(reference: &str, parents: &[&str]) -> BuildSpec {
-        BuildSpec {
-            reference: reference.into(),
-            dockerfile: String::new(),
-            files: vec![],
-            artifacts: vec![],
-            parents: parents.iter().map(|p| p.to_string()).collect(),
-            needs_base: None,
-            budget_bytes: 0,
-            apt: vec![],
-        }
+        BuildSpec::bare(reference, "", parents)
     }
 
     #[test]

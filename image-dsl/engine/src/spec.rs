@@ -53,6 +53,21 @@ impl BuildSpec {
         format!("{}_{tag}.log", repo.replace(['/', ':'], "_"))
     }
 
+    /// A spec with only a reference, a Dockerfile and parents: the engine's unit tests' fixture.
+    #[cfg(test)]
+    pub(crate) fn bare(reference: &str, dockerfile: &str, parents: &[&str]) -> BuildSpec {
+        BuildSpec {
+            reference: reference.into(),
+            dockerfile: dockerfile.into(),
+            files: vec![],
+            artifacts: vec![],
+            parents: parents.iter().map(|p| p.to_string()).collect(),
+            needs_base: None,
+            budget_bytes: 1,
+            apt: vec![],
+        }
+    }
+
     /// The file name the SBOM of this image gets: `<name>_<tag>.cdx.json`, named like its log.
     pub fn sbom_file_name(&self) -> String {
         let (repo, tag) = self.repo_and_tag();

@@ -420,16 +420,7 @@ mod tests {
     use crate::spec::{AptPin, ContextArtifact};
 
     fn spec(reference: &str, dockerfile: &str, parents: &[&str]) -> BuildSpec {
-        BuildSpec {
-            reference: reference.into(),
-            dockerfile: dockerfile.into(),
-            files: vec![],
-            artifacts: vec![],
-            parents: parents.iter().map(|p| p.to_string()).collect(),
-            needs_base: None,
-            budget_bytes: 1,
-            apt: vec![],
-        }
+        BuildSpec::bare(reference, dockerfile, parents)
     }
 
     fn pypi(name: &str, path: &str) -> ContextArtifact {
